@@ -1,0 +1,52 @@
+// Package zcopy is a drop-in replacement for [io.Copy] that moves bytes
+// with the fastest correct Linux system call for the pair of descriptors
+// under dst and src.
+//
+//	n, err := zcopy.Copy(dst, src)                      // io.Copy's contract
+//	n, err := zcopy.CopyN(dst, src, n)                  // io.CopyN's contract
+//	n, err := zcopy.CopyContext(ctx, dst, src, opts...) // cancellable, with options
+//
+// # Paths
+//
+// Both sides are unwrapped ([*io.LimitedReader], [*io.SectionReader],
+// [*bufio.Reader], [*bufio.Writer]) down to a [syscall.Conn] ([*os.File],
+// [*net.TCPConn], [*net.UnixConn], or any other), each descriptor is
+// classified once with fstat(2), and the pair picks its methods:
+//
+//	regular file -> regular file     clone (FICLONERANGE), copy_file_range, sendfile
+//	file, block or char device ->
+//	    tcp/unix socket              sendfile, splice through a pooled pipe
+//	    pipe                         splice, sendfile
+//	    block/char device            sendfile
+//	pipe -> anything                 splice
+//	tcp/unix socket -> pipe          splice
+//	tcp/unix socket -> other         splice through a pooled pipe
+//	everything else                  read/write loop with a buffer sized for the pair
+//
+// A method that cannot serve the pair (EXDEV, EINVAL, EOPNOTSUPP, a 0-byte
+// first call on a procfs file, ...) falls back to the next one, but only
+// before it moved a byte; errors such as ENOSPC, EIO or EPIPE end the copy.
+// Fallbacks that are properties of the filesystem pair are cached, so the
+// next copy does not probe again. Small copies skip what only pays off on
+// large ones. Types without a descriptor (bytes.Buffer, a gzip.Writer, ...)
+// go through io.Copy unchanged, as they do on other systems.
+//
+// The destination's offset moves as io.Copy would move it; O_APPEND
+// destinations are written with write(2). A *bufio.Reader's buffered bytes
+// are written first; a *bufio.Writer is flushed first.
+//
+// # Semantics of the fast mode
+//
+// sendfile and splice from a regular file into a socket or pipe leave
+// references to the file's pages in the socket or pipe buffer: if the file
+// is overwritten after Copy returns but before the peer has read the bytes,
+// the peer may see the new bytes. Go's io.Copy already does this for file ->
+// TCP and file -> Unix socket. [Strict] forbids such paths.
+//
+// # Reports
+//
+// [WithReport] tells which method moved the bytes and why others were
+// skipped, printable in one line like cp --debug. [Only] and [Without]
+// force or forbid methods, for benchmarks and for testing the fallbacks.
+// [WithProgress] reports progress without leaving the fast path.
+package zcopy

@@ -1,0 +1,235 @@
+package zcopy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"syscall"
+
+	"zcopy/internal/kcopy"
+)
+
+// probeThreshold is the known size below which zcopy does not set up what
+// only pays off on large copies: clones (four extra lseeks), a pooled pipe
+// for splice, mmap windows. Direct one-call paths (copy_file_range,
+// sendfile, direct splice) are no dearer than read+write even for 1 byte.
+const probeThreshold = 64 << 10
+
+// methodFunc runs one method on a classified pair; dst is the caller's
+// writer (for methods that write from user memory, like mmap). Further
+// engines (io_uring) plug in by filling a slot.
+type methodFunc func(p *kcopy.Pair, remain int64, dst io.Writer) (written int64, handled bool, err error)
+
+var methodFuncs = [numMethods]methodFunc{
+	Clone:         func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.Clone(p, remain) },
+	CopyFileRange: func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.CopyFileRange(p, remain) },
+	Sendfile:      func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.Sendfile(p, remain) },
+	Splice: func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) {
+		if p.Src.Kind == kcopy.KindPipe || p.Dst.Kind == kcopy.KindPipe {
+			return kcopy.Splice(p, remain)
+		}
+		return kcopy.SpliceViaPipe(p, remain)
+	},
+	Mmap: func(p *kcopy.Pair, remain int64, dst io.Writer) (int64, bool, error) {
+		return kcopy.Mmap(p, remain, dst.Write)
+	},
+}
+
+// Method orders per pair: the first that works moves the bytes.
+var (
+	fileToFile   = []Method{Clone, CopyFileRange, Sendfile, Mmap}
+	fileToStream = []Method{Sendfile, Splice, Mmap}
+	fileToPipe   = []Method{Splice, Sendfile, Mmap}
+	fileToOther  = []Method{Sendfile, Mmap}
+	spliceOnly   = []Method{Splice}
+)
+
+func order(s, d *kcopy.Endpoint) []Method {
+	switch {
+	case s.Kind == kcopy.KindPipe || s.Kind.Stream():
+		return spliceOnly
+	case s.Kind.Seekable() || s.Kind == kcopy.KindChar:
+		switch {
+		case d.Kind == kcopy.KindRegular:
+			return fileToFile
+		case d.Kind.Stream():
+			return fileToStream
+		case d.Kind == kcopy.KindPipe:
+			return fileToPipe
+		}
+		return fileToOther
+	}
+	return nil
+}
+
+// fast classifies both descriptors and runs the methods the pair allows,
+// in order, until one handles the copy. handled == false means nothing
+// moved and the read/write loop should run; err == errContinue means
+// written bytes moved and the loop should finish the copy.
+func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
+	var se, de kcopy.Endpoint
+	if kcopy.Classify(srcRC, &se) != nil || kcopy.Classify(dstRC, &de) != nil {
+		// A closed or odd descriptor: the read/write loop reports it
+		// the way io.Copy would.
+		return 0, false, nil
+	}
+	s.seekable = se.Kind.Seekable()
+	if s.ra != nil {
+		se.Pos = s.pos
+	}
+	c.describe(func() string { return describeEnd(&se, srcRC) }, func() string { return describeEnd(&de, dstRC) })
+	if se.Kind == kcopy.KindRegular && de.Kind == kcopy.KindRegular && se.Dev == de.Dev && se.Ino == de.Ino {
+		c.attempt(Attempt{Method: Generic, Reason: "same file"})
+		return 0, false, errSameFile
+	}
+	if de.Kind == kcopy.KindRegular {
+		de.Append = kcopy.AppendMode(dstRC)
+	}
+	// known approximates the bytes to copy for the size thresholds.
+	known := s.limit
+	if se.Kind.Seekable() && se.Size >= 0 && (known < 0 || se.Size < known) {
+		known = se.Size
+	}
+	p := kcopy.Pair{Src: &se, Dst: &de, Ctx: c.ctx, Chunk: c.chunk()}
+	if c.cfg.progress != nil {
+		p.Progress = c.progress
+	} else {
+		p.Progress = c.count
+	}
+	remain := s.limit
+	for _, m := range order(&se, &de) {
+		if reason := c.skip(m, &se, &de, known); reason != "" {
+			if reason != optIn {
+				c.attempt(Attempt{Method: m, Reason: reason})
+			}
+			continue
+		}
+		key := probeKey{m, se.Kind, de.Kind, se.Dev, de.Dev}
+		if r, ok := probeCache.Load(key); ok {
+			c.attempt(Attempt{Method: m, Reason: r.(string) + " (cached)"})
+			continue
+		}
+		calls := p.Calls
+		n, ok, err := methodFuncs[m](&p, remain, dst)
+		if !ok {
+			reason := reasonText(err)
+			if kcopy.StickyFallback(err) {
+				probeCache.Store(key, reason)
+			}
+			c.attempt(Attempt{Method: m, Reason: reason, Calls: p.Calls - calls})
+			continue
+		}
+		c.attempt(Attempt{Method: m, Used: true, Written: n, Calls: p.Calls - calls})
+		written += n
+		if remain > 0 {
+			remain -= n
+		}
+		if m == Clone && err == nil {
+			// Let copy_file_range pick up bytes appended since the
+			// size was read, and confirm EOF.
+			continue
+		}
+		return written, true, err
+	}
+	if written > 0 {
+		return written, true, errContinue
+	}
+	if c.cfg.forced && !c.cfg.methods.has(ReadWrite) {
+		return 0, true, fmt.Errorf("%w: %s -> %s", ErrNoMethod, se.Kind, de.Kind)
+	}
+	return 0, false, nil
+}
+
+// count accounts bytes moved by a fast path when nobody watches progress.
+func (c *copier) count(delta int64) { c.total += delta }
+
+// optIn marks a method skipped only because it is not enabled by default;
+// reports leave it out.
+const optIn = "opt-in"
+
+// skip says why method m cannot or should not copy this pair; "" means try it.
+func (c *copier) skip(m Method, s, d *kcopy.Endpoint, known int64) string {
+	if !c.cfg.methods.has(m) {
+		if !defaultMethods.has(m) && !c.cfg.forced {
+			return optIn
+		}
+		return "disabled"
+	}
+	small := !c.cfg.forced && known >= 0 && known < probeThreshold
+	pageRefs := s.Kind.Seekable() && (d.Kind == kcopy.KindPipe || d.Kind.Stream())
+	switch {
+	case d.Append && m != Mmap:
+		return "O_APPEND destination"
+	case s.Kind == kcopy.KindRegular && s.Size == 0 && m != Splice:
+		// procfs and sysfs files say 0 and have bytes; a read tells.
+		return "source size 0"
+	case c.cfg.strict && pageRefs && (m == Sendfile || m == Splice):
+		return "strict mode"
+	}
+	switch m {
+	case Clone, CopyFileRange:
+		if s.Kind != kcopy.KindRegular {
+			return "source is a " + s.Kind.String()
+		}
+		if m == Clone && small {
+			return "below 64 KiB"
+		}
+	case Splice:
+		if s.Kind == kcopy.KindRegular && s.Size == 0 {
+			return "source size 0"
+		}
+		if s.Kind != kcopy.KindPipe && d.Kind != kcopy.KindPipe && small {
+			return "below 64 KiB"
+		}
+		if d.Kind == kcopy.KindOther || d.Kind == kcopy.KindSocket {
+			return "destination is a " + d.Kind.String()
+		}
+	case Sendfile:
+		if d.Kind == kcopy.KindOther || d.Kind == kcopy.KindSocket {
+			return "destination is a " + d.Kind.String()
+		}
+	case Mmap:
+		if s.Kind != kcopy.KindRegular || s.Size == 0 {
+			return "source is not a regular file"
+		}
+		if small {
+			return "below 64 KiB"
+		}
+	}
+	return ""
+}
+
+// probeKey identifies a (method, kinds, filesystems) combination whose
+// probe result can be reused.
+type probeKey struct {
+	m          Method
+	sk, dk     kcopy.Kind
+	sdev, ddev uint64
+}
+
+// probeCache remembers fallbacks that are properties of the pair of
+// filesystems (EXDEV, EOPNOTSUPP, ENOSYS), so later copies skip the probe.
+var probeCache sync.Map
+
+func reasonText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if name := errnoName(errno); name != "" {
+			return name
+		}
+	}
+	if err == nil {
+		return "not handled"
+	}
+	return err.Error()
+}
+
+func describeEnd(e *kcopy.Endpoint, rc syscall.RawConn) string {
+	if e.Kind == kcopy.KindRegular || e.Kind == kcopy.KindBlock {
+		if fs := kcopy.FSName(rc); fs != "" {
+			return e.Kind.String() + " (" + fs + ")"
+		}
+	}
+	return e.Kind.String()
+}

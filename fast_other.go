@@ -1,0 +1,13 @@
+//go:build !linux
+
+package zcopy
+
+import (
+	"io"
+	"syscall"
+)
+
+// fast has no fast paths outside Linux: the read/write loop copies.
+func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
+	return 0, false, nil
+}

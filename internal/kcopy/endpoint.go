@@ -1,0 +1,96 @@
+package kcopy
+
+import (
+	"context"
+	"errors"
+	"syscall"
+)
+
+// Kind is what a descriptor is, as far as copying is concerned.
+type Kind uint8
+
+const (
+	KindOther   Kind = iota // anything without a faster path (tty, epoll, ...)
+	KindRegular             // regular file
+	KindBlock               // block device
+	KindChar                // character device (/dev/null, /dev/zero, ...)
+	KindPipe                // pipe or FIFO
+	KindTCP                 // TCP stream socket
+	KindUnix                // Unix stream socket
+	KindSocket              // any other socket (datagram, seqpacket, ...)
+)
+
+var kindNames = [...]string{
+	KindOther:   "other",
+	KindRegular: "regular file",
+	KindBlock:   "block device",
+	KindChar:    "character device",
+	KindPipe:    "pipe",
+	KindTCP:     "tcp socket",
+	KindUnix:    "unix socket",
+	KindSocket:  "socket",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Seekable reports whether the kind has a size and a file offset.
+func (k Kind) Seekable() bool { return k == KindRegular || k == KindBlock }
+
+// Stream reports whether splice(2) can read from or write to a socket of this kind.
+func (k Kind) Stream() bool { return k == KindTCP || k == KindUnix }
+
+// tri is a three-valued flag: unknown until first use.
+type tri uint8
+
+const (
+	unknown tri = iota
+	yes
+	no
+)
+
+// Endpoint is one side of a copy: a descriptor reached through its RawConn
+// and what fstat(2) said about it.
+type Endpoint struct {
+	RC   syscall.RawConn
+	Kind Kind
+	// Size is st_size for regular files, the device size for block
+	// devices, and -1 otherwise.
+	Size    int64
+	Dev     uint64 // st_dev: the filesystem, for per-filesystem probe caching
+	Ino     uint64
+	Blksize int64
+	// Pos is an explicit read position (io.SectionReader); -1 means the
+	// descriptor's own file offset is used and advanced.
+	Pos int64
+	// Append is O_APPEND on a destination: no copy syscall but write(2)
+	// honours it, so every fast path is skipped.
+	Append bool
+	// pollable says whether waits can go through Go's poller; it is found
+	// out on the first wait.
+	pollable tri
+}
+
+// Pair is a source and destination plus what governs a copy between them.
+type Pair struct {
+	Src, Dst *Endpoint
+	Ctx      context.Context
+	// Chunk caps the bytes asked for in one system call so that Progress is
+	// called and Ctx is checked that often; 0 means the syscall maximum.
+	Chunk    int64
+	Progress func(delta int64)
+	// Calls counts the system calls made by methods (a report figure).
+	Calls int
+}
+
+// ErrContinue is returned with handled == true when a method moved some
+// bytes and wants the caller to finish with a generic read/write loop (for
+// example an mmap copy whose source shrank under it).
+var ErrContinue = errors.New("kcopy: continue with another method")
+
+// ErrSameFile is the reason given when source and destination are one file.
+var ErrSameFile = errors.New("source and destination are the same file")

@@ -1,0 +1,230 @@
+package kcopy
+
+import (
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxSpliceRound caps one splice(2) request. A pipe side moves at most the
+// pipe's capacity anyway.
+const maxSpliceRound = 1 << 30
+
+// pipeSize is what pooled pipes ask F_SETPIPE_SZ for: 1 MiB is the default
+// pipe-max-size, and the seed and Go's internal/poll measured it best.
+const pipeSize = 1 << 20
+
+// spliceFlags: SPLICE_F_NONBLOCK makes the pipe side report EAGAIN instead
+// of sleeping in the kernel, so that waits go through the poller (or
+// poll(2)) and stay cancellable; SPLICE_F_MOVE is a hint Go also passes.
+const spliceFlags = unix.SPLICE_F_NONBLOCK | unix.SPLICE_F_MOVE
+
+// splice is swapped by tests.
+var splice = unix.Splice
+
+// Splice copies with direct splice(2) calls; one side must be a pipe.
+func Splice(p *Pair, remain int64) (written int64, handled bool, err error) {
+	for remain != 0 {
+		if err := p.ctxErr(); err != nil {
+			return written, true, err
+		}
+		want := p.round(remain, maxSpliceRound)
+		n, err := p.do(func(s, d int) (int64, side, error) {
+			n, err := ignoringEINTR2(func() (int64, error) { return splice(s, p.srcOff(), d, nil, want, spliceFlags) })
+			return max(n, 0), sideUnknown, err
+		})
+		if n > 0 {
+			written += n
+			if remain > 0 {
+				remain -= n
+			}
+			p.moved(n)
+		}
+		if handled, err = handleSpliceErr(p, n, err, written); !handled {
+			return 0, false, err
+		}
+		if err != nil || n == 0 {
+			return written, true, err
+		}
+	}
+	return written, true, nil
+}
+
+// handleSpliceErr classifies the outcome of one splice call.
+func handleSpliceErr(p *Pair, n int64, err error, written int64) (handled bool, _ error) {
+	switch err {
+	case nil:
+		if n == 0 && written == 0 && p.Src.Kind.Seekable() {
+			// A pseudo-file may say 0 without being empty; from a
+			// pipe or socket 0 is a real EOF.
+			return false, ErrNoProgress
+		}
+		return true, nil
+	case unix.EINVAL, // a side that cannot splice, O_APPEND destination
+		unix.ENOSYS,     // no splice (seccomp)
+		unix.EOPNOTSUPP, // socket family without splice_read
+		unix.EBADF,      // wrong access mode for a side
+		unix.ESPIPE,     // offset on an unseekable side
+		unix.EPERM:      // seccomp
+		if written == 0 {
+			return false, err
+		}
+	}
+	// EPIPE, ECONNRESET, ENOSPC, EIO and the rest are real failures.
+	return true, os.NewSyscallError("splice", err)
+}
+
+// SpliceViaPipe copies with splice(2) through a pooled pipe, for pairs
+// where neither side is a pipe: socket to file, socket to socket, and (when
+// forced) file to socket.
+func SpliceViaPipe(p *Pair, remain int64) (written int64, handled bool, err error) {
+	pp, err := getPipe()
+	if err != nil {
+		return 0, false, err
+	}
+	defer putPipe(pp)
+	for remain != 0 {
+		if err := p.ctxErr(); err != nil {
+			return written, true, err
+		}
+		// Source to pipe. The pipe is empty here, so EAGAIN means
+		// the source has nothing to give.
+		want := p.round(remain, int64(pp.size))
+		n, err := p.do(func(s, _ int) (int64, side, error) {
+			n, err := ignoringEINTR2(func() (int64, error) { return splice(s, p.srcOff(), pp.w, nil, want, spliceFlags) })
+			return max(n, 0), sideSrc, err
+		})
+		if handled, err = handleSpliceErr(p, n, err, written); !handled {
+			return 0, false, err
+		}
+		if err != nil || n == 0 {
+			return written, true, err
+		}
+		pp.data += n
+		p.moved(n)
+		if remain > 0 {
+			remain -= n
+		}
+		// Pipe to destination until the pipe is empty. EAGAIN means the
+		// destination is full.
+		for pp.data > 0 {
+			m, err := p.do(func(_, d int) (int64, side, error) {
+				m, err := ignoringEINTR2(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), spliceFlags) })
+				return max(m, 0), sideDst, err
+			})
+			pp.data -= m
+			written += m
+			if err != nil {
+				if written == 0 && (err == unix.EINVAL || err == unix.EOPNOTSUPP) {
+					// The source bytes are in the pipe already:
+					// deliver them with read/write, then let
+					// the caller carry on generically.
+					w, derr := p.drainPipe(pp)
+					written += w
+					if derr != nil {
+						return written, true, derr
+					}
+					return written, true, ErrContinue
+				}
+				return written, true, os.NewSyscallError("splice", err)
+			}
+			if m == 0 {
+				return written, true, os.NewSyscallError("splice", unix.EIO)
+			}
+		}
+	}
+	return written, true, nil
+}
+
+// drainPipe moves what is left in pp to the destination with read/write.
+func (p *Pair) drainPipe(pp *pipe) (int64, error) {
+	buf := make([]byte, min(pp.data, 1<<16))
+	var written int64
+	for pp.data > 0 {
+		k, err := ignoringEINTR2(func() (int, error) { return unix.Read(pp.r, buf[:min(int64(len(buf)), pp.data)]) })
+		if err != nil {
+			return written, os.NewSyscallError("read", err)
+		}
+		pp.data -= int64(k)
+		for off := 0; off < k; {
+			m, err := p.do(func(_, d int) (int64, side, error) {
+				m, err := ignoringEINTR2(func() (int, error) { return unix.Write(d, buf[off:k]) })
+				return int64(max0(m)), sideDst, err
+			})
+			off += int(m)
+			written += m
+			if err != nil {
+				return written, os.NewSyscallError("write", err)
+			}
+		}
+	}
+	return written, nil
+}
+
+// pipe is a pooled pipe; data counts bytes spliced in and not yet out.
+type pipe struct {
+	r, w int
+	size int
+	data int64
+}
+
+// maxPooledPipes bounds the descriptors the pool keeps open.
+const maxPooledPipes = 4
+
+var pipePool struct {
+	sync.Mutex
+	free []*pipe
+}
+
+func getPipe() (*pipe, error) {
+	pipePool.Lock()
+	if n := len(pipePool.free); n > 0 {
+		pp := pipePool.free[n-1]
+		pipePool.free = pipePool.free[:n-1]
+		pipePool.Unlock()
+		return pp, nil
+	}
+	pipePool.Unlock()
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return nil, os.NewSyscallError("pipe2", err)
+	}
+	pp := &pipe{r: fds[0], w: fds[1], size: 1 << 16}
+	// A smaller pipe still works: pipe-max-size or the per-user page
+	// budget may refuse 1 MiB.
+	unix.FcntlInt(uintptr(pp.w), unix.F_SETPIPE_SZ, pipeSize)
+	if n, err := unix.FcntlInt(uintptr(pp.w), unix.F_GETPIPE_SZ, 0); err == nil {
+		pp.size = n
+	}
+	return pp, nil
+}
+
+// putPipe keeps an empty pipe for reuse; one still holding bytes (after a
+// failed copy) is closed, so no stale data reaches the next copy.
+func putPipe(pp *pipe) {
+	if pp.data == 0 {
+		pipePool.Lock()
+		if len(pipePool.free) < maxPooledPipes {
+			pipePool.free = append(pipePool.free, pp)
+			pipePool.Unlock()
+			return
+		}
+		pipePool.Unlock()
+	}
+	unix.Close(pp.r)
+	unix.Close(pp.w)
+}
+
+// ClosePipes closes the pooled pipes. Tests call it before checking for
+// leaked descriptors; a program may call it to hand the descriptors back.
+func ClosePipes() {
+	pipePool.Lock()
+	free := pipePool.free
+	pipePool.free = nil
+	pipePool.Unlock()
+	for _, pp := range free {
+		unix.Close(pp.r)
+		unix.Close(pp.w)
+	}
+}

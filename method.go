@@ -1,0 +1,80 @@
+package zcopy
+
+import "strings"
+
+// Method is a way of moving bytes. The zero value is no method.
+type Method uint8
+
+const (
+	// Clone shares the source's blocks with the destination (FICLONERANGE):
+	// no data moves. Regular files on btrfs, XFS and other reflink
+	// filesystems, when the whole remaining range is block-aligned.
+	Clone Method = iota + 1
+	// CopyFileRange copies inside the kernel with copy_file_range(2); it
+	// reflinks where it can and does server-side copies on NFS.
+	CopyFileRange
+	// Sendfile moves from a file or device to anything with sendfile(2).
+	Sendfile
+	// Splice moves through a pipe with splice(2): directly when one side
+	// is a pipe, through a pooled pipe otherwise.
+	Splice
+	// Mmap maps the source and writes from the mapping. Opt-in only: it is
+	// never chosen unless [Only] names it.
+	Mmap
+	// ReadWrite is a read/write loop with a buffer sized for the pair.
+	ReadWrite
+	// Generic is io.Copy itself, used when a side has no descriptor: the
+	// types' own WriterTo/ReaderFrom keep working.
+	Generic
+
+	numMethods = iota + 1
+)
+
+var methodNames = [numMethods]string{
+	Clone:         "clone",
+	CopyFileRange: "copy_file_range",
+	Sendfile:      "sendfile",
+	Splice:        "splice",
+	Mmap:          "mmap",
+	ReadWrite:     "read/write",
+	Generic:       "io.Copy",
+}
+
+func (m Method) String() string {
+	if m > 0 && int(m) < len(methodNames) {
+		return methodNames[m]
+	}
+	return "none"
+}
+
+// ParseMethod returns the method with the given [Method.String] name.
+func ParseMethod(s string) (Method, bool) {
+	for m, name := range methodNames {
+		if name != "" && strings.EqualFold(name, s) {
+			return Method(m), true
+		}
+	}
+	return 0, false
+}
+
+// Methods lists every method in the order zcopy prefers them.
+func Methods() []Method {
+	return []Method{Clone, CopyFileRange, Sendfile, Splice, Mmap, ReadWrite, Generic}
+}
+
+// methodSet is a bit set of methods.
+type methodSet uint16
+
+func (s methodSet) has(m Method) bool { return s&(1<<m) != 0 }
+
+func setOf(ms ...Method) methodSet {
+	var s methodSet
+	for _, m := range ms {
+		s |= 1 << m
+	}
+	return s
+}
+
+// defaultMethods is everything but Mmap, which the seed measured and which
+// risks SIGBUS; it is opt-in.
+var defaultMethods = setOf(Clone, CopyFileRange, Sendfile, Splice, ReadWrite, Generic)
