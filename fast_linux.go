@@ -22,9 +22,11 @@ const probeThreshold = 64 << 10
 type methodFunc func(p *kcopy.Pair, remain int64, dst io.Writer) (written int64, handled bool, err error)
 
 var methodFuncs = [numMethods]methodFunc{
-	Clone:         func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.Clone(p, remain) },
-	CopyFileRange: func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.CopyFileRange(p, remain) },
-	Sendfile:      func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.Sendfile(p, remain) },
+	Clone: func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.Clone(p, remain) },
+	CopyFileRange: func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) {
+		return kcopy.CopyFileRange(p, remain)
+	},
+	Sendfile: func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.Sendfile(p, remain) },
 	Splice: func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) {
 		if p.Src.Kind == kcopy.KindPipe || p.Dst.Kind == kcopy.KindPipe {
 			return kcopy.Splice(p, remain)
