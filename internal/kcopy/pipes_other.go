@@ -1,0 +1,6 @@
+//go:build !linux
+
+package kcopy
+
+// ClosePipes does nothing: only Linux pools pipes.
+func ClosePipes() {}
