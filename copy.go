@@ -115,7 +115,9 @@ func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 		}
 		// bufio.Writer.ReadFrom hands its inner writer to the probe's
 		// WriteTo when the inner writer is an *os.File or net conn.
-		return bw.ReadFrom(&srcProbe{c: c, r: src})
+		h := c.onHeap()
+		defer c.fromHeap(h)
+		return bw.ReadFrom(&srcProbe{c: h, r: src})
 	}
 
 	var s source
@@ -127,7 +129,9 @@ func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 		// bufio.Reader.WriteTo writes its buffered bytes through the
 		// probe and then passes its inner reader to the probe's
 		// ReadFrom, where copy starts again on the descriptor.
-		return s.br.WriteTo(&dstProbe{c: c, w: dst})
+		h := c.onHeap()
+		defer c.fromHeap(h)
+		return s.br.WriteTo(&dstProbe{c: h, w: dst})
 	}
 	defer c.interruptOnCancel(s.inner(), dst)()
 
@@ -170,7 +174,9 @@ func (c *copier) generic(dst io.Writer, src io.Reader, s *source, written int64,
 		return 0, ErrNoMethod
 	}
 	if delegate && c.ctx == nil && c.cfg.progress == nil {
-		c.describe(func() string { return describe(src) }, func() string { return describe(dst) })
+		if c.cfg.report != nil {
+			c.describe(describe(src), describe(dst))
+		}
 		s.forget() // io.Copy does its own LimitedReader/SectionReader accounting
 		n, err := io.Copy(dst, src)
 		c.attempt(Attempt{Method: Generic, Used: true, Written: n})
@@ -238,6 +244,17 @@ func (c *copier) readWrite(dst io.Writer, s *source, bufSize int) (written int64
 		}
 	}
 }
+
+// onHeap returns a copy of c for the probes, which escape; c itself stays
+// on the stack, which keeps a small Copy free of allocations.
+func (c *copier) onHeap() *copier {
+	h := new(copier)
+	*h = *c
+	return h
+}
+
+// fromHeap takes back what the probes' copy counted.
+func (c *copier) fromHeap(h *copier) { c.total = h.total }
 
 // progress accounts delta written bytes and reports the running total.
 func (c *copier) progress(delta int64) {

@@ -13,8 +13,7 @@ import (
 // names the system call. Errors from Read and Write, and context errors,
 // are returned as they are.
 func wrapErr(err error, dst, src any) error {
-	var se *os.SyscallError
-	if err == nil || !errors.As(err, &se) {
+	if err == nil || !isSyscallError(err) {
 		return err
 	}
 	switch d := dst.(type) {
@@ -30,4 +29,9 @@ func wrapErr(err error, dst, src any) error {
 		return &net.OpError{Op: "read", Net: s.LocalAddr().Network(), Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: err}
 	}
 	return err
+}
+
+func isSyscallError(err error) bool {
+	var se *os.SyscallError
+	return errors.As(err, &se)
 }

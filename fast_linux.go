@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"sync"
 	"syscall"
 
@@ -65,43 +67,72 @@ func order(s, d *kcopy.Endpoint) []Method {
 	return nil
 }
 
-// fast classifies both descriptors and runs the methods the pair allows,
-// in order, until one handles the copy. handled == false means nothing
-// moved and the read/write loop should run; err == errContinue means
-// written bytes moved and the loop should finish the copy.
+// fastState is everything a fast-path copy needs. It is pooled: with the
+// callbacks its Pair binds once, a small copy allocates almost nothing.
+type fastState struct {
+	p      kcopy.Pair
+	se, de kcopy.Endpoint
+}
+
+var fastStates = sync.Pool{New: func() any { return new(fastState) }}
+
+// release drops the references to the caller's descriptors and pools fs.
+func (fs *fastState) release() {
+	fs.p.Reset()
+	fs.se, fs.de = kcopy.Endpoint{}, kcopy.Endpoint{}
+	fastStates.Put(fs)
+}
+
+// fast runs the methods the pair allows, in order, until one handles the
+// copy. handled == false means nothing moved and the read/write loop should
+// run; err == errContinue means written bytes moved and the loop should
+// finish the copy.
 func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
-	var se, de kcopy.Endpoint
-	if kcopy.Classify(srcRC, &se) != nil || kcopy.Classify(dstRC, &de) != nil {
+	fs := fastStates.Get().(*fastState)
+	defer fs.release()
+	p := &fs.p
+	p.Src, p.Dst, p.Ctx, p.Chunk = &fs.se, &fs.de, c.ctx, c.chunk()
+	p.Progress, p.Done = c.cfg.progress, c.total
+	defer func() { c.total = p.Done }()
+	remain := s.limit
+	if c.cfg.report == nil && !c.cfg.forced {
+		n, done, err := c.guess(fs, s, dst, srcRC, dstRC)
+		if done {
+			return n, true, err
+		}
+		written += n
+		if remain > 0 {
+			remain -= n
+		}
+	}
+
+	se, de := &fs.se, &fs.de
+	if kcopy.Classify(srcRC, se, false) != nil || kcopy.Classify(dstRC, de, true) != nil {
 		// A closed or odd descriptor: the read/write loop reports it
 		// the way io.Copy would.
-		return 0, false, nil
+		return written, written > 0, errContinue
 	}
 	s.seekable = se.Kind.Seekable()
 	if s.ra != nil {
-		se.Pos = s.pos
+		se.Pos = s.pos + written
 	}
-	c.describe(func() string { return describeEnd(&se, srcRC) }, func() string { return describeEnd(&de, dstRC) })
+	if c.cfg.report != nil {
+		c.describe(describeEnd(se, srcRC), describeEnd(de, dstRC))
+	}
 	if se.Kind == kcopy.KindRegular && de.Kind == kcopy.KindRegular && se.Dev == de.Dev && se.Ino == de.Ino {
+		if written > 0 {
+			return written, true, errContinue
+		}
 		c.attempt(Attempt{Method: Generic, Reason: "same file"})
 		return 0, false, errSameFile
 	}
-	if de.Kind == kcopy.KindRegular {
-		de.Append = kcopy.AppendMode(dstRC)
-	}
 	// known approximates the bytes to copy for the size thresholds.
-	known := s.limit
+	known := remain
 	if se.Kind.Seekable() && se.Size >= 0 && (known < 0 || se.Size < known) {
 		known = se.Size
 	}
-	p := kcopy.Pair{Src: &se, Dst: &de, Ctx: c.ctx, Chunk: c.chunk()}
-	if c.cfg.progress != nil {
-		p.Progress = c.progress
-	} else {
-		p.Progress = c.count
-	}
-	remain := s.limit
-	for _, m := range order(&se, &de) {
-		if reason := c.skip(m, &se, &de, known); reason != "" {
+	for _, m := range order(se, de) {
+		if reason := c.skip(m, se, de, known); reason != "" {
 			if reason != optIn {
 				c.attempt(Attempt{Method: m, Reason: reason})
 			}
@@ -113,7 +144,7 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 			continue
 		}
 		calls := p.Calls
-		n, ok, err := methodFuncs[m](&p, remain, dst)
+		n, ok, err := methodFuncs[m](p, remain, dst)
 		if !ok {
 			reason := reasonText(err)
 			if kcopy.StickyFallback(err) {
@@ -143,8 +174,54 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 	return 0, false, nil
 }
 
-// count accounts bytes moved by a fast path when nobody watches progress.
-func (c *copier) count(delta int64) { c.total += delta }
+// guess tries, without classifying the descriptors, the one method that
+// serves the pairs io.Copy itself accelerates: copy_file_range between two
+// *os.File, sendfile from an *os.File into a TCP or Unix stream conn. When
+// the guess is right a small copy costs exactly io.Copy's system calls;
+// when it is wrong it costs one failed call and the caller classifies.
+// copy_file_range is first tried for probeThreshold bytes only, so that a
+// large file still gets classified and cloned.
+func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC syscall.RawConn) (written int64, done bool, err error) {
+	srcFile, ok := s.inner().(*os.File)
+	if !ok {
+		return 0, false, nil
+	}
+	p := &fs.p
+	fs.se = kcopy.Endpoint{RC: srcRC, Pos: -1, Size: -1}
+	fs.de = kcopy.Endpoint{RC: dstRC, Pos: -1, Size: -1}
+	if s.ra != nil {
+		fs.se.Pos = s.pos
+	}
+	switch d := dst.(type) {
+	case *os.File:
+		if !c.cfg.methods.has(CopyFileRange) {
+			return 0, false, nil
+		}
+		first := int64(probeThreshold)
+		if s.limit >= 0 && s.limit < first {
+			first = s.limit
+		}
+		n, handled, err := kcopy.CopyFileRange(p, first)
+		if !handled {
+			return 0, false, nil
+		}
+		// Done unless exactly the probe's worth moved without error:
+		// then the file is large and worth classifying.
+		return n, err != nil || n < first || n == s.limit, err
+	case *net.TCPConn, *net.UnixConn:
+		if c.cfg.strict || !c.cfg.methods.has(Sendfile) {
+			return 0, false, nil // strict needs to know the source's kind
+		}
+		if u, ok := d.(*net.UnixConn); ok && u.LocalAddr().Network() != "unix" {
+			return 0, false, nil
+		}
+		fs.de.Kind = kcopy.KindTCP // any stream socket: sendfile waits on it
+		n, handled, err := kcopy.Sendfile(p, s.limit)
+		return n, handled, err
+	}
+	_ = srcFile
+	return 0, false, nil
+}
 
 // optIn marks a method skipped only because it is not enabled by default;
 // reports leave it out.

@@ -72,10 +72,9 @@ func (c *copier) attempt(a Attempt) {
 	}
 }
 
-// describeEndpoints is called with lazily built descriptions; a report is
-// the only consumer.
-func (c *copier) describe(src, dst func() string) {
+// describe records the endpoints of the outermost copy in the report.
+func (c *copier) describe(src, dst string) {
 	if r := c.cfg.report; r != nil && r.Source == "" {
-		r.Source, r.Destination = src(), dst()
+		r.Source, r.Destination = src, dst
 	}
 }

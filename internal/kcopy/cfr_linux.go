@@ -24,31 +24,7 @@ var copyFileRange = unix.CopyFileRange
 // CopyFileRange copies with copy_file_range(2) from the source's position
 // to the destination's file offset. It reflinks on btrfs and XFS.
 func CopyFileRange(p *Pair, remain int64) (written int64, handled bool, err error) {
-	for remain != 0 {
-		if err := p.ctxErr(); err != nil {
-			return written, true, err
-		}
-		want := p.round(remain, maxCopyFileRangeRound)
-		n, err := p.do(func(s, d int) (int64, side, error) {
-			off := p.srcOff()
-			n, err := ignoringEINTR2(func() (int, error) { return copyFileRange(s, off, d, nil, want, 0) })
-			return int64(n), sideNone, err
-		})
-		if n > 0 {
-			written += n
-			if remain > 0 {
-				remain -= n
-			}
-			p.moved(n)
-		}
-		if handled, err = handleCopyFileRangeErr(n, err, written); !handled {
-			return 0, false, err
-		}
-		if err != nil || n == 0 {
-			return written, true, err
-		}
-	}
-	return written, true, nil
+	return p.run(callCopyFileRange, remain)
 }
 
 // handleCopyFileRangeErr classifies the outcome of one copy_file_range

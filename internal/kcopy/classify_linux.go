@@ -9,15 +9,22 @@ import (
 )
 
 // Classify fills e from fstat(2) of rc's descriptor, and from the socket
-// type and domain when it is a socket. It resets Pos to -1.
-func Classify(rc syscall.RawConn, e *Endpoint) error {
+// type and domain when it is a socket. It resets Pos to -1. For a
+// destination that is a regular file it also reads O_APPEND, per copy,
+// because O_APPEND can be set after open (golang/go#79660).
+func Classify(rc syscall.RawConn, e *Endpoint, dst bool) error {
 	e.RC = rc
-	var serr error
-	err := rc.Control(func(fd uintptr) { serr = classifyFD(int(fd), e) })
+	e.err = nil
+	err := rc.Control(func(fd uintptr) {
+		if e.err = classifyFD(int(fd), e); e.err == nil && dst && e.Kind == KindRegular {
+			flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+			e.Append = err == nil && flags&unix.O_APPEND != 0
+		}
+	})
 	if err != nil {
 		return err
 	}
-	return serr
+	return e.err
 }
 
 func classifyFD(fd int, e *Endpoint) error {
@@ -59,19 +66,6 @@ func socketKind(fd int) Kind {
 		return KindUnix
 	}
 	return KindSocket
-}
-
-// AppendMode reports whether rc's descriptor has O_APPEND set now. It is
-// asked per copy because O_APPEND can be set after open (golang/go#79660).
-func AppendMode(rc syscall.RawConn) bool {
-	var flags int
-	var ferr error
-	if err := rc.Control(func(fd uintptr) {
-		flags, ferr = unix.FcntlInt(fd, unix.F_GETFL, 0)
-	}); err != nil || ferr != nil {
-		return false
-	}
-	return flags&unix.O_APPEND != 0
 }
 
 // FSName names the filesystem holding rc's descriptor (statfs f_type), for

@@ -45,6 +45,7 @@ func Clone(p *Pair, remain int64) (written int64, handled bool, err error) {
 			reason = ErrUnaligned
 			return 0, sideNone, nil
 		}
+		p.Calls++
 		rng := unix.FileCloneRange{Src_fd: int64(s), Src_offset: uint64(soff), Src_length: uint64(length), Dest_offset: uint64(doff)}
 		if err := ignoringEINTR(func() error { return cloneRange(d, &rng) }); err != nil {
 			return 0, sideNone, err

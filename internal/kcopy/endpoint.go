@@ -73,6 +73,7 @@ type Endpoint struct {
 	// pollable says whether waits can go through Go's poller; it is found
 	// out on the first wait.
 	pollable tri
+	err      error // Classify's scratch
 }
 
 // Pair is a source and destination plus what governs a copy between them.
@@ -81,10 +82,20 @@ type Pair struct {
 	Ctx      context.Context
 	// Chunk caps the bytes asked for in one system call so that Progress is
 	// called and Ctx is checked that often; 0 means the syscall maximum.
-	Chunk    int64
-	Progress func(delta int64)
+	Chunk int64
+	// Progress, if set, is called with Done after every call that moved
+	// bytes. Done counts bytes moved; the caller may start it at the bytes
+	// an enclosing copy already moved.
+	Progress func(done int64)
+	Done     int64
 	// Calls counts the system calls made by methods (a report figure).
 	Calls int
+
+	st   ioState // see Pair.do
+	off  int64   // scratch offset handed to the kernel
+	want int     // bytes asked of the current call
+	ops  opCache
+	r    roundState
 }
 
 // ErrContinue is returned with handled == true when a method moved some

@@ -29,65 +29,215 @@ const notPollable = "waiting for unsupported file type"
 // cancellation is noticed on descriptors Go's poller does not manage.
 const pollSlice = 100 * time.Millisecond
 
+// ioState is the state of one [Pair.do], kept in the Pair so that the
+// callbacks handed to RawConn are made once per copy, not once per call.
+type ioState struct {
+	fn           op
+	n            int64
+	err          error
+	wait         side
+	retry        bool
+	outer, inner func(uintptr) bool
+	sfd          uintptr
+}
+
+// opCache holds the ops of a Pair, bound once (see Pair.Reset).
+type opCache struct {
+	rounds op
+}
+
+// callKind selects the system call a round makes.
+type callKind uint8
+
+const (
+	callCopyFileRange callKind = iota
+	callSendfile
+	callSplice
+)
+
+// roundState is the progress of [Pair.run].
+type roundState struct {
+	kind    callKind
+	batch   bool  // all rounds in one hold of the descriptors
+	remain  int64 // < 0: until EOF
+	written int64
+	lastN   int64 // moved by the latest do, for progress
+	done    bool
+	handled bool
+	err     error
+}
+
+// run drives a method that makes one kind of call per round until remain
+// bytes moved, EOF, or an error, and classifies each outcome. Without a
+// context, a progress callback or a chunk limit, all rounds run inside one
+// hold of the descriptors, as os.File's own loops do (a small copy then
+// costs what io.Copy's does); otherwise the descriptors are released after
+// every round, so that progress is reported and cancellation noticed in
+// between, outside the locks.
+func (p *Pair) run(kind callKind, remain int64) (written int64, handled bool, err error) {
+	if p.ops.rounds == nil {
+		p.ops.rounds = p.rounds
+	}
+	r := &p.r
+	*r = roundState{kind: kind, remain: remain, handled: true}
+	r.batch = p.Ctx == nil && p.Progress == nil && p.Chunk <= 0
+	for !r.done {
+		if err := p.ctxErr(); err != nil {
+			return r.written, true, err
+		}
+		_, err := p.do(p.ops.rounds)
+		if r.lastN > 0 {
+			p.progress(r.lastN)
+			r.lastN = 0
+		}
+		if err != nil {
+			// A wait failed: deadline (a cancelled context), or the
+			// descriptor was closed under us.
+			if r.written == 0 && !r.done {
+				return 0, true, err
+			}
+			return r.written, true, err
+		}
+	}
+	return r.written, r.handled, r.err
+}
+
+// rounds is the op behind [Pair.run]: it makes calls until the copy is
+// done, after one call when not batching, or at EAGAIN, which goes back to
+// do to wait; do then calls rounds again and it carries on.
+func (p *Pair) rounds(s, d int) (int64, side, error) {
+	r := &p.r
+	for {
+		var n int64
+		var err error
+		var wait side
+		switch r.kind {
+		case callCopyFileRange:
+			p.want = p.round(r.remain, maxCopyFileRangeRound)
+			off := p.srcOff()
+			k, e := ignoringEINTR2(func() (int, error) { return copyFileRange(s, off, d, nil, p.want, 0) })
+			n, err, wait = int64(max0(k)), e, sideNone
+		case callSendfile:
+			p.want = p.round(r.remain, maxSendfileRound)
+			off := p.srcOff()
+			k, e := ignoringEINTR2(func() (int, error) { return sendfile(d, s, off, p.want) })
+			n, err, wait = int64(max0(k)), e, sideDst
+		case callSplice:
+			p.want = p.round(r.remain, maxSpliceRound)
+			off := p.srcOff()
+			k, e := ignoringEINTR2(func() (int64, error) { return splice(s, off, d, nil, p.want, spliceFlags) })
+			n, err, wait = max(k, 0), e, sideUnknown
+		}
+		p.Calls++
+		if err == unix.EAGAIN {
+			return 0, wait, err
+		}
+		if n > 0 {
+			r.written += n
+			r.lastN += n
+			if r.remain > 0 {
+				r.remain -= n
+			}
+			if p.Src.Pos >= 0 {
+				p.Src.Pos += n
+			}
+		}
+		var handled bool
+		switch r.kind {
+		case callCopyFileRange:
+			handled, err = handleCopyFileRangeErr(n, err, r.written)
+		case callSendfile:
+			handled, err = handleSendfileErr(n, err, r.written)
+		case callSplice:
+			handled, err = handleSpliceErr(p, n, err, r.written)
+		}
+		switch {
+		case !handled:
+			r.done, r.handled, r.err = true, false, err
+		case err != nil || n == 0 || r.remain == 0:
+			r.done, r.err = true, err
+		case !r.batch:
+		default:
+			continue
+		}
+		return 0, sideNone, nil
+	}
+}
+
+// Reset readies p for another copy. The callbacks p made for RawConn stay,
+// so a pooled Pair costs no allocation.
+func (p *Pair) Reset() {
+	*p = Pair{st: ioState{outer: p.st.outer, inner: p.st.inner}, ops: p.ops}
+}
+
 // do runs fn with both descriptors held (the source's read lock and the
 // destination's write lock, as os.File's own zero-copy paths take them) and
 // waits, never spins, while fn reports EAGAIN: through Go's poller where the
 // descriptor is registered, with poll(2) where it is not.
 func (p *Pair) do(fn op) (int64, error) {
+	st := &p.st
+	if st.outer == nil {
+		st.outer, st.inner = p.outerCallback, p.innerCallback
+	}
+	st.fn = fn
 	for {
-		var (
-			n     int64
-			err   error
-			wait  side
-			retry bool
-		)
-		rerr := p.Src.RC.Read(func(s uintptr) bool {
-			werr := p.Dst.RC.Write(func(d uintptr) bool {
-				for {
-					n, wait, err = fn(int(s), int(d))
-					p.Calls++
-					if err != unix.EAGAIN {
-						wait = sideNone
-						return true
-					}
-					if wait == sideUnknown {
-						wait = blockedSide(p, int(s), int(d))
-					}
-					e, fd, events := p.Src, int(s), int16(unix.POLLIN)
-					if wait == sideDst {
-						e, fd, events = p.Dst, int(d), unix.POLLOUT
-					}
-					if e.pollable != no {
-						// Let the poller wait: for the destination by
-						// returning false here, for the source by
-						// returning false from the outer callback.
-						return wait != sideDst
-					}
-					if err = p.pollWait(fd, events); err != nil {
-						wait = sideNone
-						return true
-					}
-				}
-			})
-			if werr != nil {
-				if wait == sideDst && werr.Error() == notPollable {
-					p.Dst.pollable, retry = no, true
-				} else {
-					err, wait = werr, sideNone
-				}
-				return true
-			}
-			return wait != sideSrc || p.Src.pollable == no
-		})
-		if rerr != nil {
-			if wait == sideSrc && rerr.Error() == notPollable {
-				p.Src.pollable, retry = no, true
+		st.n, st.err, st.wait, st.retry = 0, nil, sideNone, false
+		if rerr := p.Src.RC.Read(st.outer); rerr != nil {
+			if st.wait == sideSrc && rerr.Error() == notPollable {
+				p.Src.pollable, st.retry = no, true
 			} else {
-				err = rerr
+				st.err = rerr
 			}
 		}
-		if !retry {
-			return n, err
+		if !st.retry {
+			st.fn = nil
+			return st.n, st.err
+		}
+	}
+}
+
+// outerCallback runs with the source held and takes the destination.
+func (p *Pair) outerCallback(s uintptr) bool {
+	st := &p.st
+	st.sfd = s
+	if werr := p.Dst.RC.Write(st.inner); werr != nil {
+		if st.wait == sideDst && werr.Error() == notPollable {
+			p.Dst.pollable, st.retry = no, true
+		} else {
+			st.err, st.wait = werr, sideNone
+		}
+		return true
+	}
+	// false makes the poller wait until the source is readable.
+	return st.wait != sideSrc || p.Src.pollable == no
+}
+
+// innerCallback runs with both descriptors held and makes the call.
+func (p *Pair) innerCallback(d uintptr) bool {
+	st := &p.st
+	s := int(st.sfd)
+	for {
+		st.n, st.wait, st.err = st.fn(s, int(d))
+		if st.err != unix.EAGAIN {
+			st.wait = sideNone
+			return true
+		}
+		if st.wait == sideUnknown {
+			st.wait = blockedSide(p, s, int(d))
+		}
+		e, fd, events := p.Src, s, int16(unix.POLLIN)
+		if st.wait == sideDst {
+			e, fd, events = p.Dst, int(d), unix.POLLOUT
+		}
+		if e.pollable != no {
+			// Let the poller wait: for the destination by returning
+			// false here, for the source by returning false from
+			// the outer callback.
+			return st.wait != sideDst
+		}
+		if st.err = p.pollWait(fd, events); st.err != nil {
+			st.wait = sideNone
+			return true
 		}
 	}
 }
@@ -149,7 +299,7 @@ func (p *Pair) round(remain, max int64) int {
 	return int(max)
 }
 
-// moved accounts n bytes read from the source at an explicit position.
+// moved accounts n bytes moved, advancing an explicit source position.
 func (p *Pair) moved(n int64) {
 	if n <= 0 {
 		return
@@ -157,17 +307,23 @@ func (p *Pair) moved(n int64) {
 	if p.Src.Pos >= 0 {
 		p.Src.Pos += n
 	}
+	p.progress(n)
+}
+
+// progress counts n bytes moved and tells the caller.
+func (p *Pair) progress(n int64) {
+	p.Done += n
 	if p.Progress != nil {
-		p.Progress(n)
+		p.Progress(p.Done)
 	}
 }
 
-// srcOff returns a pointer to the explicit source position, or nil when the
-// descriptor's own offset is used.
+// srcOff returns a pointer to a copy of the explicit source position (the
+// kernel advances it), or nil when the descriptor's own offset is used.
 func (p *Pair) srcOff() *int64 {
 	if p.Src.Pos < 0 {
 		return nil
 	}
-	off := p.Src.Pos
-	return &off
+	p.off = p.Src.Pos
+	return &p.off
 }

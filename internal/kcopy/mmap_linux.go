@@ -71,9 +71,7 @@ func Mmap(p *Pair, remain int64, write func([]byte) (int, error)) (written int64
 		p.Calls += 3
 		written += int64(n)
 		pos += int64(n)
-		if p.Progress != nil && n > 0 {
-			p.Progress(int64(n))
-		}
+		p.progress(int64(n))
 		if werr != nil {
 			if errors.Is(werr, syscall.EFAULT) || werr == errFault {
 				break

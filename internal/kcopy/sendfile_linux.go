@@ -19,31 +19,7 @@ var sendfile = unix.Sendfile
 // travel into socket and pipe buffers, so later writes to the source can
 // show up in what the peer reads (the strict-mode concern).
 func Sendfile(p *Pair, remain int64) (written int64, handled bool, err error) {
-	for remain != 0 {
-		if err := p.ctxErr(); err != nil {
-			return written, true, err
-		}
-		want := p.round(remain, maxSendfileRound)
-		n, err := p.do(func(s, d int) (int64, side, error) {
-			off := p.srcOff()
-			n, err := ignoringEINTR2(func() (int, error) { return sendfile(d, s, off, want) })
-			return int64(max0(n)), sideDst, err
-		})
-		if n > 0 {
-			written += n
-			if remain > 0 {
-				remain -= n
-			}
-			p.moved(n)
-		}
-		if handled, err = handleSendfileErr(n, err, written); !handled {
-			return 0, false, err
-		}
-		if err != nil || n == 0 {
-			return written, true, err
-		}
-	}
-	return written, true, nil
+	return p.run(callSendfile, remain)
 }
 
 // handleSendfileErr classifies the outcome of one sendfile call.

@@ -25,30 +25,7 @@ var splice = unix.Splice
 
 // Splice copies with direct splice(2) calls; one side must be a pipe.
 func Splice(p *Pair, remain int64) (written int64, handled bool, err error) {
-	for remain != 0 {
-		if err := p.ctxErr(); err != nil {
-			return written, true, err
-		}
-		want := p.round(remain, maxSpliceRound)
-		n, err := p.do(func(s, d int) (int64, side, error) {
-			n, err := ignoringEINTR2(func() (int64, error) { return splice(s, p.srcOff(), d, nil, want, spliceFlags) })
-			return max(n, 0), sideUnknown, err
-		})
-		if n > 0 {
-			written += n
-			if remain > 0 {
-				remain -= n
-			}
-			p.moved(n)
-		}
-		if handled, err = handleSpliceErr(p, n, err, written); !handled {
-			return 0, false, err
-		}
-		if err != nil || n == 0 {
-			return written, true, err
-		}
-	}
-	return written, true, nil
+	return p.run(callSplice, remain)
 }
 
 // handleSpliceErr classifies the outcome of one splice call.
@@ -84,17 +61,24 @@ func SpliceViaPipe(p *Pair, remain int64) (written int64, handled bool, err erro
 		return 0, false, err
 	}
 	defer putPipe(pp)
+	fill := func(s, _ int) (int64, side, error) {
+		p.Calls++
+		n, err := ignoringEINTR2(func() (int64, error) { return splice(s, p.srcOff(), pp.w, nil, p.want, spliceFlags) })
+		return max(n, 0), sideSrc, err
+	}
+	empty := func(_, d int) (int64, side, error) {
+		p.Calls++
+		m, err := ignoringEINTR2(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), spliceFlags) })
+		return max(m, 0), sideDst, err
+	}
 	for remain != 0 {
 		if err := p.ctxErr(); err != nil {
 			return written, true, err
 		}
 		// Source to pipe. The pipe is empty here, so EAGAIN means
 		// the source has nothing to give.
-		want := p.round(remain, int64(pp.size))
-		n, err := p.do(func(s, _ int) (int64, side, error) {
-			n, err := ignoringEINTR2(func() (int64, error) { return splice(s, p.srcOff(), pp.w, nil, want, spliceFlags) })
-			return max(n, 0), sideSrc, err
-		})
+		p.want = p.round(remain, int64(pp.size))
+		n, err := p.do(fill)
 		if handled, err = handleSpliceErr(p, n, err, written); !handled {
 			return 0, false, err
 		}
@@ -109,10 +93,7 @@ func SpliceViaPipe(p *Pair, remain int64) (written int64, handled bool, err erro
 		// Pipe to destination until the pipe is empty. EAGAIN means the
 		// destination is full.
 		for pp.data > 0 {
-			m, err := p.do(func(_, d int) (int64, side, error) {
-				m, err := ignoringEINTR2(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), spliceFlags) })
-				return max(m, 0), sideDst, err
-			})
+			m, err := p.do(empty)
 			pp.data -= m
 			written += m
 			if err != nil {
@@ -149,6 +130,7 @@ func (p *Pair) drainPipe(pp *pipe) (int64, error) {
 		pp.data -= int64(k)
 		for off := 0; off < k; {
 			m, err := p.do(func(_, d int) (int64, side, error) {
+				p.Calls++
 				m, err := ignoringEINTR2(func() (int, error) { return unix.Write(d, buf[off:k]) })
 				return int64(max0(m)), sideDst, err
 			})

@@ -4,6 +4,7 @@
 package testutil
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -35,7 +36,7 @@ func OpenFDs() map[string]string {
 func RunWithLeakCheck(m *testing.M, release func()) int {
 	before := OpenFDs()
 	code := m.Run()
-	if before == nil || code != 0 {
+	if before == nil || code != 0 || profiling() {
 		return code
 	}
 	if release != nil {
@@ -58,6 +59,18 @@ func RunWithLeakCheck(m *testing.M, release func()) int {
 		return 1
 	}
 	return 0
+}
+
+// profiling reports whether go test writes a profile, whose file is open
+// while the tests run.
+func profiling() bool {
+	for _, name := range []string{"test.cpuprofile", "test.memprofile", "test.blockprofile",
+		"test.mutexprofile", "test.trace", "test.coverprofile"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // NeedRoot skips t unless the test runs as root.
