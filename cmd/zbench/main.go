@@ -1,0 +1,25 @@
+// Command zbench reproduces the seed benchmark table (a file copied into a
+// Unix socket with read/send, mmap/send, sendfile and splice) on any Linux
+// machine, and compares Go's io.Copy and zcopy.Copy on TCP, file, pipe,
+// socket-to-file and small copies. Every run is a fresh process and is
+// verified byte for byte; see BENCHMARKS.md.
+//
+//	go run ./cmd/zbench                           # every scenario, 64 MiB
+//	go run ./cmd/zbench -scenario unix -size 256MiB
+//	go run ./cmd/zbench -json > results.json
+//	go run ./cmd/zbench -svg chart.svg
+package main
+
+import (
+	"io"
+	"os"
+
+	"zcopy/internal/bench"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// run is zbench with its arguments and streams injected, for tests.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return bench.Main(args, stdin, stdout, stderr)
+}

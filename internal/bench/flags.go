@@ -1,0 +1,111 @@
+package bench
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Scenarios lists the scenario names in the order they run.
+var Scenarios = []string{"unix", "tcp", "file", "pipe", "sock2file", "small"}
+
+// defaultSize is the file size without -size: large enough that process
+// start-up is noise next to the copy, small enough that the default run of
+// every scenario takes about a minute on a 2-core VM.
+const defaultSize = 64 << 20
+
+const usage = `usage: zbench [flags]
+
+zbench reproduces the seed benchmark table (file -> Unix socket with
+read/send, mmap/send, sendfile, splice) and compares Go's io.Copy and
+zcopy.Copy on more pairs. Each contender runs -runs times, interleaved,
+each run in a fresh process; every run is verified (byte count and CRC-32C).
+
+Example:
+
+	zbench -scenario unix -size 256MiB
+	zbench -scenario file -dir .,/mnt/btrfs -json > out.json
+
+Flags:
+`
+
+// config is zbench's parsed command line.
+type config struct {
+	scenarios []string
+	size      int64 // 0: defaultSize
+	runs      int
+	dirs      []string
+	dirGiven  bool
+	json      bool
+	svg       string
+	quiet     bool
+}
+
+// parseFlags parses args; errors read like "-size: cannot parse "abc"".
+// flag.ErrHelp is returned after the usage went to stderr.
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("zbench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // one-line errors are ours to print
+	scen := fs.String("scenario", strings.Join(Scenarios, ","), "scenarios to run, comma-separated: "+strings.Join(Scenarios, ", "))
+	size := fs.String("size", "", "file size for all but the small scenario, e.g. 256MiB, 1GiB, 64M, 1000000 (default 64MiB)")
+	runs := fs.Int("runs", 5, "runs per contender")
+	dir := fs.String("dir", ".", "directories for the files, comma-separated; the file scenario runs on each\n(and on the current directory's filesystem), the others use the first")
+	js := fs.Bool("json", false, "print JSON instead of markdown tables")
+	svg := fs.String("svg", "", "also write a bar chart of the medians to this SVG `file`")
+	quiet := fs.Bool("q", false, "do not print progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, usage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))
+	}
+	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet}
+	for _, s := range strings.Split(*scen, ",") {
+		s = strings.TrimSpace(s)
+		if s == "all" {
+			c.scenarios = append(c.scenarios, Scenarios...)
+			continue
+		}
+		if !slices.Contains(Scenarios, s) {
+			return nil, fmt.Errorf("-scenario: unknown scenario %q (have %s)", s, strings.Join(Scenarios, ", "))
+		}
+		c.scenarios = append(c.scenarios, s)
+	}
+	// Run in the canonical order, each once.
+	c.scenarios = slices.DeleteFunc(slices.Clone(Scenarios), func(s string) bool { return !slices.Contains(c.scenarios, s) })
+	if *size != "" {
+		n, err := ParseSize(*size)
+		if err != nil {
+			return nil, fmt.Errorf("-size: %v", err)
+		}
+		c.size = n
+	}
+	if c.runs < 1 {
+		return nil, fmt.Errorf("-runs: must be at least 1, not %d", c.runs)
+	}
+	fs.Visit(func(f *flag.Flag) { c.dirGiven = c.dirGiven || f.Name == "dir" })
+	for _, d := range strings.Split(*dir, ",") {
+		if d = strings.TrimSpace(d); d != "" && !slices.Contains(c.dirs, d) {
+			c.dirs = append(c.dirs, d)
+		}
+	}
+	if len(c.dirs) == 0 {
+		return nil, errors.New("-dir: no directory given")
+	}
+	return c, nil
+}
+
+func (c *config) fileSize() int64 {
+	if c.size > 0 {
+		return c.size
+	}
+	return defaultSize
+}

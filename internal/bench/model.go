@@ -1,0 +1,108 @@
+package bench
+
+import "time"
+
+// Result is everything one zbench invocation measured; -json prints it.
+type Result struct {
+	Machine Machine `json:"machine"`
+	// Runs is how many times each contender ran; Cache describes the
+	// page-cache state the runs started from.
+	Runs   int      `json:"runs"`
+	Cache  string   `json:"cache"`
+	Tables []*Table `json:"tables"`
+	// Interrupted is set when Ctrl-C cut the benchmark short.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// Machine is the header of the tables: what the numbers were measured on.
+type Machine struct {
+	CPU    string `json:"cpu"`
+	Cores  int    `json:"cores"`
+	Kernel string `json:"kernel"`
+	Go     string `json:"go"`
+}
+
+// Table is one comparison: the same bytes moved between the same kinds of
+// endpoints by every contender. A scenario has one or more tables.
+type Table struct {
+	Scenario string `json:"scenario"`
+	Title    string `json:"title"` // "file -> Unix socket"
+	Dir      string `json:"dir"`   // where the files lived
+	FS       string `json:"fs"`    // filesystem type of Dir
+	Size     int64  `json:"size"`  // bytes per copy
+	// Copies is the number of copies each process made; times and CPU
+	// are per copy when it is more than 1.
+	Copies int      `json:"copies"`
+	Note   string   `json:"note,omitempty"`
+	Rows   []*Row   `json:"rows"`
+	Notes  []string `json:"notes,omitempty"` // footnotes added while running
+}
+
+// Row is one contender in a table.
+type Row struct {
+	Name     string `json:"name"`
+	Kind     string `json:"kind"` // "raw", "go" or "zcopy"
+	Baseline bool   `json:"baseline,omitempty"`
+	// Method is what moved the bytes: the system calls of a raw
+	// contender, or the method zcopy's report named.
+	Method string `json:"method"`
+	// Report is zcopy's one-line report from the last run.
+	Report string `json:"report,omitempty"`
+	// Skipped says why the contender could not run here (FICLONE on a
+	// filesystem without reflinks).
+	Skipped string `json:"skipped,omitempty"`
+	Runs    []Run  `json:"runs"`
+
+	// Filled by Table.Summarize.
+	Verified bool          `json:"verified"`
+	Failure  string        `json:"failure,omitempty"`
+	Median   time.Duration `json:"median_ns"`
+	Min      time.Duration `json:"min_ns"`
+	Max      time.Duration `json:"max_ns"`
+	CPU      time.Duration `json:"cpu_median_ns"` // sender user+sys
+	Ratio    float64       `json:"ratio,omitempty"`
+}
+
+// Run is one process's measurement. Elapsed and CPU are for the whole
+// process's copies (not divided by Table.Copies).
+type Run struct {
+	Elapsed time.Duration `json:"elapsed_ns"`
+	CPU     time.Duration `json:"cpu_ns"`
+	Bytes   int64         `json:"bytes"`
+	OK      bool          `json:"ok"`
+	Error   string        `json:"error,omitempty"`
+}
+
+// Summarize fills the rows' statistics: times per copy, the ratio to the
+// baseline row, and whether every run delivered every byte.
+func (t *Table) Summarize() {
+	copies := time.Duration(max(t.Copies, 1))
+	var base *Row
+	for _, r := range t.Rows {
+		r.Failure, r.Verified = "", false
+		var el, cpu []time.Duration
+		for _, run := range r.Runs {
+			if !run.OK && r.Failure == "" {
+				r.Failure = run.Error
+				if r.Failure == "" {
+					r.Failure = "failed"
+				}
+			}
+			el = append(el, run.Elapsed/copies)
+			cpu = append(cpu, run.CPU/copies)
+		}
+		r.Verified = r.Skipped == "" && len(r.Runs) > 0 && r.Failure == ""
+		s := Summarize(el)
+		r.Median, r.Min, r.Max = s.Median, s.Min, s.Max
+		r.CPU = Summarize(cpu).Median
+		if r.Baseline && base == nil {
+			base = r
+		}
+	}
+	for _, r := range t.Rows {
+		r.Ratio = 0
+		if base != nil && base.Verified && r.Verified {
+			r.Ratio = Ratio(r.Median, base.Median)
+		}
+	}
+}
