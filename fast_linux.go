@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"zcopy/internal/kcopy"
 )
 
@@ -95,19 +97,20 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 	p.Progress, p.Done = c.cfg.progress, c.total
 	defer func() { c.total = p.Done }()
 	remain := s.limit
+	srcKnown := false
 	if c.cfg.report == nil && !c.cfg.forced {
-		n, done, err := c.guess(fs, s, dst, srcRC, dstRC)
+		n, done, known, err := c.guess(fs, s, dst, srcRC, dstRC)
 		if done {
 			return n, true, err
 		}
-		written += n
+		written, srcKnown = n, known
 		if remain > 0 {
 			remain -= n
 		}
 	}
 
 	se, de := &fs.se, &fs.de
-	if kcopy.Classify(srcRC, se, false) != nil || kcopy.Classify(dstRC, de, true) != nil {
+	if (!srcKnown && kcopy.Classify(srcRC, se, false) != nil) || kcopy.Classify(dstRC, de, true) != nil {
 		// A closed or odd descriptor: the read/write loop reports it
 		// the way io.Copy would.
 		return written, written > 0, errContinue
@@ -174,53 +177,79 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 	return 0, false, nil
 }
 
-// guess tries, without classifying the descriptors, the one method that
-// serves the pairs io.Copy itself accelerates: copy_file_range between two
-// *os.File, sendfile from an *os.File into a TCP or Unix stream conn. When
-// the guess is right a small copy costs exactly io.Copy's system calls;
-// when it is wrong it costs one failed call and the caller classifies.
-// copy_file_range is first tried for probeThreshold bytes only, so that a
-// large file still gets classified and cloned.
-func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC syscall.RawConn) (written int64, done bool, err error) {
-	srcFile, ok := s.inner().(*os.File)
-	if !ok {
-		return 0, false, nil
-	}
+// guess tries, without classifying both descriptors, the one method that
+// most likely serves pairs of Go's own types: copy_file_range between two
+// *os.File (and splice when the source turns out to be a pipe), sendfile
+// from an *os.File into a stream conn, splice through a pooled pipe from a
+// stream conn. When the guess is right a small copy costs io.Copy's system
+// calls or fewer; when it is wrong it costs one failed call, and the caller
+// classifies. copy_file_range is first tried for probeThreshold bytes only,
+// so that a large file still gets classified and cloned. srcKnown reports
+// that fs.se already holds the source's classification.
+func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC syscall.RawConn) (written int64, done, srcKnown bool, err error) {
 	p := &fs.p
 	fs.se = kcopy.Endpoint{RC: srcRC, Pos: -1, Size: -1}
 	fs.de = kcopy.Endpoint{RC: dstRC, Pos: -1, Size: -1}
 	if s.ra != nil {
 		fs.se.Pos = s.pos
 	}
-	switch d := dst.(type) {
+	switch s.inner().(type) {
 	case *os.File:
-		if !c.cfg.methods.has(CopyFileRange) {
-			return 0, false, nil
+		switch d := dst.(type) {
+		case *os.File:
+			if !c.cfg.methods.has(CopyFileRange) {
+				return 0, false, false, nil
+			}
+			first := int64(probeThreshold)
+			if s.limit >= 0 && s.limit < first {
+				first = s.limit
+			}
+			n, handled, err := kcopy.CopyFileRange(p, first)
+			if handled {
+				// Done unless exactly the probe's worth moved without
+				// error: then the file is large and worth classifying.
+				return n, err != nil || n < first || n == s.limit, false, err
+			}
+			if err != unix.EINVAL || c.cfg.strict || !c.cfg.methods.has(Splice) {
+				return 0, false, false, nil
+			}
+			// EINVAL: not two regular files. If one side is a pipe
+			// (stdin, stdout) a direct splice works; if not, it fails
+			// at once too and the caller classifies.
+			n, handled, err = kcopy.Splice(p, s.limit)
+			return n, handled, false, err
+		case *net.TCPConn, *net.UnixConn:
+			if c.cfg.strict || !c.cfg.methods.has(Sendfile) || !isStream(d) {
+				return 0, false, false, nil // strict needs the source's kind
+			}
+			fs.de.Kind = kcopy.KindTCP // a stream socket: sendfile waits on it
+			n, handled, err := kcopy.Sendfile(p, s.limit)
+			return n, handled, false, err
 		}
-		first := int64(probeThreshold)
-		if s.limit >= 0 && s.limit < first {
-			first = s.limit
-		}
-		n, handled, err := kcopy.CopyFileRange(p, first)
-		if !handled {
-			return 0, false, nil
-		}
-		// Done unless exactly the probe's worth moved without error:
-		// then the file is large and worth classifying.
-		return n, err != nil || n < first || n == s.limit, err
 	case *net.TCPConn, *net.UnixConn:
-		if c.cfg.strict || !c.cfg.methods.has(Sendfile) {
-			return 0, false, nil // strict needs to know the source's kind
+		if !isStream(s.inner()) || !c.cfg.methods.has(Splice) {
+			return 0, false, false, nil
 		}
-		if u, ok := d.(*net.UnixConn); ok && u.LocalAddr().Network() != "unix" {
-			return 0, false, nil
+		switch d := dst.(type) {
+		case *os.File, *net.TCPConn, *net.UnixConn:
+			if !isStream(d) {
+				return 0, false, false, nil
+			}
+			// Through a pooled pipe, as Go's own TCPConn paths do; a
+			// destination that refuses splice gets the bytes by
+			// read/write (ErrContinue).
+			fs.se.Kind, fs.de.Kind = kcopy.KindTCP, kcopy.KindOther
+			n, handled, err := kcopy.SpliceViaPipe(p, s.limit)
+			return n, handled, false, err
 		}
-		fs.de.Kind = kcopy.KindTCP // any stream socket: sendfile waits on it
-		n, handled, err := kcopy.Sendfile(p, s.limit)
-		return n, handled, err
 	}
-	_ = srcFile
-	return 0, false, nil
+	return 0, false, false, nil
+}
+
+// isStream reports whether x is not a datagram or seqpacket *net.UnixConn.
+func isStream(x any) bool {
+	u, ok := x.(*net.UnixConn)
+	return !ok || u.LocalAddr().Network() == "unix"
 }
 
 // optIn marks a method skipped only because it is not enabled by default;

@@ -24,7 +24,7 @@ var copyFileRange = unix.CopyFileRange
 // CopyFileRange copies with copy_file_range(2) from the source's position
 // to the destination's file offset. It reflinks on btrfs and XFS.
 func CopyFileRange(p *Pair, remain int64) (written int64, handled bool, err error) {
-	return p.run(callCopyFileRange, remain)
+	return p.run(callCopyFileRange, remain, nil)
 }
 
 // handleCopyFileRangeErr classifies the outcome of one copy_file_range

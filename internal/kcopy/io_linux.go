@@ -1,6 +1,7 @@
 package kcopy
 
 import (
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -53,17 +54,20 @@ const (
 	callCopyFileRange callKind = iota
 	callSendfile
 	callSplice
+	callSpliceViaPipe
 )
 
 // roundState is the progress of [Pair.run].
 type roundState struct {
 	kind    callKind
 	batch   bool  // all rounds in one hold of the descriptors
-	remain  int64 // < 0: until EOF
-	written int64
-	lastN   int64 // moved by the latest do, for progress
+	remain  int64 // source bytes still to take; < 0: until EOF
+	written int64 // bytes delivered to the destination
+	lastN   int64 // delivered since progress was last reported
+	pipe    *pipe // callSpliceViaPipe's pipe
 	done    bool
 	handled bool
+	drain   bool // the destination refused splice with bytes in the pipe
 	err     error
 }
 
@@ -74,12 +78,12 @@ type roundState struct {
 // costs what io.Copy's does); otherwise the descriptors are released after
 // every round, so that progress is reported and cancellation noticed in
 // between, outside the locks.
-func (p *Pair) run(kind callKind, remain int64) (written int64, handled bool, err error) {
+func (p *Pair) run(kind callKind, remain int64, pp *pipe) (written int64, handled bool, err error) {
 	if p.ops.rounds == nil {
 		p.ops.rounds = p.rounds
 	}
 	r := &p.r
-	*r = roundState{kind: kind, remain: remain, handled: true}
+	*r = roundState{kind: kind, remain: remain, handled: true, pipe: pp}
 	r.batch = p.Ctx == nil && p.Progress == nil && p.Chunk <= 0
 	for !r.done {
 		if err := p.ctxErr(); err != nil {
@@ -91,11 +95,8 @@ func (p *Pair) run(kind callKind, remain int64) (written int64, handled bool, er
 			r.lastN = 0
 		}
 		if err != nil {
-			// A wait failed: deadline (a cancelled context), or the
-			// descriptor was closed under us.
-			if r.written == 0 && !r.done {
-				return 0, true, err
-			}
+			// A wait failed: a deadline (a cancelled context), or
+			// the descriptor was closed under us.
 			return r.written, true, err
 		}
 	}
@@ -106,61 +107,132 @@ func (p *Pair) run(kind callKind, remain int64) (written int64, handled bool, er
 // done, after one call when not batching, or at EAGAIN, which goes back to
 // do to wait; do then calls rounds again and it carries on.
 func (p *Pair) rounds(s, d int) (int64, side, error) {
-	r := &p.r
 	for {
-		var n int64
-		var err error
-		var wait side
-		switch r.kind {
-		case callCopyFileRange:
-			p.want = p.round(r.remain, maxCopyFileRangeRound)
-			off := p.srcOff()
-			k, e := ignoringEINTR2(func() (int, error) { return copyFileRange(s, off, d, nil, p.want, 0) })
-			n, err, wait = int64(max0(k)), e, sideNone
-		case callSendfile:
-			p.want = p.round(r.remain, maxSendfileRound)
-			off := p.srcOff()
-			k, e := ignoringEINTR2(func() (int, error) { return sendfile(d, s, off, p.want) })
-			n, err, wait = int64(max0(k)), e, sideDst
-		case callSplice:
-			p.want = p.round(r.remain, maxSpliceRound)
-			off := p.srcOff()
-			k, e := ignoringEINTR2(func() (int64, error) { return splice(s, off, d, nil, p.want, spliceFlags) })
-			n, err, wait = max(k, 0), e, sideUnknown
-		}
+		wait, err := p.round1(s, d)
 		p.Calls++
 		if err == unix.EAGAIN {
 			return 0, wait, err
 		}
-		if n > 0 {
-			r.written += n
-			r.lastN += n
-			if r.remain > 0 {
-				r.remain -= n
-			}
-			if p.Src.Pos >= 0 {
-				p.Src.Pos += n
-			}
+		if p.r.done || !p.r.batch {
+			return 0, sideNone, nil
 		}
-		var handled bool
-		switch r.kind {
-		case callCopyFileRange:
-			handled, err = handleCopyFileRangeErr(n, err, r.written)
-		case callSendfile:
-			handled, err = handleSendfileErr(n, err, r.written)
-		case callSplice:
-			handled, err = handleSpliceErr(p, n, err, r.written)
+	}
+}
+
+// round1 makes one system call and records its outcome in p.r. It returns
+// EAGAIN, and the side that would block, untouched.
+func (p *Pair) round1(s, d int) (side, error) {
+	r := &p.r
+	var n int64
+	var err error
+	switch r.kind {
+	case callCopyFileRange:
+		p.want = p.round(r.remain, maxCopyFileRangeRound)
+		off := p.srcOff()
+		k, e := ignoringEINTR2(func() (int, error) { return copyFileRange(s, off, d, nil, p.want, 0) })
+		if e == unix.EAGAIN {
+			return sideUnknown, e
 		}
+		n, err = int64(max0(k)), e
+	case callSendfile:
+		p.want = p.round(r.remain, maxSendfileRound)
+		off := p.srcOff()
+		k, e := ignoringEINTR2(func() (int, error) { return sendfile(d, s, off, p.want) })
+		if e == unix.EAGAIN {
+			return sideDst, e
+		}
+		n, err = int64(max0(k)), e
+	case callSplice:
+		p.want = p.round(r.remain, maxSpliceRound)
+		off := p.srcOff()
+		k, e := ignoringEINTR2(func() (int64, error) { return splice(s, off, d, nil, p.want, spliceFlags) })
+		if e == unix.EAGAIN {
+			return sideUnknown, e
+		}
+		n, err = max(k, 0), e
+	case callSpliceViaPipe:
+		return p.pipeRound(s, d)
+	}
+	if n > 0 {
+		r.written += n
+		r.lastN += n
+		r.take(p, n)
+	}
+	var handled bool
+	switch r.kind {
+	case callCopyFileRange:
+		handled, err = handleCopyFileRangeErr(n, err, r.written)
+	case callSendfile:
+		handled, err = handleSendfileErr(n, err, r.written)
+	case callSplice:
+		handled, err = handleSpliceErr(p, n, err, r.written)
+	}
+	switch {
+	case !handled:
+		r.done, r.handled, r.err = true, false, err
+	case err != nil || n == 0 || r.remain == 0:
+		r.done, r.err = true, err
+	}
+	return sideNone, nil
+}
+
+// pipeRound is one call of a splice through the pipe: from the source
+// into the empty pipe, or from the pipe into the destination until it is
+// empty again.
+func (p *Pair) pipeRound(s, d int) (side, error) {
+	r, pp := &p.r, p.r.pipe
+	if pp.data > 0 {
+		k, err := ignoringEINTR2(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), spliceFlags) })
+		if err == unix.EAGAIN {
+			return sideDst, err // the destination is full
+		}
+		k = max(k, 0)
+		pp.data -= k
+		r.written += k
+		r.lastN += k
 		switch {
-		case !handled:
-			r.done, r.handled, r.err = true, false, err
-		case err != nil || n == 0 || r.remain == 0:
-			r.done, r.err = true, err
-		case !r.batch:
-		default:
-			continue
+		case err != nil && r.written == 0 && (err == unix.EINVAL || err == unix.EOPNOTSUPP):
+			// A destination without splice_write (or O_APPEND): the
+			// source bytes are in the pipe already, so read/write
+			// must deliver them (see SpliceViaPipe).
+			r.done, r.drain = true, true
+		case err != nil:
+			r.done, r.err = true, os.NewSyscallError("splice", err)
+		case k == 0:
+			r.done, r.err = true, os.NewSyscallError("splice", unix.EIO) // a pipe never gives 0 while holding data
+		case pp.data == 0 && r.remain == 0:
+			r.done = true
 		}
-		return 0, sideNone, nil
+		return sideNone, nil
+	}
+	p.want = p.round(r.remain, int64(pp.size))
+	off := p.srcOff()
+	k, err := ignoringEINTR2(func() (int64, error) { return splice(s, off, pp.w, nil, p.want, spliceFlags) })
+	if err == unix.EAGAIN {
+		return sideSrc, err // the pipe is empty, so the source has nothing
+	}
+	k = max(k, 0)
+	if k > 0 {
+		pp.data += k
+		r.take(p, k)
+	}
+	handled, err := handleSpliceErr(p, k, err, r.written+pp.data-k)
+	switch {
+	case !handled:
+		r.done, r.handled, r.err = true, false, err
+	case err != nil || k == 0:
+		r.done, r.err = true, err
+	}
+	return sideNone, nil
+}
+
+// take accounts n bytes taken from the source.
+func (r *roundState) take(p *Pair, n int64) {
+	if r.remain > 0 {
+		r.remain -= n
+	}
+	if p.Src.Pos >= 0 {
+		p.Src.Pos += n
 	}
 }
 

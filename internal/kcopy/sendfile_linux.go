@@ -19,7 +19,7 @@ var sendfile = unix.Sendfile
 // travel into socket and pipe buffers, so later writes to the source can
 // show up in what the peer reads (the strict-mode concern).
 func Sendfile(p *Pair, remain int64) (written int64, handled bool, err error) {
-	return p.run(callSendfile, remain)
+	return p.run(callSendfile, remain, nil)
 }
 
 // handleSendfileErr classifies the outcome of one sendfile call.

@@ -25,16 +25,17 @@ var splice = unix.Splice
 
 // Splice copies with direct splice(2) calls; one side must be a pipe.
 func Splice(p *Pair, remain int64) (written int64, handled bool, err error) {
-	return p.run(callSplice, remain)
+	return p.run(callSplice, remain, nil)
 }
 
 // handleSpliceErr classifies the outcome of one splice call.
 func handleSpliceErr(p *Pair, n int64, err error, written int64) (handled bool, _ error) {
 	switch err {
 	case nil:
-		if n == 0 && written == 0 && p.Src.Kind.Seekable() {
-			// A pseudo-file may say 0 without being empty; from a
-			// pipe or socket 0 is a real EOF.
+		if n == 0 && written == 0 && p.Src.Kind != KindPipe && !p.Src.Kind.Stream() {
+			// A pseudo-file may say 0 without being empty (and a
+			// guessed source has no kind yet): let a read settle
+			// it. From a pipe or socket 0 is a real EOF.
 			return false, ErrNoProgress
 		}
 		return true, nil
@@ -61,61 +62,18 @@ func SpliceViaPipe(p *Pair, remain int64) (written int64, handled bool, err erro
 		return 0, false, err
 	}
 	defer putPipe(pp)
-	fill := func(s, _ int) (int64, side, error) {
-		p.Calls++
-		n, err := ignoringEINTR2(func() (int64, error) { return splice(s, p.srcOff(), pp.w, nil, p.want, spliceFlags) })
-		return max(n, 0), sideSrc, err
+	written, handled, err = p.run(callSpliceViaPipe, remain, pp)
+	if p.r.drain {
+		// The source's bytes are in the pipe: deliver them with
+		// read/write, then let the caller carry on generically.
+		w, derr := p.drainPipe(pp)
+		p.progress(w)
+		if derr != nil {
+			return written + w, true, derr
+		}
+		return written + w, true, ErrContinue
 	}
-	empty := func(_, d int) (int64, side, error) {
-		p.Calls++
-		m, err := ignoringEINTR2(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), spliceFlags) })
-		return max(m, 0), sideDst, err
-	}
-	for remain != 0 {
-		if err := p.ctxErr(); err != nil {
-			return written, true, err
-		}
-		// Source to pipe. The pipe is empty here, so EAGAIN means
-		// the source has nothing to give.
-		p.want = p.round(remain, int64(pp.size))
-		n, err := p.do(fill)
-		if handled, err = handleSpliceErr(p, n, err, written); !handled {
-			return 0, false, err
-		}
-		if err != nil || n == 0 {
-			return written, true, err
-		}
-		pp.data += n
-		p.moved(n)
-		if remain > 0 {
-			remain -= n
-		}
-		// Pipe to destination until the pipe is empty. EAGAIN means the
-		// destination is full.
-		for pp.data > 0 {
-			m, err := p.do(empty)
-			pp.data -= m
-			written += m
-			if err != nil {
-				if written == 0 && (err == unix.EINVAL || err == unix.EOPNOTSUPP) {
-					// The source bytes are in the pipe already:
-					// deliver them with read/write, then let
-					// the caller carry on generically.
-					w, derr := p.drainPipe(pp)
-					written += w
-					if derr != nil {
-						return written, true, derr
-					}
-					return written, true, ErrContinue
-				}
-				return written, true, os.NewSyscallError("splice", err)
-			}
-			if m == 0 {
-				return written, true, os.NewSyscallError("splice", unix.EIO)
-			}
-		}
-	}
-	return written, true, nil
+	return written, handled, err
 }
 
 // drainPipe moves what is left in pp to the destination with read/write.
