@@ -4,7 +4,7 @@
 // socket-to-file and small copies. Every run is a fresh process and is
 // verified byte for byte; see BENCHMARKS.md.
 //
-//	go run ./cmd/zbench                           # every scenario, 64 MiB
+//	go run ./cmd/zbench                           # every scenario, 256 MiB
 //	go run ./cmd/zbench -scenario unix -size 256MiB
 //	go run ./cmd/zbench -json > results.json
 //	go run ./cmd/zbench -svg chart.svg

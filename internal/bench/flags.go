@@ -15,7 +15,7 @@ var Scenarios = []string{"unix", "tcp", "file", "pipe", "sock2file", "small"}
 // defaultSize is the file size without -size: large enough that process
 // start-up is noise next to the copy, small enough that the default run of
 // every scenario takes about a minute on a 2-core VM.
-const defaultSize = 64 << 20
+const defaultSize = 256 << 20
 
 const usage = `usage: zbench [flags]
 
@@ -50,7 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("zbench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // one-line errors are ours to print
 	scen := fs.String("scenario", strings.Join(Scenarios, ","), "scenarios to run, comma-separated: "+strings.Join(Scenarios, ", "))
-	size := fs.String("size", "", "file size for all but the small scenario, e.g. 256MiB, 1GiB, 64M, 1000000 (default 64MiB)")
+	size := fs.String("size", "", "file size for all but the small scenario, e.g. 256MiB, 1GiB, 64M, 1000000 (default 256MiB)")
 	runs := fs.Int("runs", 5, "runs per contender")
 	dir := fs.String("dir", ".", "directories for the files, comma-separated; the file scenario runs on each\n(and on the current directory's filesystem), the others use the first")
 	js := fs.Bool("json", false, "print JSON instead of markdown tables")

@@ -284,7 +284,11 @@ var (
 var smallCopies = []struct {
 	size   int64
 	copies int
-}{{1 << 10, 5000}, {64 << 10, 2000}}
+}{{1 << 10, 20000}, {64 << 10, 5000}}
+
+// extraContenders are added to a scenario's tables by tests, to check
+// that a contender delivering wrong bytes shows as FAILED.
+var extraContenders = map[string][]contender{}
 
 // plan lays out a scenario's tables.
 func (r *runner) plan(s string) ([]*tableSpec, error) {
@@ -294,8 +298,8 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 	add := func(ts *tableSpec, title string, cs ...contender) {
 		ts.copies = max(1, ts.copies)
 		ts.Table = &Table{Scenario: s, Title: title, Dir: ts.dir.path, FS: ts.dir.fs, Size: ts.src.size, Copies: ts.copies}
-		ts.contenders = cs
-		for _, c := range cs {
+		ts.contenders = append(cs, extraContenders[s]...)
+		for _, c := range ts.contenders {
 			ts.Rows = append(ts.Rows, &Row{Name: c.name, Kind: c.kind, Baseline: c.baseline, Method: c.method})
 		}
 		ts.streamCRC = ts.src.crc

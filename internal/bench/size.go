@@ -43,19 +43,18 @@ func ParseSize(s string) (int64, error) {
 	return n * unit, nil
 }
 
-// FormatSize prints n in the largest binary unit that divides it, or in
-// bytes.
+// FormatSize prints n in binary units: exactly ("256 MiB") when a unit
+// divides it, else to one decimal ("78.9 GiB").
 func FormatSize(n int64) string {
-	for _, u := range []struct {
-		name string
-		size int64
-	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if n >= u.size && n%u.size == 0 {
-			return fmt.Sprintf("%d %s", n/u.size, u.name)
+	names := []string{"EiB", "PiB", "TiB", "GiB", "MiB", "KiB"}
+	for i, name := range names {
+		u := int64(1) << (10 * (len(names) - i))
+		switch {
+		case n >= u && n%u == 0:
+			return fmt.Sprintf("%d %s", n/u, name)
+		case n >= u:
+			return fmt.Sprintf("%.1f %s", float64(n)/float64(u), name)
 		}
-	}
-	if n >= 1<<20 {
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%d B", n)
 }
