@@ -61,20 +61,26 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestUnwritableDir needs a directory this process cannot create in: mode
-// 0555 stops everyone but root; for root, a read-only mount would be
-// needed, so the test skips.
+// 0555 stops everyone but root; for root, the immutable flag (chattr +i)
+// does where the filesystem has it.
 func TestUnwritableDir(t *testing.T) {
 	needLinux(t)
-	if os.Geteuid() == 0 {
-		t.Skip("root can write into a 0555 directory")
-	}
 	dir := filepath.Join(t.TempDir(), "ro")
 	if err := os.Mkdir(dir, 0o555); err != nil {
 		t.Fatal(err)
 	}
+	want := "zbench: -dir " + dir + ": not writable: permission denied\n"
+	if os.Geteuid() == 0 {
+		restore, err := setImmutable(dir)
+		if err != nil {
+			t.Skipf("root, and no immutable flag here: %v", err)
+		}
+		defer restore()
+		want = "zbench: -dir " + dir + ": not writable: operation not permitted\n"
+	}
 	var out, errb bytes.Buffer
 	code := run([]string{"-scenario", "unix", "-size", "1MiB", "-dir", dir}, nil, &out, &errb)
-	if want := "zbench: -dir " + dir + ": not writable: permission denied\n"; code != 2 || errb.String() != want {
+	if code != 2 || errb.String() != want {
 		t.Errorf("run = %d, %q; want 2, %q", code, errb.String(), want)
 	}
 }
