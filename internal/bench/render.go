@@ -116,8 +116,8 @@ const (
 	svgWidth   = 980
 	svgLabelW  = 250 // contender names, right-aligned
 	svgBarW    = 560
-	svgRowH    = 24
-	svgBarH    = 15
+	svgRowH    = 30
+	svgBarH    = 14
 	svgTitleH  = 34
 	svgPad     = 16
 	svgHeaderH = 52
@@ -140,9 +140,9 @@ func WriteSVG(w io.Writer, res *Result) error {
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="17" font-weight="bold">zbench: median time per copy (shorter is better)</text>`+"\n", svgPad)
 	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s</text>`+"\n", svgPad,
 		html.EscapeString(fmt.Sprintf("%s, %d cores · %s · %s · %d runs each, fresh process per run, page cache warm", m.CPU, m.Cores, m.Kernel, m.Go, res.Runs)))
-	legendX := svgWidth - 3*90 - svgPad
+	legendX := svgWidth - 3*115 - svgPad
 	for i, k := range []string{"raw", "go", "zcopy"} {
-		x := legendX + i*90
+		x := legendX + i*115
 		fmt.Fprintf(&b, `<rect x="%d" y="10" width="12" height="12" fill="%s"/><text x="%d" y="21">%s</text>`+"\n",
 			x, svgColors[k], x+16, map[string]string{"raw": "raw syscalls", "go": "Go std", "zcopy": "zcopy"}[k])
 	}
@@ -150,10 +150,12 @@ func WriteSVG(w io.Writer, res *Result) error {
 	for _, t := range res.Tables {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" font-weight="bold">%s</text>`+"\n", svgPad, y+18, html.EscapeString(t.Heading()))
 		y += svgTitleH
+		// Scale to the slowest median with room for its label; an
+		// outlier's whisker is clipped rather than squashing the bars.
 		var scale time.Duration
 		for _, r := range t.Rows {
 			if r.Verified {
-				scale = max(scale, r.Max)
+				scale = max(scale, r.Median*13/10)
 			}
 		}
 		x0 := svgPad + svgLabelW
@@ -171,7 +173,7 @@ func WriteSVG(w io.Writer, res *Result) error {
 			case !r.Verified:
 				fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#c00" font-weight="bold">FAILED: %s</text>`+"\n", x0+6, cy+4, html.EscapeString(r.Failure))
 			case scale > 0:
-				px := func(d time.Duration) float64 { return float64(svgBarW) * float64(d) / float64(scale) }
+				px := func(d time.Duration) float64 { return min(float64(svgBarW), float64(svgBarW)*float64(d)/float64(scale)) }
 				bw := max(px(r.Median), 1)
 				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s" rx="2"/>`+"\n", x0, cy-svgBarH/2, bw, svgBarH, svgColors[r.Kind])
 				fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#222" stroke-width="1.2"/>`+"\n", float64(x0)+px(r.Min), cy, float64(x0)+px(r.Max), cy)
@@ -179,7 +181,7 @@ func WriteSVG(w io.Writer, res *Result) error {
 				if r.Ratio > 0 {
 					label += "  " + formatRatio(r)
 				}
-				fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`+"\n", float64(x0)+max(bw, px(r.Max))+6, cy+4, html.EscapeString(label))
+				fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`+"\n", float64(x0)+bw+6, cy-svgBarH/2-1, html.EscapeString(label))
 			}
 			y += svgRowH
 		}
