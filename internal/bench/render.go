@@ -173,7 +173,9 @@ func WriteSVG(w io.Writer, res *Result) error {
 			case !r.Verified:
 				fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#c00" font-weight="bold">FAILED: %s</text>`+"\n", x0+6, cy+4, html.EscapeString(r.Failure))
 			case scale > 0:
-				px := func(d time.Duration) float64 { return min(float64(svgBarW), float64(svgBarW)*float64(d)/float64(scale)) }
+				px := func(d time.Duration) float64 {
+					return min(float64(svgBarW), float64(svgBarW)*float64(d)/float64(scale))
+				}
 				bw := max(px(r.Median), 1)
 				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s" rx="2"/>`+"\n", x0, cy-svgBarH/2, bw, svgBarH, svgColors[r.Kind])
 				fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#222" stroke-width="1.2"/>`+"\n", float64(x0)+px(r.Min), cy, float64(x0)+px(r.Max), cy)
