@@ -20,6 +20,14 @@ import (
 // sendfile, direct splice) are no dearer than read+write even for 1 byte.
 const probeThreshold = 64 << 10
 
+// guessFirst is how much the guessed copy_file_range between two *os.File
+// moves before zcopy classifies the pair: files up to this size are copied
+// with exactly io.Copy's system calls (copy_file_range reflinks them anyway
+// where the filesystem can); a larger one is classified, and the rest of it
+// cloned if it can be. A multiple of the block size, so the rest stays
+// aligned for FICLONERANGE.
+const guessFirst = 1 << 20
+
 // methodFunc runs one method on a classified pair; dst is the caller's
 // writer (for methods that write from user memory, like mmap). Further
 // engines (io_uring) plug in by filling a slot.
@@ -148,6 +156,11 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 		}
 		calls := p.Calls
 		n, ok, err := methodFuncs[m](p, remain, dst)
+		if !ok && err == kcopy.ErrNoProgress && written > 0 {
+			// A method that already moved bytes for this copy (the
+			// guess, a clone) found the source at its end: EOF.
+			return written, true, nil
+		}
 		if !ok {
 			reason := reasonText(err)
 			if kcopy.StickyFallback(err) {
@@ -183,7 +196,7 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 // from an *os.File into a stream conn, splice through a pooled pipe from a
 // stream conn. When the guess is right a small copy costs io.Copy's system
 // calls or fewer; when it is wrong it costs one failed call, and the caller
-// classifies. copy_file_range is first tried for probeThreshold bytes only,
+// classifies. copy_file_range is first tried for guessFirst bytes only,
 // so that a large file still gets classified and cloned. srcKnown reports
 // that fs.se already holds the source's classification.
 func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC syscall.RawConn) (written int64, done, srcKnown bool, err error) {
@@ -200,15 +213,35 @@ func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC sys
 			if !c.cfg.methods.has(CopyFileRange) {
 				return 0, false, false, nil
 			}
-			first := int64(probeThreshold)
+			first := int64(guessFirst)
 			if s.limit >= 0 && s.limit < first {
 				first = s.limit
 			}
 			n, handled, err := kcopy.CopyFileRange(p, first)
 			if handled {
-				// Done unless exactly the probe's worth moved without
-				// error: then the file is large and worth classifying.
-				return n, err != nil || n < first || n == s.limit, false, err
+				if err != nil || n < first || n == s.limit {
+					return n, true, false, err
+				}
+				// Exactly the probe's worth moved: if what is left
+				// is small too, finish without classifying the pair.
+				if kcopy.Classify(srcRC, &fs.se, false) != nil {
+					return n, false, false, nil
+				}
+				if s.ra != nil {
+					fs.se.Pos = s.pos + n
+				}
+				if fs.se.Kind != kcopy.KindRegular || fs.se.Size-n >= probeThreshold {
+					return n, false, true, nil
+				}
+				rest := int64(-1)
+				if s.limit >= 0 {
+					rest = s.limit - n
+				}
+				m, handled, err := kcopy.CopyFileRange(p, rest)
+				if !handled { // 0 bytes: at EOF
+					return n, true, true, nil
+				}
+				return n + m, true, true, err
 			}
 			if err != unix.EINVAL || c.cfg.strict || !c.cfg.methods.has(Splice) {
 				return 0, false, false, nil

@@ -32,7 +32,7 @@ func classifyFD(fd int, e *Endpoint) error {
 	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
 		return os.NewSyscallError("fstat", err)
 	}
-	e.Dev, e.Ino, e.Blksize, e.Size, e.Pos = st.Dev, st.Ino, st.Blksize, -1, -1
+	e.Dev, e.Ino, e.Blksize, e.Size, e.Pos = uint64(st.Dev), uint64(st.Ino), int64(st.Blksize), -1, -1
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		e.Kind, e.Size = KindRegular, st.Size
@@ -78,7 +78,7 @@ func FSName(rc syscall.RawConn) string {
 	}); err != nil || serr != nil {
 		return ""
 	}
-	switch st.Type {
+	switch uint32(st.Type) { // int32 on 386, int64 on amd64; magics are 32-bit
 	case unix.EXT4_SUPER_MAGIC:
 		return "ext4"
 	case unix.BTRFS_SUPER_MAGIC:

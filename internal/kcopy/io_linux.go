@@ -288,7 +288,7 @@ func (p *Pair) outerCallback(s uintptr) bool {
 func (p *Pair) innerCallback(d uintptr) bool {
 	st := &p.st
 	s := int(st.sfd)
-	for {
+	for again := 0; ; again++ {
 		st.n, st.wait, st.err = st.fn(s, int(d))
 		if st.err != unix.EAGAIN {
 			st.wait = sideNone
@@ -296,6 +296,15 @@ func (p *Pair) innerCallback(d uintptr) bool {
 		}
 		if st.wait == sideUnknown {
 			st.wait = blockedSide(p, s, int(d))
+			if st.wait == sideNone {
+				if again < maxAgain {
+					// Both sides became ready after the call
+					// said EAGAIN: waiting for an edge on either
+					// could wait forever, so call again.
+					continue
+				}
+				st.wait = sideDst // the kernel disagrees with poll: do not spin
+			}
 		}
 		e, fd, events := p.Src, s, int16(unix.POLLIN)
 		if st.wait == sideDst {
@@ -314,6 +323,10 @@ func (p *Pair) innerCallback(d uintptr) bool {
 	}
 }
 
+// maxAgain bounds the calls repeated at once because poll(2) found both
+// sides ready after an EAGAIN.
+const maxAgain = 8
+
 // blockedSide finds which descriptor made a two-sided call return EAGAIN.
 func blockedSide(p *Pair, s, d int) side {
 	switch {
@@ -323,11 +336,21 @@ func blockedSide(p *Pair, s, d int) side {
 		return sideSrc
 	}
 	fds := []unix.PollFd{{Fd: int32(s), Events: unix.POLLIN}, {Fd: int32(d), Events: unix.POLLOUT}}
-	if _, err := ignoringEINTR2(func() (int, error) { return unix.Poll(fds, 0) }); err == nil &&
-		fds[0].Revents == 0 {
-		return sideSrc
+	if _, err := ignoringEINTR2(func() (int, error) { return unix.Poll(fds, 0) }); err != nil {
+		return sideDst
 	}
-	return sideDst
+	switch {
+	case fds[0].Revents == 0:
+		return sideSrc
+	case fds[1].Revents == 0:
+		return sideDst
+	}
+	// Both ready: the other end filled the source pipe (or drained the
+	// destination) between the EAGAIN and the poll. Waiting on the
+	// destination would sleep until its next edge, which never comes if
+	// it has room (a pipe -> TCP copy hung so in TestPairMatrix). sideNone
+	// asks the caller to call again; the next EAGAIN is a fresh one.
+	return sideNone
 }
 
 // pollWait blocks in poll(2) until fd is ready for events, in slices when

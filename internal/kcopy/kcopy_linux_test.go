@@ -273,7 +273,7 @@ func TestSpliceViaPipeKeepsNoStaleBytes(t *testing.T) {
 	replace(t, &splice, func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int64, error) {
 		calls++
 		if calls == 1 {
-			return unix.Splice(rfd, roff, wfd, woff, n, flags)
+			return spliceSys(rfd, roff, wfd, woff, n, flags)
 		}
 		return 0, unix.EIO
 	})

@@ -21,7 +21,14 @@ const pipeSize = 1 << 20
 const spliceFlags = unix.SPLICE_F_NONBLOCK | unix.SPLICE_F_MOVE
 
 // splice is swapped by tests.
-var splice = unix.Splice
+var splice = spliceSys
+
+// spliceSys is unix.Splice with the count as int64 on every GOARCH (it is
+// int on 386).
+func spliceSys(rfd int, roff *int64, wfd int, woff *int64, n, flags int) (int64, error) {
+	k, err := unix.Splice(rfd, roff, wfd, woff, n, flags)
+	return int64(k), err
+}
 
 // Splice copies with direct splice(2) calls; one side must be a pipe.
 func Splice(p *Pair, remain int64) (written int64, handled bool, err error) {
