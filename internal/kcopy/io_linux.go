@@ -145,7 +145,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 	case callSplice:
 		p.want = p.round(r.remain, maxSpliceRound)
 		off := p.srcOff()
-		k, e := ignoringEINTR2(func() (int64, error) { return splice(s, off, d, nil, p.want, spliceFlags) })
+		k, e := ignoringEINTR2(func() (int64, error) { return splice(s, off, d, nil, p.want, p.spliceFlags()) })
 		if e == unix.EAGAIN {
 			return sideUnknown, e
 		}
@@ -182,7 +182,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 func (p *Pair) pipeRound(s, d int) (side, error) {
 	r, pp := &p.r, p.r.pipe
 	if pp.data > 0 {
-		k, err := ignoringEINTR2(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), spliceFlags) })
+		k, err := ignoringEINTR2(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), pipeFlags) })
 		if err == unix.EAGAIN {
 			return sideDst, err // the destination is full
 		}
@@ -207,7 +207,7 @@ func (p *Pair) pipeRound(s, d int) (side, error) {
 	}
 	p.want = p.round(r.remain, int64(pp.size))
 	off := p.srcOff()
-	k, err := ignoringEINTR2(func() (int64, error) { return splice(s, off, pp.w, nil, p.want, spliceFlags) })
+	k, err := ignoringEINTR2(func() (int64, error) { return splice(s, off, pp.w, nil, p.want, pipeFlags) })
 	if err == unix.EAGAIN {
 		return sideSrc, err // the pipe is empty, so the source has nothing
 	}

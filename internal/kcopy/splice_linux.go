@@ -15,10 +15,25 @@ const maxSpliceRound = 1 << 30
 // pipe-max-size, and the seed and Go's internal/poll measured it best.
 const pipeSize = 1 << 20
 
-// spliceFlags: SPLICE_F_NONBLOCK makes the pipe side report EAGAIN instead
-// of sleeping in the kernel, so that waits go through the poller (or
-// poll(2)) and stay cancellable; SPLICE_F_MOVE is a hint Go also passes.
-const spliceFlags = unix.SPLICE_F_NONBLOCK | unix.SPLICE_F_MOVE
+// spliceFlags returns the flags for a direct splice. SPLICE_F_NONBLOCK makes
+// a blocking pipe report EAGAIN instead of sleeping in the kernel, so that
+// the wait happens in poll(2), in slices that notice a cancelled context.
+// Without a context there is nothing to notice, and sleeping in the kernel
+// is what os.File.Write does on such a pipe anyway, at a fraction of the
+// cost (no EAGAIN/poll round trip each time the pipe fills). Descriptors
+// with O_NONBLOCK (all those Go's poller manages, and our own pipes) report
+// EAGAIN either way: the kernel adds the flag for them. SPLICE_F_MOVE is a
+// hint Go also passes.
+func (p *Pair) spliceFlags() int {
+	if p.Ctx != nil {
+		return unix.SPLICE_F_NONBLOCK | unix.SPLICE_F_MOVE
+	}
+	return unix.SPLICE_F_MOVE
+}
+
+// pipeFlags are the flags for splicing to or from a pooled pipe, which is
+// O_NONBLOCK.
+const pipeFlags = unix.SPLICE_F_NONBLOCK | unix.SPLICE_F_MOVE
 
 // splice is swapped by tests.
 var splice = spliceSys
