@@ -9,5 +9,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testutil.RunWithLeakCheck(m, kcopy.ClosePipes))
+	code := testutil.RunWithLeakCheck(m, kcopy.ClosePipes)
+	testutil.ReleaseShared() // loop mounts and devices shared by tests
+	os.Exit(code)
 }
