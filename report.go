@@ -67,7 +67,10 @@ func (c *copier) attempt(a Attempt) {
 		return
 	}
 	c.cfg.report.Attempts = append(c.cfg.report.Attempts, a)
-	if a.Used {
+	// A method that only confirmed EOF after another moved the bytes (the
+	// read/write loop after a clone up to a limit) does not take over
+	// Method, which names the one that moved the last bytes.
+	if a.Used && (a.Written > 0 || c.cfg.report.Method == 0) {
 		c.cfg.report.Method = a.Method
 	}
 }
