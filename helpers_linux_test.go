@@ -442,3 +442,22 @@ func seekCur(t testing.TB, f *os.File) int64 {
 	}
 	return off
 }
+
+// fsType names the filesystem holding path, as the report does.
+func fsType(t testing.TB, path string) string {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	switch st.Type {
+	case unix.EXT4_SUPER_MAGIC:
+		return "ext4"
+	case unix.TMPFS_MAGIC:
+		return "tmpfs"
+	case unix.BTRFS_SUPER_MAGIC:
+		return "btrfs"
+	case unix.XFS_SUPER_MAGIC:
+		return "xfs"
+	}
+	return fmt.Sprintf("%#x", st.Type)
+}
