@@ -174,7 +174,7 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 		if remain > 0 {
 			remain -= n
 		}
-		if m == Clone && err == nil {
+		if m == Clone && err == nil && remain != 0 {
 			// Let copy_file_range pick up bytes appended since the
 			// size was read, and confirm EOF.
 			continue
