@@ -43,6 +43,23 @@
 // the peer may see the new bytes. Go's io.Copy already does this for file ->
 // TCP and file -> Unix socket. [Strict] forbids such paths.
 //
+// # Small copies
+//
+// For the pairs Go's own types make most often (two *os.File, an *os.File
+// and a TCP or Unix conn) zcopy first tries the likely method without
+// classifying the descriptors, so a small copy makes the same system calls
+// as io.Copy; a wrong guess costs one failed call.
+//
+// # Extending
+//
+// Methods are a table (see fast_linux.go): another engine, such as an
+// io_uring one, is a further [Method] with a slot in that table and a place
+// in the per-pair order; callers do not change. Endpoints without a
+// descriptor, such as in-memory files, take part through io.WriterTo and
+// io.ReaderFrom, which Copy honours exactly as io.Copy does; one whose bytes
+// live in a host file can hand Copy an [*io.SectionReader] over that file to
+// stay on the fast path.
+//
 // # Reports
 //
 // [WithReport] tells which method moved the bytes and why others were
