@@ -449,7 +449,7 @@ func fsType(t testing.TB, path string) string {
 	if err := unix.Statfs(path, &st); err != nil {
 		t.Fatal(err)
 	}
-	switch st.Type {
+	switch uint32(st.Type) { // int32 on 386
 	case unix.EXT4_SUPER_MAGIC:
 		return "ext4"
 	case unix.TMPFS_MAGIC:
