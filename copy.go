@@ -108,7 +108,12 @@ func (c *copier) run(dst io.Writer, src io.Reader) (int64, error) {
 // through the probes handed to bufio.
 func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 	c.depth++
-	defer func() { c.depth-- }()
+	n, err := c.copyAt(dst, src)
+	c.depth--
+	return n, err
+}
+
+func (c *copier) copyAt(dst io.Writer, src io.Reader) (int64, error) {
 	if bw, ok := dst.(*bufio.Writer); ok && c.depth < maxDepth {
 		if err := bw.Flush(); err != nil {
 			return 0, err
@@ -133,7 +138,9 @@ func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 		defer c.fromHeap(h)
 		return s.br.WriteTo(&dstProbe{c: h, w: dst})
 	}
-	defer c.interruptOnCancel(s.inner(), dst)()
+	if c.ctx != nil {
+		defer c.interruptOnCancel(s.inner(), dst)()
+	}
 
 	var written int64
 	srcRC, dstRC := s.conn(), rawConn(dst)

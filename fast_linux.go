@@ -86,8 +86,10 @@ type fastState struct {
 
 var fastStates = sync.Pool{New: func() any { return new(fastState) }}
 
-// release drops the references to the caller's descriptors and pools fs.
-func (fs *fastState) release() {
+// release takes the byte count from fs, drops its references to the
+// caller's descriptors and pools it.
+func (c *copier) release(fs *fastState) {
+	c.total = fs.p.Done
 	fs.p.Reset()
 	fs.se, fs.de = kcopy.Endpoint{}, kcopy.Endpoint{}
 	fastStates.Put(fs)
@@ -99,11 +101,10 @@ func (fs *fastState) release() {
 // finish the copy.
 func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
 	fs := fastStates.Get().(*fastState)
-	defer fs.release()
+	defer c.release(fs)
 	p := &fs.p
 	p.Src, p.Dst, p.Ctx, p.Chunk = &fs.se, &fs.de, c.ctx, c.chunk()
 	p.Progress, p.Done = c.cfg.progress, c.total
-	defer func() { c.total = p.Done }()
 	remain := s.limit
 	srcKnown := false
 	if c.cfg.report == nil && !c.cfg.forced {
