@@ -21,11 +21,12 @@ import (
 const probeThreshold = 64 << 10
 
 // guessFirst is how much the guessed copy_file_range between two *os.File
-// moves before zcopy classifies the pair: files up to this size are copied
-// with exactly io.Copy's system calls (copy_file_range reflinks them anyway
-// where the filesystem can); a larger one is classified, and the rest of it
-// cloned if it can be. A multiple of the block size, so the rest stays
-// aligned for FICLONERANGE.
+// moves before zcopy classifies the pair: a file up to this size is copied
+// with exactly io.Copy's system calls (splitting it costs more in the
+// kernel than the calls saved), and copy_file_range reflinks it anyway where
+// the filesystem can (the kernel tries remap_file_range first); the rest of
+// a larger file is cloned with FICLONERANGE if it can be. A multiple of the
+// block size, so that the rest stays aligned.
 const guessFirst = 1 << 20
 
 // methodFunc runs one method on a classified pair; dst is the caller's
@@ -107,9 +108,15 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 	p.Progress, p.Done = c.cfg.progress, c.total
 	remain := s.limit
 	srcKnown := false
-	if c.cfg.report == nil && !c.cfg.forced {
+	if !c.cfg.forced {
 		n, done, known, err := c.guess(fs, s, dst, srcRC, dstRC)
 		if done {
+			if c.cfg.report != nil {
+				var se, de kcopy.Endpoint
+				kcopy.Classify(srcRC, &se, false)
+				kcopy.Classify(dstRC, &de, true)
+				c.describe(describeEnd(&se, srcRC), describeEnd(&de, dstRC))
+			}
 			return n, true, err
 		}
 		written, srcKnown = n, known
@@ -193,13 +200,14 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 
 // guess tries, without classifying both descriptors, the one method that
 // most likely serves pairs of Go's own types: copy_file_range between two
-// *os.File (and splice when the source turns out to be a pipe), sendfile
-// from an *os.File into a stream conn, splice through a pooled pipe from a
-// stream conn. When the guess is right a small copy costs io.Copy's system
-// calls or fewer; when it is wrong it costs one failed call, and the caller
-// classifies. copy_file_range is first tried for guessFirst bytes only,
-// so that a large file still gets classified and cloned. srcKnown reports
-// that fs.se already holds the source's classification.
+// *os.File (splice when the source turns out to be a pipe, or the
+// destination one), sendfile from an *os.File into a stream conn, splice
+// through a pooled pipe from a stream conn. When the guess is right a small
+// copy costs io.Copy's system calls or fewer; when it is wrong it costs a
+// failed call, and the caller classifies. copy_file_range is first tried
+// for guessFirst bytes only, so that a large file still gets classified
+// and cloned. srcKnown reports that fs.se holds the source's
+// classification. Reports list the guesses like any other attempt.
 func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC syscall.RawConn) (written int64, done, srcKnown bool, err error) {
 	p := &fs.p
 	fs.se = kcopy.Endpoint{RC: srcRC, Pos: -1, Size: -1}
@@ -211,57 +219,17 @@ func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC sys
 	case *os.File:
 		switch d := dst.(type) {
 		case *os.File:
-			if !c.cfg.methods.has(CopyFileRange) {
-				return 0, false, false, nil
-			}
-			first := int64(guessFirst)
-			if s.limit >= 0 && s.limit < first {
-				first = s.limit
-			}
-			n, handled, err := kcopy.CopyFileRange(p, first)
-			if handled {
-				if err != nil || n < first || n == s.limit {
-					return n, true, false, err
-				}
-				// Exactly the probe's worth moved: if what is left
-				// is small too, finish without classifying the pair.
-				if kcopy.Classify(srcRC, &fs.se, false) != nil {
-					return n, false, false, nil
-				}
-				if s.ra != nil {
-					fs.se.Pos = s.pos + n
-				}
-				if fs.se.Kind != kcopy.KindRegular || fs.se.Size-n >= probeThreshold {
-					return n, false, true, nil
-				}
-				rest := int64(-1)
-				if s.limit >= 0 {
-					rest = s.limit - n
-				}
-				m, handled, err := kcopy.CopyFileRange(p, rest)
-				if !handled { // 0 bytes: at EOF
-					return n, true, true, nil
-				}
-				return n + m, true, true, err
-			}
-			if err != unix.EINVAL || c.cfg.strict || !c.cfg.methods.has(Splice) {
-				return 0, false, false, nil
-			}
-			// EINVAL: not two regular files. If one side is a pipe
-			// (stdin, stdout) a direct splice works; if not, it fails
-			// at once too and the caller classifies.
-			n, handled, err = kcopy.Splice(p, s.limit)
-			return n, handled, false, err
+			return c.guessFiles(fs, s, srcRC)
 		case *net.TCPConn, *net.UnixConn:
 			if c.cfg.strict || !c.cfg.methods.has(Sendfile) || !isStream(d) {
 				return 0, false, false, nil // strict needs the source's kind
 			}
 			fs.de.Kind = kcopy.KindTCP // a stream socket: sendfile waits on it
-			n, handled, err := kcopy.Sendfile(p, s.limit)
+			n, handled, err := c.try(Sendfile, p, s.limit)
 			return n, handled, false, err
 		}
 	case *net.TCPConn, *net.UnixConn:
-		if !isStream(s.inner()) || !c.cfg.methods.has(Splice) {
+		if !isStream(s.inner()) || !c.cfg.methods.has(Splice) || (s.limit >= 0 && s.limit < probeThreshold) {
 			return 0, false, false, nil
 		}
 		switch d := dst.(type) {
@@ -273,11 +241,90 @@ func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC sys
 			// destination that refuses splice gets the bytes by
 			// read/write (ErrContinue).
 			fs.se.Kind, fs.de.Kind = kcopy.KindTCP, kcopy.KindOther
-			n, handled, err := kcopy.SpliceViaPipe(p, s.limit)
+			n, handled, err := c.try(Splice, p, s.limit)
 			return n, handled, false, err
 		}
 	}
 	return 0, false, false, nil
+}
+
+// guessFiles is guess for two *os.File.
+func (c *copier) guessFiles(fs *fastState, s *source, srcRC syscall.RawConn) (written int64, done, srcKnown bool, err error) {
+	p := &fs.p
+	if c.cfg.methods.has(CopyFileRange) {
+		first := int64(guessFirst)
+		if s.limit >= 0 && s.limit < first {
+			first = s.limit
+		}
+		n, handled, err := c.try(CopyFileRange, p, first)
+		if handled {
+			if err != nil || n < first || n == s.limit {
+				return n, true, false, err
+			}
+			// Exactly the probe's worth moved: if what is left is
+			// small too, finish without classifying the pair.
+			if kcopy.Classify(srcRC, &fs.se, false) != nil {
+				return n, false, false, nil
+			}
+			if s.ra != nil {
+				fs.se.Pos = s.pos + n
+			}
+			if fs.se.Kind != kcopy.KindRegular || fs.se.Size-n >= probeThreshold {
+				return n, false, true, nil
+			}
+			rest := int64(-1)
+			if s.limit >= 0 {
+				rest = s.limit - n
+			}
+			m, handled, err := c.try(CopyFileRange, p, rest)
+			if !handled { // 0 bytes: at EOF
+				return n, true, true, nil
+			}
+			return n + m, true, true, err
+		}
+		if err != unix.EINVAL {
+			return 0, false, false, nil
+		}
+	}
+	// Not two regular files. A pipe source (stdin), or a file source
+	// with a pipe destination (stdout), splices directly; anything else
+	// is classified.
+	if kcopy.Classify(srcRC, &fs.se, false) != nil {
+		return 0, false, false, nil
+	}
+	if s.ra != nil {
+		fs.se.Pos = s.pos
+	}
+	switch {
+	case !c.cfg.methods.has(Splice):
+	case fs.se.Kind == kcopy.KindPipe,
+		fs.se.Kind == kcopy.KindRegular && fs.se.Size > 0 && !c.cfg.strict:
+		// Direct only: between two files it fails at once (EINVAL).
+		n, handled, err := c.tryFunc(Splice, p, s.limit, kcopy.Splice)
+		return n, handled, true, err
+	}
+	return 0, false, true, nil
+}
+
+// try runs method m's function and records the attempt in the report.
+func (c *copier) try(m Method, p *kcopy.Pair, remain int64) (int64, bool, error) {
+	return c.tryFunc(m, p, remain, func(p *kcopy.Pair, remain int64) (int64, bool, error) {
+		return methodFuncs[m](p, remain, nil)
+	})
+}
+
+// tryFunc runs fn for method m and records the attempt in the report.
+func (c *copier) tryFunc(m Method, p *kcopy.Pair, remain int64, fn func(*kcopy.Pair, int64) (int64, bool, error)) (int64, bool, error) {
+	calls := p.Calls
+	n, handled, err := fn(p, remain)
+	if c.cfg.report != nil {
+		if handled {
+			c.attempt(Attempt{Method: m, Used: true, Written: n, Calls: p.Calls - calls})
+		} else {
+			c.attempt(Attempt{Method: m, Reason: reasonText(err), Calls: p.Calls - calls})
+		}
+	}
+	return n, handled, err
 }
 
 // isStream reports whether x is not a datagram or seqpacket *net.UnixConn.

@@ -1,6 +1,7 @@
 package zcopy_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -170,8 +171,13 @@ func (c *pairCase) expectedN() int64 {
 func fastChain(s, d kind) []zcopy.Method {
 	switch {
 	case s == kProc:
-		// st_size 0: every fast path but splice is skipped, and splice
-		// too for a regular-file source ("source size 0").
+		// st_size 0: classified, every fast path is skipped ("source
+		// size 0"). Into a TCP or Unix conn, though, Copy guesses
+		// sendfile before classifying, as io.Copy does, and procfs
+		// serves it.
+		if d == kTCP || d == kUnix {
+			return []zcopy.Method{zcopy.Sendfile}
+		}
 		return nil
 	case !s.seekable():
 		// pipe, FIFO or socket: splice, directly or through a pooled pipe.
@@ -330,8 +336,10 @@ func TestPairMatrix(t *testing.T) {
 }
 
 // TestReflink copies files within a loop-mounted btrfs and XFS, where
-// FICLONERANGE works: a whole file, or a block-aligned range, is cloned;
-// an unaligned start or limit goes to copy_file_range.
+// FICLONERANGE works: past the first MiB, which Copy moves with
+// copy_file_range before it classifies the pair, the rest of a file, or of
+// a block-aligned range, is cloned; an unaligned start or limit goes to
+// copy_file_range. TestReflinkShares checks that both share blocks.
 func TestReflink(t *testing.T) {
 	const size = 1<<20 + 1 // a partial last block: a clone to EOF takes it
 	data := testutil.Data(4<<20+1, 0xc10e)[:size]
@@ -344,11 +352,11 @@ func TestReflink(t *testing.T) {
 		opts  []zcopy.Option
 		want  zcopy.Method
 	}{
-		{"whole", data, 0, -1, nil, zcopy.Clone},
+		{"whole-1MiB+1", data, 0, -1, nil, zcopy.CopyFileRange},
 		{"whole-4MiB", big, 0, -1, nil, zcopy.Clone},
 		{"aligned-offset", big, 4096, -1, nil, zcopy.Clone},
 		{"aligned-limit", big, 0, 2 << 20, nil, zcopy.Clone},
-		{"limit-past-eof", data, 0, size + 1, nil, zcopy.Clone},
+		{"limit-past-eof", big, 0, 4<<20 + 2, nil, zcopy.Clone},
 		{"unaligned-offset", big, 100, -1, nil, zcopy.CopyFileRange},
 		{"unaligned-limit", big, 0, 2<<20 + 1, nil, zcopy.CopyFileRange},
 		{"without-clone", big, 0, -1, []zcopy.Option{zcopy.Without(zcopy.Clone)}, zcopy.CopyFileRange},
@@ -372,6 +380,56 @@ func TestReflink(t *testing.T) {
 					}
 					e.check(t, c, want, tc.want, tc.opts...)
 				})
+			}
+		})
+	}
+}
+
+// TestReflinkShares checks what the reports cannot: that a copy within a
+// reflink filesystem really shares the source's blocks (FIEMAP's shared
+// flag), whether Copy's guessed copy_file_range or a clone moved them.
+func TestReflinkShares(t *testing.T) {
+	for _, fstype := range []string{"btrfs", "xfs"} {
+		t.Run(fstype, func(t *testing.T) {
+			mnt := testutil.SharedMount(t, fstype)
+			dir := testutil.MkdirIn(t, mnt)
+			for _, size := range []int{64 << 10, 1<<20 + 1, 4<<20 + 1} {
+				data := testutil.Data(size, uint64(size))
+				src := fileWith(t, dir, data)
+				dst, err := os.Create(src.Name() + ".copy")
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := zcopy.Copy(dst, src)
+				dst.Close()
+				if err != nil || n != int64(size) {
+					t.Fatalf("size %d: Copy = (%d, %v)", size, n, err)
+				}
+				if got, _ := os.ReadFile(dst.Name()); !bytes.Equal(got, data) {
+					t.Fatalf("size %d: content differs", size)
+				}
+				shared, err := testutil.SharedBytes(dst.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if whole := int64(size) &^ 4095; shared < whole {
+					t.Errorf("size %d: %d bytes shared, want at least %d", size, shared, whole)
+				}
+			}
+			// The control: a read/write copy shares nothing, so the
+			// check above can fail.
+			src := fileWith(t, dir, testutil.Data(1<<20, 7))
+			dst, err := os.Create(src.Name() + ".rw")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = zcopy.CopyContext(t.Context(), dst, src, zcopy.Only(zcopy.ReadWrite))
+			dst.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if shared, err := testutil.SharedBytes(dst.Name()); err != nil || shared != 0 {
+				t.Errorf("read/write copy: %d bytes shared (%v), want 0", shared, err)
 			}
 		})
 	}

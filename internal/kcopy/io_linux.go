@@ -63,6 +63,7 @@ type roundState struct {
 	batch   bool  // all rounds in one hold of the descriptors
 	remain  int64 // source bytes still to take; < 0: until EOF
 	written int64 // bytes delivered to the destination
+	taken   int64 // bytes taken from the source
 	lastN   int64 // delivered since progress was last reported
 	pipe    *pipe // callSpliceViaPipe's pipe
 	done    bool
@@ -95,8 +96,13 @@ func (p *Pair) run(kind callKind, remain int64, pp *pipe) (written int64, handle
 			r.lastN = 0
 		}
 		if err != nil {
-			// A wait failed: a deadline (a cancelled context), or
-			// the descriptor was closed under us.
+			// Taking a descriptor or waiting on it failed: closed, or
+			// a deadline (a cancelled context). Before any byte left
+			// the source this is a fallback, so that the read/write
+			// loop reports it exactly as io.Copy would.
+			if r.taken == 0 {
+				return 0, false, err
+			}
 			return r.written, true, err
 		}
 	}
@@ -228,6 +234,7 @@ func (p *Pair) pipeRound(s, d int) (side, error) {
 
 // take accounts n bytes taken from the source.
 func (r *roundState) take(p *Pair, n int64) {
+	r.taken += n
 	if r.remain > 0 {
 		r.remain -= n
 	}
