@@ -13,7 +13,8 @@
 // [*net.TCPConn], [*net.UnixConn], or any other), each descriptor is
 // classified once with fstat(2), and the pair picks its methods:
 //
-//	regular file -> regular file     clone (FICLONERANGE), copy_file_range, sendfile
+//	regular file -> regular file     copy_file_range for the first MiB, then clone
+//	                                 (FICLONERANGE), copy_file_range, sendfile
 //	file, block or char device ->
 //	    tcp/unix socket              sendfile, splice through a pooled pipe
 //	    pipe                         splice, sendfile
