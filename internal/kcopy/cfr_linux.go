@@ -48,6 +48,7 @@ func handleCopyFileRangeErr(n int64, err error, written int64) (handled bool, _ 
 		unix.EACCES,     // fuse-overlayfs on read-only sources (containers/fuse-overlayfs#399)
 		unix.ENOENT,     // CIFS, per GNU cp ("seen sometimes across CIFS shares")
 		unix.EFBIG,      // GNU cp falls back: seen on Linux 6.17
+		unix.EISDIR,     // a directory: read(2) reports it the way io.Copy's loop would
 		unix.EOVERFLOW:  // offsets near the limit (rust-lang/rust#78979)
 		if written == 0 {
 			return false, err
