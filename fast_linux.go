@@ -15,9 +15,11 @@ import (
 )
 
 // probeThreshold is the known size below which zcopy does not set up what
-// only pays off on large copies: clones (four extra lseeks), a pooled pipe
-// for splice, mmap windows. Direct one-call paths (copy_file_range,
-// sendfile, direct splice) are no dearer than read+write even for 1 byte.
+// only pays off on large copies: clones (four extra lseeks), mmap windows,
+// a splice from a file through a pipe. Direct one-call paths
+// (copy_file_range, sendfile, direct splice) are no dearer than read+write
+// even for 1 byte, and neither is a socket's splice through the pooled pipe
+// (Go's own TCPConn path does the same at any size).
 const probeThreshold = 64 << 10
 
 // guessFirst is how much the guessed copy_file_range between two *os.File
@@ -229,7 +231,7 @@ func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC sys
 			return n, handled, false, err
 		}
 	case *net.TCPConn, *net.UnixConn:
-		if !isStream(s.inner()) || !c.cfg.methods.has(Splice) || (s.limit >= 0 && s.limit < probeThreshold) {
+		if !isStream(s.inner()) || !c.cfg.methods.has(Splice) {
 			return 0, false, false, nil
 		}
 		switch d := dst.(type) {
@@ -368,7 +370,9 @@ func (c *copier) skip(m Method, s, d *kcopy.Endpoint, known int64) string {
 		if s.Kind == kcopy.KindRegular && s.Size == 0 {
 			return "source size 0"
 		}
-		if s.Kind != kcopy.KindPipe && d.Kind != kcopy.KindPipe && small {
+		if s.Kind.Seekable() && d.Kind != kcopy.KindPipe && small {
+			// File to socket through a pipe: two calls where
+			// sendfile makes one.
 			return "below 64 KiB"
 		}
 		if d.Kind == kcopy.KindOther || d.Kind == kcopy.KindSocket {

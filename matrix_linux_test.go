@@ -231,8 +231,8 @@ func (c *pairCase) expectedMethod(off zcopy.Method) zcopy.Method {
 		if m == off {
 			continue
 		}
-		if m == zcopy.Splice && !c.src.pipeLike() && !c.dst.pipeLike() && known >= 0 && known < probeThreshold {
-			continue // "below 64 KiB": no pooled pipe for a small copy
+		if m == zcopy.Splice && c.src.seekable() && !c.dst.pipeLike() && known >= 0 && known < probeThreshold {
+			continue // "below 64 KiB": no file -> pipe -> socket for a small copy
 		}
 		return m
 	}

@@ -2,6 +2,7 @@ package kcopy
 
 import (
 	"os"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -126,31 +127,28 @@ func (p *Pair) drainPipe(pp *pipe) (int64, error) {
 
 // pipe is a pooled pipe; data counts bytes spliced in and not yet out.
 type pipe struct {
-	r, w int
-	size int
-	data int64
+	r, w    int
+	size    int
+	data    int64
+	err     error // from creating it
+	cleanup runtime.Cleanup
 }
 
-// maxPooledPipes bounds the descriptors the pool keeps open.
-const maxPooledPipes = 4
+// pipePool keeps empty pipes for reuse, per P and without locks, as Go's
+// internal/poll does; the garbage collector drops idle ones, and a cleanup
+// closes their descriptors.
+var pipePool = sync.Pool{New: func() any { return newPipe() }}
 
-var pipePool struct {
-	sync.Mutex
-	free []*pipe
+// closePipe is a pipe's cleanup.
+func closePipe(fds [2]int) {
+	unix.Close(fds[0])
+	unix.Close(fds[1])
 }
 
-func getPipe() (*pipe, error) {
-	pipePool.Lock()
-	if n := len(pipePool.free); n > 0 {
-		pp := pipePool.free[n-1]
-		pipePool.free = pipePool.free[:n-1]
-		pipePool.Unlock()
-		return pp, nil
-	}
-	pipePool.Unlock()
+func newPipe() *pipe {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return nil, os.NewSyscallError("pipe2", err)
+		return &pipe{err: os.NewSyscallError("pipe2", err)}
 	}
 	pp := &pipe{r: fds[0], w: fds[1], size: 1 << 16}
 	// A smaller pipe still works: pipe-max-size or the per-user page
@@ -159,6 +157,15 @@ func getPipe() (*pipe, error) {
 	if n, err := unix.FcntlInt(uintptr(pp.w), unix.F_GETPIPE_SZ, 0); err == nil {
 		pp.size = n
 	}
+	pp.cleanup = runtime.AddCleanup(pp, closePipe, fds)
+	return pp
+}
+
+func getPipe() (*pipe, error) {
+	pp := pipePool.Get().(*pipe)
+	if pp.err != nil {
+		return nil, pp.err
+	}
 	return pp, nil
 }
 
@@ -166,27 +173,17 @@ func getPipe() (*pipe, error) {
 // failed copy) is closed, so no stale data reaches the next copy.
 func putPipe(pp *pipe) {
 	if pp.data == 0 {
-		pipePool.Lock()
-		if len(pipePool.free) < maxPooledPipes {
-			pipePool.free = append(pipePool.free, pp)
-			pipePool.Unlock()
-			return
-		}
-		pipePool.Unlock()
+		pipePool.Put(pp)
+		return
 	}
-	unix.Close(pp.r)
-	unix.Close(pp.w)
+	pp.cleanup.Stop()
+	closePipe([2]int{pp.r, pp.w})
 }
 
-// ClosePipes closes the pooled pipes. Tests call it before checking for
-// leaked descriptors; a program may call it to hand the descriptors back.
+// ClosePipes empties the pipe pool: the descriptors are closed as soon as
+// the garbage collector has run. Tests call it before checking for leaked
+// descriptors.
 func ClosePipes() {
-	pipePool.Lock()
-	free := pipePool.free
-	pipePool.free = nil
-	pipePool.Unlock()
-	for _, pp := range free {
-		unix.Close(pp.r)
-		unix.Close(pp.w)
-	}
+	runtime.GC()
+	runtime.GC()
 }
