@@ -425,8 +425,14 @@ func (r *runner) runTable(ts *tableSpec) error {
 	if _, _, err := fileCRC(ts.src.path); err != nil {
 		return err
 	}
-	for range r.cfg.runs {
-		for i, c := range ts.contenders {
+	// Interleaved, and each round starts one contender later (A B C, B C
+	// A, C A B, ...), so that no contender always runs right after the
+	// same other one: the machine's after-effects (writeback of the last
+	// run's file, its page reclaim) hit every contender alike.
+	for round := range r.cfg.runs {
+		for k := range ts.contenders {
+			i := (k + round) % len(ts.contenders)
+			c := ts.contenders[i]
 			row := ts.Rows[i]
 			if row.Skipped != "" {
 				continue

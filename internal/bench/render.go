@@ -63,7 +63,7 @@ func WriteMarkdown(w io.Writer, res *Result) error {
 	fmt.Fprintf(&b, "- CPU: %s (%d cores)\n", m.CPU, m.Cores)
 	fmt.Fprintf(&b, "- Kernel: %s\n", m.Kernel)
 	fmt.Fprintf(&b, "- Go: %s\n", m.Go)
-	fmt.Fprintf(&b, "- Runs: %d per contender, interleaved (A B C A B C ...), each run a fresh process\n", res.Runs)
+	fmt.Fprintf(&b, "- Runs: %d per contender, interleaved and rotated (A B C, B C A, ...), each run a fresh process\n", res.Runs)
 	fmt.Fprintf(&b, "- Page cache: %s\n", res.Cache)
 	if res.Interrupted {
 		b.WriteString("- INTERRUPTED: the tables below are incomplete\n")
