@@ -369,7 +369,20 @@ var blockDests = struct {
 // needs two (an oracle and a copy) takes them one after the other.
 func blockDest(t testing.TB) string {
 	t.Helper()
+	pool := blockDestPool(t)
+	dev := <-pool
+	t.Cleanup(func() { pool <- dev })
+	return dev
+}
+
+// blockDestPool makes the pool of destination devices once. The lock is
+// released by a defer: SharedBlockDevice skips t (runtime.Goexit) where
+// there is no root or no loop device, and the other tests must then skip
+// too instead of waiting for the lock forever.
+func blockDestPool(t testing.TB) chan string {
+	t.Helper()
 	blockDests.Lock()
+	defer blockDests.Unlock()
 	if blockDests.pool == nil {
 		devs := make([]string, 0, 2)
 		for i := range 2 {
@@ -380,11 +393,7 @@ func blockDest(t testing.TB) string {
 			blockDests.pool <- d
 		}
 	}
-	pool := blockDests.pool
-	blockDests.Unlock()
-	dev := <-pool
-	t.Cleanup(func() { pool <- dev })
-	return dev
+	return blockDests.pool
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
