@@ -526,3 +526,79 @@ func TestContextAlreadyCancelled(t *testing.T) {
 		t.Errorf("(%d, %v), %d bytes written; want (0, context.Canceled)", n, err, len(contents(t, dst)))
 	}
 }
+
+// TestNonblockingUnpolledPipeCopy is TestNonblockingUnpolledPipe through
+// plain Copy: no context, so the guessed splice runs its rounds in one hold
+// of the descriptors and waits in poll(2) without a time slice. A copy
+// that hangs fails at the watchdog; one that spins still ends, and the
+// CPU-time check below catches it.
+func TestNonblockingUnpolledPipeCopy(t *testing.T) {
+	data := testutil.Data(4<<20+1, 21)
+	copyWithin := func(t *testing.T, dst io.Writer, src io.Reader) (int64, error) {
+		t.Helper()
+		type result struct {
+			n   int64
+			err error
+		}
+		done := make(chan result, 1)
+		var before, after unix.Rusage
+		unix.Getrusage(unix.RUSAGE_SELF, &before)
+		start := time.Now()
+		go func() {
+			n, err := zcopy.Copy(dst, src)
+			done <- result{n, err}
+		}()
+		select {
+		case r := <-done:
+			unix.Getrusage(unix.RUSAGE_SELF, &after)
+			cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
+			// A 4 MiB copy paced by a slow peer takes a few ms of CPU;
+			// spinning on EAGAIN burns the whole wall time on a core.
+			if wall := time.Since(start); wall > time.Second && cpu > wall*3/2 {
+				t.Errorf("%v of CPU in %v: spinning on EAGAIN?", cpu, wall)
+			}
+			return r.n, r.err
+		case <-time.After(time.Minute):
+			t.Fatal("Copy hung for a minute")
+			return 0, nil
+		}
+	}
+	t.Run("file->pipe", func(t *testing.T) {
+		r, w := rawPipe(t, "w")
+		got := make(chan []byte, 1)
+		go func() {
+			var b bytes.Buffer
+			buf := make([]byte, 4096)
+			for {
+				n, err := r.Read(buf)
+				b.Write(buf[:n])
+				if err != nil {
+					break
+				}
+			}
+			got <- b.Bytes()
+		}()
+		n, err := copyWithin(t, w, fileWith(t, t.TempDir(), data))
+		w.Close()
+		if b := <-got; n != int64(len(data)) || err != nil || !bytes.Equal(b, data) {
+			t.Errorf("(%d, %v); %s", n, err, testutil.FirstDiff(b, data))
+		}
+	})
+	t.Run("pipe->file", func(t *testing.T) {
+		r, w := rawPipe(t, "r")
+		go func() {
+			defer w.Close()
+			for off := 0; off < len(data); off += 4096 {
+				if _, err := w.Write(data[off:min(off+4096, len(data))]); err != nil {
+					return
+				}
+			}
+		}()
+		dst := emptyFile(t, t.TempDir())
+		n, err := copyWithin(t, dst, r)
+		r.Close()
+		if got := contents(t, dst); n != int64(len(data)) || err != nil || !bytes.Equal(got, data) {
+			t.Errorf("(%d, %v); %s", n, err, testutil.FirstDiff(got, data))
+		}
+	})
+}
