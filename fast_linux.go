@@ -179,7 +179,7 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 			c.attempt(Attempt{Method: m, Reason: reason, Calls: p.Calls - calls})
 			continue
 		}
-		c.attempt(Attempt{Method: m, Used: true, Written: n, Calls: p.Calls - calls})
+		c.used(m, p, calls, n)
 		written += n
 		if remain > 0 {
 			remain -= n
@@ -319,14 +319,30 @@ func (c *copier) try(m Method, p *kcopy.Pair, remain int64) (int64, bool, error)
 func (c *copier) tryFunc(m Method, p *kcopy.Pair, remain int64, fn func(*kcopy.Pair, int64) (int64, bool, error)) (int64, bool, error) {
 	calls := p.Calls
 	n, handled, err := fn(p, remain)
-	if c.cfg.report != nil {
-		if handled {
-			c.attempt(Attempt{Method: m, Used: true, Written: n, Calls: p.Calls - calls})
-		} else {
-			c.attempt(Attempt{Method: m, Reason: reasonText(err), Calls: p.Calls - calls})
-		}
+	if handled {
+		c.used(m, p, calls, n)
+	} else {
+		c.attempt(Attempt{Method: m, Reason: reasonText(err), Calls: p.Calls - calls})
 	}
 	return n, handled, err
+}
+
+// used records in the report that method m moved n bytes in the calls
+// made since calls. Bytes a splice had to hand over by read/write
+// (kcopy.Pair.Drained) are listed as read/write.
+func (c *copier) used(m Method, p *kcopy.Pair, calls int, n int64) {
+	drained := p.Drained
+	p.Drained = 0
+	if drained == 0 {
+		c.attempt(Attempt{Method: m, Used: true, Written: n, Calls: p.Calls - calls})
+		return
+	}
+	if n > drained {
+		c.attempt(Attempt{Method: m, Used: true, Written: n - drained, Calls: p.Calls - calls})
+	} else {
+		c.attempt(Attempt{Method: m, Reason: "destination refused splice", Calls: p.Calls - calls})
+	}
+	c.attempt(Attempt{Method: ReadWrite, Used: true, Written: drained, Reason: "bytes splice had taken"})
 }
 
 // isStream reports whether x is not a datagram or seqpacket *net.UnixConn.

@@ -90,6 +90,10 @@ type Pair struct {
 	Done     int64
 	// Calls counts the system calls made by methods (a report figure).
 	Calls int
+	// Drained counts bytes a splice through the pipe had taken from the
+	// source but had to deliver with read/write, because the destination
+	// refused splice (a report figure; the caller resets it).
+	Drained int64
 
 	st   ioState // see Pair.do
 	off  int64   // scratch offset handed to the kernel

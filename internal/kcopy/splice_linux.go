@@ -90,6 +90,7 @@ func SpliceViaPipe(p *Pair, remain int64) (written int64, handled bool, err erro
 		// The source's bytes are in the pipe: deliver them with
 		// read/write, then let the caller carry on generically.
 		w, derr := p.drainPipe(pp)
+		p.Drained += w
 		p.progress(w)
 		if derr != nil {
 			return written + w, true, derr
