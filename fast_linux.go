@@ -368,7 +368,7 @@ func (c *copier) skip(m Method, s, d *kcopy.Endpoint, known int64) string {
 	switch {
 	case d.Append && m != Mmap:
 		return "O_APPEND destination"
-	case s.Kind == kcopy.KindRegular && s.Size == 0 && m != Splice:
+	case s.Kind == kcopy.KindRegular && s.Size == 0:
 		// procfs and sysfs files say 0 and have bytes; a read tells.
 		return "source size 0"
 	case c.cfg.strict && pageRefs && (m == Sendfile || m == Splice):
@@ -383,9 +383,6 @@ func (c *copier) skip(m Method, s, d *kcopy.Endpoint, known int64) string {
 			return "below 64 KiB"
 		}
 	case Splice:
-		if s.Kind == kcopy.KindRegular && s.Size == 0 {
-			return "source size 0"
-		}
 		if s.Kind.Seekable() && d.Kind != kcopy.KindPipe && small {
 			// File to socket through a pipe: two calls where
 			// sendfile makes one.
