@@ -402,19 +402,7 @@ func TestNonblockingUnpolledPipe(t *testing.T) {
 	data := testutil.Data(4<<20+1, 18)
 	t.Run("file->pipe", func(t *testing.T) {
 		r, w := rawPipe(t, "w")
-		got := make(chan []byte, 1)
-		go func() { // a reader slower than the copy: small reads
-			var b bytes.Buffer
-			buf := make([]byte, 4096)
-			for {
-				n, err := r.Read(buf)
-				b.Write(buf[:n])
-				if err != nil {
-					break
-				}
-			}
-			got <- b.Bytes()
-		}()
+		got := readSlowly(r)
 		var rep zcopy.Report
 		n, err := zcopy.CopyContext(faultCtx(t), w, fileWith(t, t.TempDir(), data), zcopy.WithReport(&rep))
 		w.Close()
@@ -426,14 +414,7 @@ func TestNonblockingUnpolledPipe(t *testing.T) {
 	})
 	t.Run("pipe->file", func(t *testing.T) {
 		r, w := rawPipe(t, "r")
-		go func() { // a writer slower than the copy: small writes
-			defer w.Close()
-			for off := 0; off < len(data); off += 4096 {
-				if _, err := w.Write(data[off:min(off+4096, len(data))]); err != nil {
-					return
-				}
-			}
-		}()
+		go writeSlowly(w, data)
 		dst := emptyFile(t, t.TempDir())
 		var rep zcopy.Report
 		n, err := zcopy.CopyContext(faultCtx(t), dst, r, zcopy.WithReport(&rep))
@@ -565,19 +546,7 @@ func TestNonblockingUnpolledPipeCopy(t *testing.T) {
 	}
 	t.Run("file->pipe", func(t *testing.T) {
 		r, w := rawPipe(t, "w")
-		got := make(chan []byte, 1)
-		go func() {
-			var b bytes.Buffer
-			buf := make([]byte, 4096)
-			for {
-				n, err := r.Read(buf)
-				b.Write(buf[:n])
-				if err != nil {
-					break
-				}
-			}
-			got <- b.Bytes()
-		}()
+		got := readSlowly(r)
 		n, err := copyWithin(t, w, fileWith(t, t.TempDir(), data))
 		w.Close()
 		if b := <-got; n != int64(len(data)) || err != nil || !bytes.Equal(b, data) {
@@ -586,14 +555,7 @@ func TestNonblockingUnpolledPipeCopy(t *testing.T) {
 	})
 	t.Run("pipe->file", func(t *testing.T) {
 		r, w := rawPipe(t, "r")
-		go func() {
-			defer w.Close()
-			for off := 0; off < len(data); off += 4096 {
-				if _, err := w.Write(data[off:min(off+4096, len(data))]); err != nil {
-					return
-				}
-			}
-		}()
+		go writeSlowly(w, data)
 		dst := emptyFile(t, t.TempDir())
 		n, err := copyWithin(t, dst, r)
 		r.Close()
@@ -601,4 +563,34 @@ func TestNonblockingUnpolledPipeCopy(t *testing.T) {
 			t.Errorf("(%d, %v); %s", n, err, testutil.FirstDiff(got, data))
 		}
 	})
+}
+
+// readSlowly reads r in 4 KiB pieces, a reader slower than the copy, and
+// sends what it read once r fails or ends.
+func readSlowly(r io.Reader) <-chan []byte {
+	got := make(chan []byte, 1)
+	go func() {
+		var b bytes.Buffer
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		got <- b.Bytes()
+	}()
+	return got
+}
+
+// writeSlowly writes data to w in 4 KiB pieces, a writer slower than the
+// copy, and closes w.
+func writeSlowly(w io.WriteCloser, data []byte) {
+	defer w.Close()
+	for off := 0; off < len(data); off += 4096 {
+		if _, err := w.Write(data[off:min(off+4096, len(data))]); err != nil {
+			return
+		}
+	}
 }
