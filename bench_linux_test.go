@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"zcopy"
+	"github.com/zcopy/zcopy"
 )
 
 // A benchPair builds a source and destination for a benchmark; next

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"zcopy/internal/kcopy"
+	"github.com/zcopy/zcopy/internal/kcopy"
 )
 
 // Copy copies from src to dst until EOF on src or an error, with the

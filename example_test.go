@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"zcopy"
+	"github.com/zcopy/zcopy"
 )
 
 // Copy is io.Copy: any reader, any writer.

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"zcopy/internal/kcopy"
+	"github.com/zcopy/zcopy/internal/kcopy"
 )
 
 // probeThreshold is the known size below which zcopy does not set up what

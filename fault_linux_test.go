@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"zcopy"
-	"zcopy/internal/testutil"
+	"github.com/zcopy/zcopy"
+	"github.com/zcopy/zcopy/internal/testutil"
 )
 
 // faultTimeout bounds a copy that must not hang; it is a watchdog, not a

@@ -8,7 +8,7 @@ import (
 	"os"
 	"testing"
 
-	"zcopy"
+	"github.com/zcopy/zcopy"
 )
 
 // FuzzCopy copies data from a file at srcOff, under an optional limit and

@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"zcopy/internal/testutil"
+	"github.com/zcopy/zcopy/internal/testutil"
 )
 
 // kind is an endpoint kind of the pair matrix.

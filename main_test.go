@@ -4,8 +4,8 @@ import (
 	"os"
 	"testing"
 
-	"zcopy/internal/kcopy"
-	"zcopy/internal/testutil"
+	"github.com/zcopy/zcopy/internal/kcopy"
+	"github.com/zcopy/zcopy/internal/testutil"
 )
 
 func TestMain(m *testing.M) {

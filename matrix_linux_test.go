@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"zcopy"
-	"zcopy/internal/testutil"
+	"github.com/zcopy/zcopy"
+	"github.com/zcopy/zcopy/internal/testutil"
 )
 
 // The pair matrix copies every source kind to every destination kind with

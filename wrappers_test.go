@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"zcopy"
-	"zcopy/internal/testutil"
+	"github.com/zcopy/zcopy"
+	"github.com/zcopy/zcopy/internal/testutil"
 )
 
 // These tests check the wrappers zcopy unwraps against io.Copy on every

@@ -14,7 +14,7 @@ import (
 	"io"
 	"os"
 
-	"zcopy/internal/bench"
+	"github.com/zcopy/zcopy/internal/bench"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"zcopy/internal/bench"
+	"github.com/zcopy/zcopy/internal/bench"
 )
 
 func TestMain(m *testing.M) {

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"zcopy"
+	"github.com/zcopy/zcopy"
 )
 
 // childEnv carries a child's job, as JSON, from zbench to the copy of
@@ -165,7 +165,7 @@ func send(j *job) (childResult, error) {
 	}
 	var opts []zcopy.Option
 	switch j.Contender {
-	case "iocopy", "zcopy":
+	case "iocopy", "github.com/zcopy/zcopy":
 	case "zcopy-strict":
 		opts = append(opts, zcopy.Strict())
 	case "zcopy-splice":

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"zcopy/internal/testutil"
+	"github.com/zcopy/zcopy/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
