@@ -92,7 +92,7 @@ var fastStates = sync.Pool{New: func() any { return new(fastState) }}
 // release takes the byte count from fs, drops its references to the
 // caller's descriptors and pools it.
 func (c *copier) release(fs *fastState) {
-	c.total = fs.p.Done
+	c.total, c.failedSrc = fs.p.Done, fs.p.FailedSrc
 	fs.p.Reset()
 	fs.se, fs.de = kcopy.Endpoint{}, kcopy.Endpoint{}
 	fastStates.Put(fs)
@@ -134,11 +134,18 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 		return written, written > 0, errContinue
 	}
 	s.seekable = se.Kind.Seekable()
+	s.msgSrc, s.msgDst = se.Kind == kcopy.KindSocket, de.Kind == kcopy.KindSocket
 	if s.ra != nil {
 		se.Pos = s.pos + written
 	}
 	if c.cfg.report != nil {
 		c.describe(describeEnd(se, srcRC), describeEnd(de, dstRC))
+	}
+	if de.ReadOnly && written == 0 {
+		// io.Copy's copy_file_range fails at once, before reading
+		// a byte; the read/write loop would read first.
+		c.attempt(Attempt{Method: CopyFileRange, Reason: "EBADF", Calls: 0})
+		return 0, true, os.NewSyscallError("write", unix.EBADF)
 	}
 	if se.Kind == kcopy.KindRegular && de.Kind == kcopy.KindRegular && se.Dev == de.Dev && se.Ino == de.Ino {
 		if written > 0 {
@@ -279,10 +286,16 @@ func (c *copier) guessFiles(fs *fastState, s *source, srcRC syscall.RawConn) (wr
 				rest = s.limit - n
 			}
 			m, handled, err := c.try(CopyFileRange, p, rest)
-			if !handled { // 0 bytes: at EOF
+			switch {
+			case handled:
+				return n + m, true, true, err
+			case err == kcopy.ErrNoProgress: // 0 bytes: at EOF
 				return n, true, true, nil
 			}
-			return n + m, true, true, err
+			// Refused after the first MiB moved (an O_DIRECT tail, a
+			// file size limit, a seal): never EOF; the other methods
+			// or the read/write loop finish and meet the real error.
+			return n, false, true, nil
 		}
 		if err != unix.EINVAL {
 			return 0, false, false, nil
