@@ -150,6 +150,5 @@ func (s *source) bufferSize() int {
 	return int(size)
 }
 
-
 // describe names a type without a descriptor for a report.
 func describe(x any) string { return fmt.Sprintf("%T", x) }
