@@ -632,7 +632,12 @@ func TestCopyContextBufioConn(t *testing.T) {
 					zcopy.WithProgress(func(n int64) { progressed.Store(n) }))
 				done <- err
 			}()
-			time.Sleep(200 * time.Millisecond)
+			// Cancel once progress shows the copy under way (the
+			// socket buffer then fills and the copy waits).
+			for i := 0; i < 1000 && progressed.Load() == 0; i++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond)
 			cancel()
 			select {
 			case err := <-done:
@@ -736,6 +741,30 @@ func TestSourceTakenBeforeFirstWrite(t *testing.T) {
 				r, _ := osPipe(t)
 				return r, src, func() (digest, int64) { return digest{}, fileOffset(src) }
 			})
+		})
+	}
+}
+
+// TestWholeDatagrams pins one place where zcopy does better than io.Copy,
+// on purpose: from a datagram socket each read takes a whole datagram,
+// where io.Copy's 32 KiB buffer truncates larger ones.
+func TestWholeDatagrams(t *testing.T) {
+	e := newEnv(t)
+	sent := testutil.Data(3*40000, 71)
+	for _, c := range copiers[1:] {
+		t.Run(c.name, func(t *testing.T) {
+			send, recv := messagePair(t, "udp")
+			for i := 0; i < 3; i++ {
+				if _, err := send.Write(sent[i*40000 : (i+1)*40000]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			recv.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			dst := emptyFile(t, e.ext4)
+			n, err := c.fn(dst, recv)
+			if n != int64(len(sent)) || !errors.Is(err, os.ErrDeadlineExceeded) || !bytes.Equal(contents(t, dst), sent) {
+				t.Errorf("(%d, %v), want all %d bytes of three 40000-byte datagrams, then the deadline", n, err, len(sent))
+			}
 		})
 	}
 }

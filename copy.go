@@ -44,10 +44,15 @@ func CopyN(dst io.Writer, src io.Reader, n int64) (written int64, err error) {
 
 // CopyContext is [Copy] with options and a context. When ctx is cancelled
 // the copy stops within one chunk (a few milliseconds of I/O) and returns
-// the bytes written so far with ctx.Err(). A copy blocked on a socket or
-// pipe is woken by setting a deadline in the past on that side; the
-// deadline is cleared again before CopyContext returns. A Read or Write of
-// a type without a descriptor cannot be interrupted and is waited for.
+// the bytes written so far with ctx.Err(). Between two descriptors a copy
+// waiting on a socket or pipe waits in slices of 100 ms and notices the
+// cancellation between them; deadlines the caller set on the conns keep
+// working, during and after the copy. When one side has no descriptor zcopy
+// may use (see [Descriptor]), the copy runs through Read and Write, and a
+// cancellation wakes a blocked conn by setting a deadline in the past on
+// it, cleared again before CopyContext returns (a deadline of the caller's
+// on that conn is then lost). A Read or Write of a type without a
+// descriptor cannot be interrupted and is waited for.
 func CopyContext(ctx context.Context, dst io.Writer, src io.Reader, opts ...Option) (written int64, err error) {
 	c := copier{cfg: config{methods: defaultMethods}}
 	if ctx != nil && ctx.Done() != nil {

@@ -83,8 +83,9 @@ func order(s, d *kcopy.Endpoint) []Method {
 // fastState is everything a fast-path copy needs. It is pooled: with the
 // callbacks its Pair binds once, a small copy allocates almost nothing.
 type fastState struct {
-	p      kcopy.Pair
-	se, de kcopy.Endpoint
+	p        kcopy.Pair
+	se, de   kcopy.Endpoint
+	dstKnown bool // the guess classified the destination already
 }
 
 var fastStates = sync.Pool{New: func() any { return new(fastState) }}
@@ -94,7 +95,7 @@ var fastStates = sync.Pool{New: func() any { return new(fastState) }}
 func (c *copier) release(fs *fastState) {
 	c.total, c.failedSrc = fs.p.Done, fs.p.FailedSrc
 	fs.p.Reset()
-	fs.se, fs.de = kcopy.Endpoint{}, kcopy.Endpoint{}
+	fs.se, fs.de, fs.dstKnown = kcopy.Endpoint{}, kcopy.Endpoint{}, false
 	fastStates.Put(fs)
 }
 
@@ -128,7 +129,7 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 	}
 
 	se, de := &fs.se, &fs.de
-	if (!srcKnown && kcopy.Classify(srcRC, se, false) != nil) || kcopy.Classify(dstRC, de, true) != nil {
+	if (!srcKnown && kcopy.Classify(srcRC, se, false) != nil) || (!fs.dstKnown && kcopy.Classify(dstRC, de, true) != nil) {
 		// A closed or odd descriptor: the read/write loop reports it
 		// the way io.Copy would.
 		return written, written > 0, errContinue
@@ -312,11 +313,21 @@ func (c *copier) guessFiles(fs *fastState, s *source, srcRC syscall.RawConn) (wr
 	}
 	switch {
 	case !c.cfg.methods.has(Splice):
-	case fs.se.Kind == kcopy.KindPipe,
-		fs.se.Kind == kcopy.KindRegular && fs.se.Size > 0 && !c.cfg.strict:
-		// Direct only: between two files it fails at once (EINVAL).
+	case fs.se.Kind == kcopy.KindPipe:
 		n, handled, err := c.tryFunc(Splice, p, s.limit, kcopy.Splice)
 		return n, handled, true, err
+	case fs.se.Kind == kcopy.KindRegular && fs.se.Size > 0 && !c.cfg.strict:
+		// A file splices directly only into a pipe (stdout): know
+		// the destination first, rather than make a call that fails
+		// into /dev/null or a device.
+		if kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
+			return 0, false, true, nil
+		}
+		fs.dstKnown = true
+		if fs.de.Kind == kcopy.KindPipe {
+			n, handled, err := c.tryFunc(Splice, p, s.limit, kcopy.Splice)
+			return n, handled, true, err
+		}
 	}
 	return 0, false, true, nil
 }

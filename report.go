@@ -37,7 +37,7 @@ type Attempt struct {
 
 // String prints the report on one line, in the manner of cp --debug:
 //
-//	regular file (ext4) -> tcp socket: sendfile: yes (1048576 bytes, 2 calls), read/write: not needed
+//	regular file (ext4) -> regular file (tmpfs): copy_file_range: no (EXDEV), sendfile: yes (1048576 bytes, 2 calls)
 func (r *Report) String() string {
 	if r == nil {
 		return "<nil>"
