@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -86,6 +87,9 @@ type fastState struct {
 	p        kcopy.Pair
 	se, de   kcopy.Endpoint
 	dstKnown bool // the guess classified the destination already
+	// cfrRefused: the guess's copy_file_range was refused (and is in the
+	// report), so the method order does not ask again.
+	cfrRefused bool
 }
 
 var fastStates = sync.Pool{New: func() any { return new(fastState) }}
@@ -95,7 +99,7 @@ var fastStates = sync.Pool{New: func() any { return new(fastState) }}
 func (c *copier) release(fs *fastState) {
 	c.total, c.failedSrc = fs.p.Done, fs.p.FailedSrc
 	fs.p.Reset()
-	fs.se, fs.de, fs.dstKnown = kcopy.Endpoint{}, kcopy.Endpoint{}, false
+	fs.se, fs.de, fs.dstKnown, fs.cfrRefused = kcopy.Endpoint{}, kcopy.Endpoint{}, false, false
 	fastStates.Put(fs)
 }
 
@@ -161,6 +165,9 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 		known = se.Size
 	}
 	for _, m := range order(se, de) {
+		if m == CopyFileRange && fs.cfrRefused {
+			continue
+		}
 		if reason := c.skip(m, se, de, known); reason != "" {
 			if reason != optIn {
 				c.attempt(Attempt{Method: m, Reason: reason})
@@ -262,20 +269,32 @@ func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC sys
 func (c *copier) guessFiles(fs *fastState, s *source, srcRC syscall.RawConn) (written int64, done, srcKnown bool, err error) {
 	p := &fs.p
 	if c.cfg.methods.has(CopyFileRange) {
+		known, refused := c.refusedBefore(fs, s)
+		if refused {
+			return 0, false, true, nil
+		}
+		srcKnown = known
 		first := int64(guessFirst)
 		if s.limit >= 0 && s.limit < first {
 			first = s.limit
 		}
 		n, handled, err := c.try(CopyFileRange, p, first)
-		if handled {
+		if !handled {
+			fs.cfrRefused = true
+			srcKnown = c.rememberRefusal(fs, s, srcKnown, err)
+			if err != unix.EINVAL || !srcKnown {
+				return 0, false, srcKnown, nil
+			}
+		} else {
 			if err != nil || n < first || n == s.limit {
 				return n, true, false, err
 			}
 			// Exactly the probe's worth moved: if what is left is
 			// small too, finish without classifying the pair.
-			if kcopy.Classify(srcRC, &fs.se, false) != nil {
+			if !srcKnown && kcopy.Classify(srcRC, &fs.se, false) != nil {
 				return n, false, false, nil
 			}
+			fs.se.Pos = -1
 			if s.ra != nil {
 				fs.se.Pos = s.pos + n
 			}
@@ -298,18 +317,17 @@ func (c *copier) guessFiles(fs *fastState, s *source, srcRC syscall.RawConn) (wr
 			// or the read/write loop finish and meet the real error.
 			return n, false, true, nil
 		}
-		if err != unix.EINVAL {
-			return 0, false, false, nil
-		}
 	}
 	// Not two regular files. A pipe source (stdin), or a file source
 	// with a pipe destination (stdout), splices directly; anything else
 	// is classified.
-	if kcopy.Classify(srcRC, &fs.se, false) != nil {
-		return 0, false, false, nil
-	}
-	if s.ra != nil {
-		fs.se.Pos = s.pos
+	if !srcKnown {
+		if kcopy.Classify(srcRC, &fs.se, false) != nil {
+			return 0, false, false, nil
+		}
+		if s.ra != nil {
+			fs.se.Pos = s.pos
+		}
 	}
 	switch {
 	case !c.cfg.methods.has(Splice):
@@ -320,16 +338,69 @@ func (c *copier) guessFiles(fs *fastState, s *source, srcRC syscall.RawConn) (wr
 		// A file splices directly only into a pipe (stdout): know
 		// the destination first, rather than make a call that fails
 		// into /dev/null or a device.
-		if kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
-			return 0, false, true, nil
+		if !fs.dstKnown {
+			if kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
+				return 0, false, true, nil
+			}
+			fs.dstKnown = true
 		}
-		fs.dstKnown = true
 		if fs.de.Kind == kcopy.KindPipe {
 			n, handled, err := c.tryFunc(Splice, p, s.limit, kcopy.Splice)
 			return n, handled, true, err
 		}
 	}
 	return 0, false, true, nil
+}
+
+// guessRefusals counts the pairs of kinds and filesystems that refused a
+// guessed copy_file_range for a reason that holds for every copy between
+// them (EXDEV, a pipe or a device on one side). Until there is one, a
+// guess costs no classification; after, a guess first classifies both
+// sides and looks its pair up, so that a later copy of a refusing pair
+// goes straight to the method that worked.
+var guessRefusals atomic.Int32
+
+// refusedBefore classifies both sides when some pair refused a guess
+// before, and reports whether this pair did.
+func (c *copier) refusedBefore(fs *fastState, s *source) (classified, refused bool) {
+	if guessRefusals.Load() == 0 {
+		return false, false
+	}
+	if kcopy.Classify(fs.se.RC, &fs.se, false) != nil || kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
+		fs.se.Pos, fs.de.Pos = -1, -1
+		return false, false
+	}
+	if s.ra != nil {
+		fs.se.Pos = s.pos
+	}
+	fs.dstKnown = true
+	key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
+	_, refused = probeCache.Load(key)
+	return true, refused
+}
+
+// rememberRefusal classifies both sides after a refused guess (the caller
+// would next) and caches the refusal if it holds for the pair of kinds and
+// filesystems. It reports whether the source is classified.
+func (c *copier) rememberRefusal(fs *fastState, s *source, classified bool, err error) bool {
+	if !classified {
+		if kcopy.Classify(fs.se.RC, &fs.se, false) != nil || kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
+			fs.se.Pos, fs.de.Pos = -1, -1
+			return false
+		}
+		if s.ra != nil {
+			fs.se.Pos = s.pos
+		}
+		fs.dstKnown = true
+	}
+	regular := fs.se.Kind == kcopy.KindRegular && fs.de.Kind == kcopy.KindRegular
+	if kcopy.StickyFallback(err) || (err == unix.EINVAL && !regular) {
+		key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
+		if _, loaded := probeCache.LoadOrStore(key, reasonText(err)); !loaded {
+			guessRefusals.Add(1)
+		}
+	}
+	return true
 }
 
 // try runs method m's function and records the attempt in the report.
