@@ -13,7 +13,7 @@ import (
 const maxSpliceRound = 1 << 30
 
 // pipeSize is what pooled pipes ask F_SETPIPE_SZ for: 1 MiB is the default
-// pipe-max-size, and the seed and Go's internal/poll measured it best.
+// pipe-max-size, and Go's internal/poll uses it for its splice pipes.
 const pipeSize = 1 << 20
 
 // spliceFlags returns the flags for a direct splice. SPLICE_F_NONBLOCK makes
