@@ -110,7 +110,7 @@ func sampleResult() *Result {
 			Scenario: "small", Title: "file -> file", FS: "ext4", Dir: "/tmp", Size: 1024, Copies: 1000,
 			Rows: []*Row{
 				{Name: "Go io.Copy", Kind: "go", Baseline: true, Runs: runs(true, 2, 2, 2)},
-				{Name: "zcopy.Copy", Kind: "github.com/zcopy/zcopy", Method: "copy_file_range", Runs: runs(true, 1, 1, 1)},
+				{Name: "zcopy.Copy", Kind: "zcopy", Method: "copy_file_range", Runs: runs(true, 1, 1, 1)},
 			},
 		}},
 	}

@@ -165,7 +165,7 @@ func send(j *job) (childResult, error) {
 	}
 	var opts []zcopy.Option
 	switch j.Contender {
-	case "iocopy", "github.com/zcopy/zcopy":
+	case "iocopy", "zcopy":
 	case "zcopy-strict":
 		opts = append(opts, zcopy.Strict())
 	case "zcopy-splice":

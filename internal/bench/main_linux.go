@@ -275,9 +275,9 @@ var (
 	cCFR         = contender{key: "cfr", name: "copy_file_range", kind: "raw", method: "copy_file_range"}
 	cClone       = contender{key: "ficlone", name: "FICLONE", kind: "raw", method: "ioctl FICLONE"}
 	cIOCopy      = contender{key: "iocopy", name: "Go io.Copy", kind: "go", method: "Go's choice"}
-	cZcopy       = contender{key: "github.com/zcopy/zcopy", name: "zcopy.Copy", kind: "zcopy"}
-	cZcopyStrict = contender{key: "zcopy-strict", name: "zcopy.Copy Strict()", kind: "github.com/zcopy/zcopy"}
-	cZcopySplice = contender{key: "zcopy-splice", name: "zcopy.Copy Only(Splice)", kind: "github.com/zcopy/zcopy"}
+	cZcopy       = contender{key: "zcopy", name: "zcopy.Copy", kind: "zcopy"}
+	cZcopyStrict = contender{key: "zcopy-strict", name: "zcopy.Copy Strict()", kind: "zcopy"}
+	cZcopySplice = contender{key: "zcopy-splice", name: "zcopy.Copy Only(Splice)", kind: "zcopy"}
 )
 
 // Small copies: per process, enough copies that start-up is noise.

@@ -41,7 +41,7 @@ type Table struct {
 // Row is one contender in a table.
 type Row struct {
 	Name     string `json:"name"`
-	Kind     string `json:"kind"` // "raw", "go" or "github.com/zcopy/zcopy"
+	Kind     string `json:"kind"` // "raw", "go" or "zcopy"
 	Baseline bool   `json:"baseline,omitempty"`
 	// Method is what moved the bytes: the system calls of a raw
 	// contender, or the method zcopy's report named.

@@ -123,7 +123,7 @@ const (
 	svgHeaderH = 52
 )
 
-var svgColors = map[string]string{"raw": "#8da0cb", "go": "#fc8d62", "github.com/zcopy/zcopy": "#4daf8a"}
+var svgColors = map[string]string{"raw": "#8da0cb", "go": "#fc8d62", "zcopy": "#4daf8a"}
 
 // WriteSVG draws a horizontal bar chart: one group per table, one bar per
 // contender (median time, min-max whisker), scaled per table.
@@ -141,10 +141,10 @@ func WriteSVG(w io.Writer, res *Result) error {
 	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s</text>`+"\n", svgPad,
 		html.EscapeString(fmt.Sprintf("%s, %d cores · %s · %s · %d runs each, fresh process per run, page cache warm", m.CPU, m.Cores, m.Kernel, m.Go, res.Runs)))
 	legendX := svgWidth - 3*115 - svgPad
-	for i, k := range []string{"raw", "go", "github.com/zcopy/zcopy"} {
+	for i, k := range []string{"raw", "go", "zcopy"} {
 		x := legendX + i*115
 		fmt.Fprintf(&b, `<rect x="%d" y="10" width="12" height="12" fill="%s"/><text x="%d" y="21">%s</text>`+"\n",
-			x, svgColors[k], x+16, map[string]string{"raw": "raw syscalls", "go": "Go std", "github.com/zcopy/zcopy": "zcopy"}[k])
+			x, svgColors[k], x+16, map[string]string{"raw": "raw syscalls", "go": "Go std", "zcopy": "zcopy"}[k])
 	}
 	y := svgHeaderH + svgPad
 	for _, t := range res.Tables {
