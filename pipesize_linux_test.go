@@ -58,7 +58,7 @@ func TestPipeGrownAndRestoredPipeToFile(t *testing.T) {
 		}
 		// The copy grew the pipe before its first splice; once the
 		// pipe is full again the copy is under way.
-		w.Write(data[1:300<<10])
+		w.Write(data[1 : 300<<10])
 		sizes <- pipeSizeNoT(w)
 		w.Write(data[300<<10:])
 	}()
