@@ -2,9 +2,9 @@
 // with the fastest correct Linux system call for the pair of descriptors
 // under dst and src.
 //
-//	n, err := zcopy.Copy(dst, src)                      // io.Copy's contract
-//	n, err := zcopy.CopyN(dst, src, n)                  // io.CopyN's contract
-//	n, err := zcopy.CopyContext(ctx, dst, src, opts...) // cancellable, with options
+//	n, err := zcopy.Copy(dst, src)                     // io.Copy's contract
+//	n, err = zcopy.CopyN(dst, src, 1<<20)              // io.CopyN's contract
+//	n, err = zcopy.CopyContext(ctx, dst, src, opts...) // cancellable, with options
 //
 // # Paths
 //

@@ -68,3 +68,20 @@ func ExampleOnly() {
 	fmt.Println(err)
 	// Output: zcopy: no allowed method can copy this pair
 }
+
+// A report prints on one line: the endpoints, then each method considered
+// with its outcome.
+func ExampleReport_String() {
+	r := zcopy.Report{
+		Source:      "regular file (ext4)",
+		Destination: "regular file (tmpfs)",
+		Method:      zcopy.Sendfile,
+		Written:     1 << 20,
+		Attempts: []zcopy.Attempt{
+			{Method: zcopy.CopyFileRange, Reason: "EXDEV"},
+			{Method: zcopy.Sendfile, Used: true, Written: 1 << 20, Calls: 2},
+		},
+	}
+	fmt.Println(r.String())
+	// Output: regular file (ext4) -> regular file (tmpfs): copy_file_range: no (EXDEV), sendfile: yes (1048576 bytes, 2 calls)
+}

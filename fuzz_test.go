@@ -24,7 +24,7 @@ func FuzzCopy(f *testing.F) {
 	f.Add([]byte("hello"), uint16(1), int32(0), byte(6))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte, srcOff uint16, limit int32, method byte) {
-		run := func(copyFn func(dst io.Writer, src io.Reader) (int64, error)) (n int64, err error, srcPos, dstPos, limitN int64, out []byte) {
+		run := func(copyFn func(dst io.Writer, src io.Reader) (int64, error)) (n, srcPos, dstPos, limitN int64, out []byte, err error) {
 			src, err := os.CreateTemp(dir, "src-")
 			if err != nil {
 				t.Fatal(err)
@@ -59,9 +59,9 @@ func FuzzCopy(f *testing.F) {
 			if rerr != nil {
 				t.Fatal(rerr)
 			}
-			return n, err, srcPos, dstPos, limitN, out
+			return n, srcPos, dstPos, limitN, out, err
 		}
-		wn, werr, wsrc, wdst, wlim, wout := run(io.Copy)
+		wn, wsrc, wdst, wlim, wout, werr := run(io.Copy)
 		if werr != nil {
 			t.Fatalf("io.Copy: %v", werr)
 		}
@@ -72,7 +72,7 @@ func FuzzCopy(f *testing.F) {
 		}
 		var rep zcopy.Report
 		opts = append(opts, zcopy.WithReport(&rep))
-		n, err, gsrc, gdst, glim, out := run(func(dst io.Writer, src io.Reader) (int64, error) {
+		n, gsrc, gdst, glim, out, err := run(func(dst io.Writer, src io.Reader) (int64, error) {
 			return zcopy.CopyContext(context.Background(), dst, src, opts...)
 		})
 		if errors.Is(err, zcopy.ErrNoMethod) {

@@ -75,6 +75,7 @@ func setOf(ms ...Method) methodSet {
 	return s
 }
 
-// defaultMethods is everything but Mmap, which the seed measured and which
-// risks SIGBUS; it is opt-in.
+// defaultMethods is everything but Mmap, which is only a benchmark contender
+// (mmap/send in the article "Rust io::copy with Linux Zero-Copy API") and
+// risks SIGBUS when the file shrinks; it is opt-in.
 var defaultMethods = setOf(Clone, CopyFileRange, Sendfile, Splice, ReadWrite, Generic)

@@ -35,7 +35,8 @@ type Attempt struct {
 	Reason string
 }
 
-// String prints the report on one line, in the manner of cp --debug:
+// String prints the report on one line, in the manner of cp --debug: the
+// endpoints, then every method considered, in order, with its outcome:
 //
 //	regular file (ext4) -> regular file (tmpfs): copy_file_range: no (EXDEV), sendfile: yes (1048576 bytes, 2 calls)
 func (r *Report) String() string {

@@ -76,16 +76,16 @@ func TestLimitedReaderNested(t *testing.T) {
 	for _, lim := range [][2]int64{{150 << 10, 70 << 10}, {70 << 10, 150 << 10}, {300 << 10, 250 << 10}, {0, 10}, {-5, 10}} {
 		t.Run(fmtLimits(lim), func(t *testing.T) {
 			dir := t.TempDir()
-			run := func(fn func(io.Writer, io.Reader) (int64, error)) (n int64, err error, outer, inner, srcOff int64, out []byte) {
+			run := func(fn func(io.Writer, io.Reader) (int64, error)) (n, outer, inner, srcOff int64, out []byte, err error) {
 				src, dst := fileWith(t, dir, data), emptyFile(t, dir)
 				in := &io.LimitedReader{R: src, N: lim[1]}
 				lr := &io.LimitedReader{R: in, N: lim[0]}
 				n, err = fn(dst, lr)
-				return n, err, lr.N, in.N, offset(t, src), contents(t, dst)
+				return n, lr.N, in.N, offset(t, src), contents(t, dst), err
 			}
-			wn, werr, wouter, winner, woff, wout := run(io.Copy)
+			wn, wouter, winner, woff, wout, werr := run(io.Copy)
 			var rep zcopy.Report
-			n, err, outer, inner, off, out := run(func(w io.Writer, r io.Reader) (int64, error) {
+			n, outer, inner, off, out, err := run(func(w io.Writer, r io.Reader) (int64, error) {
 				return zcopy.CopyContext(context.Background(), w, r, zcopy.WithReport(&rep))
 			})
 			if n != wn || err != werr || outer != wouter || inner != winner || off != woff || !bytes.Equal(out, wout) {
@@ -129,7 +129,7 @@ func TestSectionReader(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			const fileOff = 42
-			run := func(fn func(io.Writer, io.Reader) (int64, error)) (n int64, err error, pos, fpos int64, out []byte) {
+			run := func(fn func(io.Writer, io.Reader) (int64, error)) (n, pos, fpos int64, out []byte, err error) {
 				src, dst := fileWith(t, dir, data), emptyFile(t, dir)
 				if _, err := src.Seek(fileOff, io.SeekStart); err != nil {
 					t.Fatal(err)
@@ -144,11 +144,11 @@ func TestSectionReader(t *testing.T) {
 				}
 				n, err = fn(dst, r)
 				pos, _ = sr.Seek(0, io.SeekCurrent)
-				return n, err, pos, offset(t, src), contents(t, dst)
+				return n, pos, offset(t, src), contents(t, dst), err
 			}
-			wn, werr, wpos, _, wout := run(io.Copy)
+			wn, wpos, _, wout, werr := run(io.Copy)
 			var rep zcopy.Report
-			n, err, pos, fpos, out := run(func(w io.Writer, r io.Reader) (int64, error) {
+			n, pos, fpos, out, err := run(func(w io.Writer, r io.Reader) (int64, error) {
 				return zcopy.CopyContext(context.Background(), w, r, zcopy.WithReport(&rep))
 			})
 			if n != wn || err != werr || pos != wpos || !bytes.Equal(out, wout) {
@@ -168,18 +168,18 @@ func TestSectionReader(t *testing.T) {
 func TestBufioReaderBuffered(t *testing.T) {
 	data := testutil.Data(1<<20+5, 3)
 	dir := t.TempDir()
-	run := func(fn func(io.Writer, io.Reader) (int64, error)) (int64, error, int64, []byte) {
+	run := func(fn func(io.Writer, io.Reader) (int64, error)) (int64, int64, []byte, error) {
 		src, dst := fileWith(t, dir, data), emptyFile(t, dir)
 		br := bufio.NewReaderSize(src, 16<<10)
 		if _, err := br.Peek(100); err != nil { // 16 KiB now sit in br's buffer
 			t.Fatal(err)
 		}
 		n, err := fn(dst, br)
-		return n, err, offset(t, dst), contents(t, dst)
+		return n, offset(t, dst), contents(t, dst), err
 	}
-	wn, werr, woff, wout := run(io.Copy)
+	wn, woff, wout, werr := run(io.Copy)
 	var rep zcopy.Report
-	n, err, off, out := run(func(w io.Writer, r io.Reader) (int64, error) {
+	n, off, out, err := run(func(w io.Writer, r io.Reader) (int64, error) {
 		return zcopy.CopyContext(context.Background(), w, r, zcopy.WithReport(&rep))
 	})
 	if n != wn || err != werr || off != woff || !bytes.Equal(out, wout) {
@@ -195,7 +195,7 @@ func TestBufioReaderBuffered(t *testing.T) {
 func TestBufioWriterPending(t *testing.T) {
 	data := testutil.Data(1<<20+5, 4)
 	dir := t.TempDir()
-	run := func(fn func(io.Writer, io.Reader) (int64, error)) (int64, error, []byte) {
+	run := func(fn func(io.Writer, io.Reader) (int64, error)) (int64, []byte, error) {
 		src, dst := fileWith(t, dir, data), emptyFile(t, dir)
 		bw := bufio.NewWriter(dst)
 		bw.WriteString("pending header\n")
@@ -203,11 +203,11 @@ func TestBufioWriterPending(t *testing.T) {
 		if ferr := bw.Flush(); ferr != nil {
 			t.Fatal(ferr)
 		}
-		return n, err, contents(t, dst)
+		return n, contents(t, dst), err
 	}
-	wn, werr, wout := run(io.Copy)
+	wn, wout, werr := run(io.Copy)
 	var rep zcopy.Report
-	n, err, out := run(func(w io.Writer, r io.Reader) (int64, error) {
+	n, out, err := run(func(w io.Writer, r io.Reader) (int64, error) {
 		return zcopy.CopyContext(context.Background(), w, r, zcopy.WithReport(&rep))
 	})
 	if n != wn || err != werr || !bytes.Equal(out, wout) {
@@ -224,28 +224,28 @@ func TestMemoryEndpoints(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
 		name string
-		run  func(t *testing.T, opts ...zcopy.Option) (int64, error, []byte)
+		run  func(t *testing.T, opts ...zcopy.Option) (int64, []byte, error)
 	}{
-		{"strings.Reader->bytes.Buffer", func(t *testing.T, opts ...zcopy.Option) (int64, error, []byte) {
+		{"strings.Reader->bytes.Buffer", func(t *testing.T, opts ...zcopy.Option) (int64, []byte, error) {
 			var b bytes.Buffer
 			n, err := zcopy.CopyContext(context.Background(), &b, strings.NewReader(string(data)), opts...)
-			return n, err, b.Bytes()
+			return n, b.Bytes(), err
 		}},
-		{"file->bytes.Buffer", func(t *testing.T, opts ...zcopy.Option) (int64, error, []byte) {
+		{"file->bytes.Buffer", func(t *testing.T, opts ...zcopy.Option) (int64, []byte, error) {
 			var b bytes.Buffer
 			n, err := zcopy.CopyContext(context.Background(), &b, fileWith(t, dir, data), opts...)
-			return n, err, b.Bytes()
+			return n, b.Bytes(), err
 		}},
-		{"bytes.Reader->file", func(t *testing.T, opts ...zcopy.Option) (int64, error, []byte) {
+		{"bytes.Reader->file", func(t *testing.T, opts ...zcopy.Option) (int64, []byte, error) {
 			f := emptyFile(t, dir)
 			n, err := zcopy.CopyContext(context.Background(), f, bytes.NewReader(data), opts...)
-			return n, err, contents(t, f)
+			return n, contents(t, f), err
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var rep zcopy.Report
-			n, err, out := tc.run(t, zcopy.WithReport(&rep))
+			n, out, err := tc.run(t, zcopy.WithReport(&rep))
 			if n != int64(len(data)) || err != nil || !bytes.Equal(out, data) {
 				t.Errorf("(%d, %v), %s", n, err, testutil.FirstDiff(out, data))
 			}

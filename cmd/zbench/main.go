@@ -1,7 +1,8 @@
-// Command zbench reproduces the seed benchmark table (a file copied into a
+// Command zbench measures the wall time and CPU time of one copy for
+// zcopy.Copy, Go's io.Copy and raw system calls. It reproduces the table of
+// the article "Rust io::copy with Linux Zero-Copy API" (a file copied into a
 // Unix socket with read/send, mmap/send, sendfile and splice) on any Linux
-// machine, and compares Go's io.Copy and zcopy.Copy on TCP, file, pipe,
-// socket-to-file and small copies. Every run is a fresh process and is
+// machine, and adds TCP, file, pipe, socket-to-file and small copies. Every run is a fresh process and is
 // verified byte for byte; see BENCHMARKS.md.
 //
 //	go run ./cmd/zbench                           # every scenario, 256 MiB

@@ -121,6 +121,11 @@ func TestEndToEnd(t *testing.T) {
 			if r.Kind == "zcopy" && r.Method == "" {
 				t.Errorf("%s: %s: no method from zcopy's report", tb.Title, r.Name)
 			}
+			// Every table here has a second process; its CPU time was
+			// measured.
+			if tb.Peer == "" || r.Runs[0].PeerCPU <= 0 || r.TotalCPU != r.CPU+r.PeerCPU || r.VsIOCopy <= 0 {
+				t.Errorf("%s: %s: peer %q, CPU %v + %v = %v, vs io.Copy %v", tb.Title, r.Name, tb.Peer, r.CPU, r.PeerCPU, r.TotalCPU, r.VsIOCopy)
+			}
 		}
 	}
 	if rows != 7+5+6 {
@@ -138,7 +143,9 @@ func TestEndToEnd(t *testing.T) {
 	if code := run([]string{"-scenario", "unix", "-size", "64KiB", "-runs", "1", "-dir", dir, "-q"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("markdown run = %d; stderr:\n%s", code, errb.String())
 	}
-	if !strings.Contains(out.String(), "| read/send (64 KiB) |") || strings.Contains(out.String(), "FAILED") {
-		t.Errorf("markdown:\n%s", out.String())
+	md := out.String()
+	if !strings.HasPrefix(md, bench.Title+"\n") || !strings.Contains(md, "| read/send (64 KiB) |") || strings.Contains(md, "FAILED") ||
+		!strings.Contains(md, "| vs io.Copy | Sender CPU | Receiver CPU | Total CPU |") {
+		t.Errorf("markdown:\n%s", md)
 	}
 }

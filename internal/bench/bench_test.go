@@ -75,7 +75,7 @@ func TestSummarize(t *testing.T) {
 		}
 	}
 	if r := Ratio(ms(131), ms(907)); r < 0.1444 || r > 0.1445 {
-		t.Errorf("Ratio(131ms, 907ms) = %v, want 0.1444 (the seed's 14.4%%)", r)
+		t.Errorf("Ratio(131ms, 907ms) = %v, want 0.1444 (the article's 14.4%%)", r)
 	}
 	if r := Ratio(ms(1), 0); r != 0 {
 		t.Errorf("Ratio without a baseline = %v, want 0", r)
@@ -88,7 +88,7 @@ func sampleResult() *Result {
 	runs := func(ok bool, d ...float64) []Run {
 		var rs []Run
 		for _, x := range d {
-			rs = append(rs, Run{Elapsed: ms(x), CPU: ms(x / 2), Bytes: 1 << 30, OK: ok})
+			rs = append(rs, Run{Elapsed: ms(x), CPU: ms(x / 2), PeerCPU: ms(x / 4), Bytes: 1 << 30, OK: ok})
 		}
 		if !ok {
 			rs[0].Error = "receiver got 5 of 10 bytes"
@@ -99,10 +99,12 @@ func sampleResult() *Result {
 		Machine: Machine{CPU: "E5-2680v4", Cores: 2, Kernel: "Linux 6.1", Go: "go1.26"},
 		Runs:    3, Cache: "warm",
 		Tables: []*Table{{
-			Scenario: "unix", Title: "file -> Unix socket", Dir: "/tmp", FS: "ext4", Size: 1 << 30, Copies: 1,
+			Scenario: "unix", Title: "file -> Unix socket", Dir: "/tmp", FS: "ext4", Size: 1 << 30, Copies: 1, Peer: "receiver",
 			Rows: []*Row{
 				{Name: "C read/send", Kind: "raw", Baseline: true, Method: "read + send", Runs: runs(true, 900, 907, 950)},
 				{Name: "sendfile", Kind: "raw", Method: "sendfile", Runs: runs(true, 131, 120, 140)},
+				{Name: "Go io.Copy", Kind: "go", Method: "Go's choice", Runs: runs(true, 262, 300, 250)},
+				{Name: "zcopy.Copy", Kind: "zcopy", Method: "sendfile", Runs: runs(true, 140, 131, 135)},
 				{Name: "wrong|fast", Kind: "raw", Runs: runs(false, 1, 1, 1)},
 				{Name: "FICLONE", Kind: "raw", Skipped: "FICLONE: EOPNOTSUPP"},
 			},
@@ -110,7 +112,7 @@ func sampleResult() *Result {
 			Scenario: "small", Title: "file -> file", FS: "ext4", Dir: "/tmp", Size: 1024, Copies: 1000,
 			Rows: []*Row{
 				{Name: "Go io.Copy", Kind: "go", Baseline: true, Runs: runs(true, 2, 2, 2)},
-				{Name: "zcopy.Copy", Kind: "github.com/zcopy/zcopy", Method: "copy_file_range", Runs: runs(true, 1, 1, 1)},
+				{Name: "zcopy.Copy", Kind: "zcopy", Method: "copy_file_range", Runs: runs(true, 1, 1, 1)},
 			},
 		}},
 	}
@@ -129,15 +131,28 @@ func TestTableSummarize(t *testing.T) {
 	if rows[0].Ratio != 1 || rows[1].Ratio != Ratio(ms(131), ms(907)) {
 		t.Errorf("ratios = %v, %v; want 1, %v", rows[0].Ratio, rows[1].Ratio, Ratio(ms(131), ms(907)))
 	}
-	if rows[2].Verified || rows[2].Failure != "receiver got 5 of 10 bytes" || rows[2].Ratio != 0 {
-		t.Errorf("failed row = %+v, want unverified with the failure", rows[2])
+	if rows[1].VsIOCopy != Ratio(ms(131), ms(262)) || rows[2].VsIOCopy != 1 || rows[3].VsIOCopy != Ratio(ms(135), ms(262)) {
+		t.Errorf("vs io.Copy = %v, %v, %v; want %v, 1, %v", rows[1].VsIOCopy, rows[2].VsIOCopy, rows[3].VsIOCopy,
+			Ratio(ms(131), ms(262)), Ratio(ms(135), ms(262)))
 	}
-	if rows[3].Verified {
+	// CPU medians are per column, the total per run: 131ms's run has
+	// 65.5 + 32.75.
+	if rows[1].CPU != ms(65.5) || rows[1].PeerCPU != ms(32.75) || rows[1].TotalCPU != ms(98.25) {
+		t.Errorf("sendfile CPU = %v + %v = %v; want 65.5ms + 32.75ms = 98.25ms", rows[1].CPU, rows[1].PeerCPU, rows[1].TotalCPU)
+	}
+	if rows[4].Verified || rows[4].Failure != "receiver got 5 of 10 bytes" || rows[4].Ratio != 0 || rows[4].VsIOCopy != 0 {
+		t.Errorf("failed row = %+v, want unverified with the failure", rows[4])
+	}
+	if rows[5].Verified {
 		t.Errorf("skipped row is verified")
 	}
 	small := res.Tables[1].Rows
-	if small[0].Median != ms(2)/1000 || small[0].CPU != ms(1)/1000 || small[1].Ratio != 0.5 {
-		t.Errorf("per-copy stats = %v cpu %v ratio %v; want 2µs, 1µs, 0.5", small[0].Median, small[0].CPU, small[1].Ratio)
+	if small[0].Median != ms(2)/1000 || small[0].CPU != ms(1)/1000 || small[1].Ratio != 0.5 || small[1].VsIOCopy != 0.5 {
+		t.Errorf("per-copy stats = %v cpu %v ratio %v vs io.Copy %v; want 2µs, 1µs, 0.5, 0.5",
+			small[0].Median, small[0].CPU, small[1].Ratio, small[1].VsIOCopy)
+	}
+	if small[0].PeerCPU != 0 || small[0].TotalCPU != 0 {
+		t.Errorf("a table without a peer has peer CPU %v, total %v; want none", small[0].PeerCPU, small[0].TotalCPU)
 	}
 }
 
@@ -147,16 +162,24 @@ func TestWriteMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
+	if first, _, _ := strings.Cut(out, "\n"); first != Title {
+		t.Errorf("first line %q, want the title %q", first, Title)
+	}
 	for _, want := range []string{
 		"- CPU: E5-2680v4 (2 cores)",
+		"- Columns: " + columnsNote,
 		"### unix: file -> Unix socket, 1 GiB, ext4 at /tmp",
-		"| API | Median | Min–Max | Diff | Sender CPU | Verified | Method |",
-		"| C read/send | 907ms | 900ms–950ms | 100% | 454ms | yes | read + send |",
-		"| sendfile | 131ms | 120ms–140ms | 14.4% | 65.5ms | yes | sendfile |",
-		`| wrong\|fast | FAILED | | | | **FAILED**: receiver got 5 of 10 bytes |  |`,
-		"| FICLONE | skipped | | | | - | FICLONE: EOPNOTSUPP |",
+		"| API | Median | Min–Max | Diff | vs io.Copy | Sender CPU | Receiver CPU | Total CPU | Verified | Method |",
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+		"| C read/send | 907ms | 900ms–950ms | 100% | 3.46x | 454ms | 227ms | 680ms | yes | read + send |",
+		"| sendfile | 131ms | 120ms–140ms | 14.4% | 0.50x | 65.5ms | 32.8ms | 98.2ms | yes | sendfile |",
+		"| Go io.Copy | 262ms | 250ms–300ms | 28.9% | 1.00x | 131ms | 65.5ms | 196ms | yes | Go's choice |",
+		"| zcopy.Copy | 135ms | 131ms–140ms | 14.9% | 0.52x | 67.5ms | 33.8ms | 101ms | yes | sendfile |",
+		`| wrong\|fast | FAILED |  |  |  |  |  |  | **FAILED**: receiver got 5 of 10 bytes |  |`,
+		"| FICLONE | skipped |  |  |  |  |  |  | - | FICLONE: EOPNOTSUPP |",
 		"### small: file -> file, 1 KiB, ext4 at /tmp, 1000 copies per process, times per copy",
-		"| zcopy.Copy | 1.0µs | 1.0µs–1.0µs | 50.0% | 500ns | yes | copy_file_range |",
+		"| API | Median | Min–Max | Diff | vs io.Copy | Sender CPU | Verified | Method |",
+		"| zcopy.Copy | 1.0µs | 1.0µs–1.0µs | 50.0% | 0.50x | 500ns | yes | copy_file_range |",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("markdown lacks line %q; got:\n%s", want, out)
@@ -174,11 +197,14 @@ func TestWriteJSON(t *testing.T) {
 		t.Fatalf("JSON does not decode: %v", err)
 	}
 	r := got.Tables[0].Rows[1]
-	if r.Name != "sendfile" || r.Median != ms(131) || !r.Verified || len(r.Runs) != 3 || got.Machine.CPU != "E5-2680v4" {
+	if r.Name != "sendfile" || r.Median != ms(131) || !r.Verified || len(r.Runs) != 3 || got.Machine.CPU != "E5-2680v4" ||
+		r.PeerCPU != ms(32.75) || r.TotalCPU != ms(98.25) || r.VsIOCopy != Ratio(ms(131), ms(262)) || got.Tables[0].Peer != "receiver" {
 		t.Errorf("decoded row = %+v", r)
 	}
-	if !strings.Contains(b.String(), `"median_ns": 131000000`) {
-		t.Errorf("JSON lacks median_ns in nanoseconds:\n%s", b.String())
+	for _, want := range []string{`"median_ns": 131000000`, `"peer_cpu_median_ns": 32750000`, `"total_cpu_median_ns": 98250000`, `"vs_io_copy": 0.5`, `"peer": "receiver"`, `"peer_cpu_ns": 32750000`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, b.String())
+		}
 	}
 }
 
@@ -187,6 +213,7 @@ func TestWriteSVG(t *testing.T) {
 	if err := WriteSVG(&b, sampleResult()); err != nil {
 		t.Fatal(err)
 	}
+	svg := b.String()
 	dec := xml.NewDecoder(&b)
 	var text strings.Builder
 	for {
@@ -201,9 +228,16 @@ func TestWriteSVG(t *testing.T) {
 			text.Write(cd)
 		}
 	}
-	for _, want := range []string{"C read/send", "sendfile", "131ms  14.4%", "FAILED: receiver got 5 of 10 bytes", "skipped: FICLONE"} {
+	for _, want := range []string{"C read/send", "sendfile", "131ms  14.4%  0.50x io.Copy  CPU 98.2ms", "FAILED: receiver got 5 of 10 bytes", "skipped: FICLONE",
+		"1.0µs  50.0%  0.50x io.Copy  CPU 500ns"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("SVG text lacks %q", want)
+		}
+	}
+	// Every kind of contender has its bar colour.
+	for kind, colour := range svgColors {
+		if !strings.Contains(svg, `fill="`+colour+`" rx="2"`) {
+			t.Errorf("no %s bar (fill %s) in the SVG", kind, colour)
 		}
 	}
 }

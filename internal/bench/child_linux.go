@@ -93,7 +93,7 @@ func runChild(spec string, stderr io.Writer) int {
 }
 
 // receive reads to the end of its connection or stdin into a buffer,
-// counting and checksumming, like the seed's nc -lU ... >/dev/null.
+// counting and checksumming, like the article's nc -lU ... >/dev/null.
 func receive(j *job) (childResult, error) {
 	var r io.Reader = os.Stdin
 	if j.Listen {
@@ -157,7 +157,7 @@ func feed(j *job) error {
 }
 
 // send runs one contender. The clock runs from before the endpoints are
-// opened to after they are closed, as in the seed's Rust program.
+// opened to after they are closed, as in the article's Rust program.
 func send(j *job) (childResult, error) {
 	copies := max(j.Copies, 1)
 	if fn := rawCopies[j.Contender]; fn != nil {
@@ -165,7 +165,7 @@ func send(j *job) (childResult, error) {
 	}
 	var opts []zcopy.Option
 	switch j.Contender {
-	case "iocopy", "github.com/zcopy/zcopy":
+	case "iocopy", "zcopy":
 	case "zcopy-strict":
 		opts = append(opts, zcopy.Strict())
 	case "zcopy-splice":

@@ -19,10 +19,13 @@ const defaultSize = 256 << 20
 
 const usage = `usage: zbench [flags]
 
-zbench reproduces the seed benchmark table (file -> Unix socket with
-read/send, mmap/send, sendfile, splice) and compares Go's io.Copy and
-zcopy.Copy on more pairs. Each contender runs -runs times, interleaved,
-each run in a fresh process; every run is verified (byte count and CRC-32C).
+zbench measures the wall time and CPU time of one copy for zcopy.Copy,
+Go's io.Copy and the raw system calls. It reproduces the table of the
+article "Rust io::copy with Linux Zero-Copy API" (a file copied into a
+Unix socket with read/send, mmap/send, sendfile, splice) and adds TCP,
+file, pipe, socket-to-file and small copies. Each contender runs -runs
+times, interleaved, each run in a fresh process; every run is verified
+(byte count and CRC-32C).
 
 Example:
 

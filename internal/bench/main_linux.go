@@ -150,6 +150,7 @@ func (r *runner) prepare() error {
 		}
 	}
 	r.res = &Result{
+		Title:   Title,
 		Machine: machine(),
 		Runs:    r.cfg.runs,
 		Cache:   "warm: each source file is written, fsynced and read once before its table's first run; destination files are removed after every run",
@@ -247,6 +248,14 @@ const (
 	topoSock2File                 // feeder -> TCP -> sender -> file
 )
 
+// peers names each topology's second process (Table.Peer).
+var peers = map[topology]string{
+	topoSocket:    "receiver",
+	topoPipeOut:   "receiver",
+	topoPipeIn:    "feeder",
+	topoSock2File: "feeder",
+}
+
 type contender struct {
 	key, name, kind, method string
 	baseline                bool
@@ -263,8 +272,9 @@ type tableSpec struct {
 	contenders []contender
 }
 
-// The contenders. Raw ones are the seed's C programs; the others are
-// Go's io.Copy and zcopy.
+// The contenders. Raw ones are the C programs of the article "Rust io::copy
+// with Linux Zero-Copy API" written in Go; the others are Go's io.Copy and
+// zcopy.
 var (
 	cReadSend    = contender{key: "readwrite", name: "read/send (64 KiB)", kind: "raw", method: "read + send", baseline: true}
 	cReadWrite   = contender{key: "readwrite", name: "read/write (64 KiB)", kind: "raw", method: "read + write", baseline: true}
@@ -275,9 +285,9 @@ var (
 	cCFR         = contender{key: "cfr", name: "copy_file_range", kind: "raw", method: "copy_file_range"}
 	cClone       = contender{key: "ficlone", name: "FICLONE", kind: "raw", method: "ioctl FICLONE"}
 	cIOCopy      = contender{key: "iocopy", name: "Go io.Copy", kind: "go", method: "Go's choice"}
-	cZcopy       = contender{key: "github.com/zcopy/zcopy", name: "zcopy.Copy", kind: "zcopy"}
-	cZcopyStrict = contender{key: "zcopy-strict", name: "zcopy.Copy Strict()", kind: "github.com/zcopy/zcopy"}
-	cZcopySplice = contender{key: "zcopy-splice", name: "zcopy.Copy Only(Splice)", kind: "github.com/zcopy/zcopy"}
+	cZcopy       = contender{key: "zcopy", name: "zcopy.Copy", kind: "zcopy"}
+	cZcopyStrict = contender{key: "zcopy-strict", name: "zcopy.Copy Strict()", kind: "zcopy"}
+	cZcopySplice = contender{key: "zcopy-splice", name: "zcopy.Copy Only(Splice)", kind: "zcopy"}
 )
 
 // Small copies: per process, enough copies that start-up is noise.
@@ -297,7 +307,8 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 	var out []*tableSpec
 	add := func(ts *tableSpec, title string, cs ...contender) {
 		ts.copies = max(1, ts.copies)
-		ts.Table = &Table{Scenario: s, Title: title, Dir: ts.dir.path, FS: ts.dir.fs, Size: ts.src.size, Copies: ts.copies}
+		ts.Table = &Table{Scenario: s, Title: title, Dir: ts.dir.path, FS: ts.dir.fs, Size: ts.src.size, Copies: ts.copies,
+			Peer: peers[ts.topo]}
 		ts.contenders = append(cs, extraContenders[s]...)
 		for _, c := range ts.contenders {
 			ts.Rows = append(ts.Rows, &Row{Name: c.name, Kind: c.kind, Baseline: c.baseline, Method: c.method})
@@ -421,7 +432,7 @@ func fileCRC(path string) (int64, uint32, error) {
 
 func (r *runner) runTable(ts *tableSpec) error {
 	r.progress("zbench: %s: %d contenders x %d runs", ts.Heading(), len(ts.contenders), r.cfg.runs)
-	// Warm the page cache: the seed measured with the file cached.
+	// Warm the page cache: the article measured with the file cached.
 	if _, _, err := fileCRC(ts.src.path); err != nil {
 		return err
 	}
@@ -589,6 +600,9 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	var herr error
 	if helper != nil {
 		herr = helper.Wait()
+		if ps := helper.ProcessState; ps != nil {
+			out.run.PeerCPU = ps.UserTime() + ps.SystemTime()
+		}
 	}
 	if serr != nil {
 		return fail("%s", firstLine(senderErr, serr))

@@ -4,6 +4,8 @@ import "time"
 
 // Result is everything one zbench invocation measured; -json prints it.
 type Result struct {
+	// Title says what the tables measure (Heading).
+	Title   string  `json:"title"`
 	Machine Machine `json:"machine"`
 	// Runs is how many times each contender ran; Cache describes the
 	// page-cache state the runs started from.
@@ -32,16 +34,21 @@ type Table struct {
 	Size     int64  `json:"size"`  // bytes per copy
 	// Copies is the number of copies each process made; times and CPU
 	// are per copy when it is more than 1.
-	Copies int      `json:"copies"`
-	Note   string   `json:"note,omitempty"`
-	Rows   []*Row   `json:"rows"`
-	Notes  []string `json:"notes,omitempty"` // footnotes added while running
+	Copies int `json:"copies"`
+	// Peer names the second process of a run, whose CPU time the table
+	// shows next to the sender's: "receiver" (reads, counts and
+	// checksums what the sender wrote), "feeder" (writes the sender's
+	// source with sendfile), or "" (file -> file: no second process).
+	Peer  string   `json:"peer,omitempty"`
+	Note  string   `json:"note,omitempty"`
+	Rows  []*Row   `json:"rows"`
+	Notes []string `json:"notes,omitempty"` // footnotes added while running
 }
 
 // Row is one contender in a table.
 type Row struct {
 	Name     string `json:"name"`
-	Kind     string `json:"kind"` // "raw", "go" or "github.com/zcopy/zcopy"
+	Kind     string `json:"kind"` // "raw", "go" or "zcopy"
 	Baseline bool   `json:"baseline,omitempty"`
 	// Method is what moved the bytes: the system calls of a raw
 	// contender, or the method zcopy's report named.
@@ -60,7 +67,14 @@ type Row struct {
 	Min      time.Duration `json:"min_ns"`
 	Max      time.Duration `json:"max_ns"`
 	CPU      time.Duration `json:"cpu_median_ns"` // sender user+sys
-	Ratio    float64       `json:"ratio,omitempty"`
+	// PeerCPU and TotalCPU are the medians of the peer's user+sys and of
+	// sender+peer per run (0 without a peer).
+	PeerCPU  time.Duration `json:"peer_cpu_median_ns,omitempty"`
+	TotalCPU time.Duration `json:"total_cpu_median_ns,omitempty"`
+	// Ratio is Median relative to the baseline row ("Diff"); VsIOCopy
+	// relative to the Go io.Copy row. 0 when that row did not verify.
+	Ratio    float64 `json:"ratio,omitempty"`
+	VsIOCopy float64 `json:"vs_io_copy,omitempty"`
 }
 
 // Run is one process's measurement. Elapsed and CPU are for the whole
@@ -68,6 +82,7 @@ type Row struct {
 type Run struct {
 	Elapsed time.Duration `json:"elapsed_ns"`
 	CPU     time.Duration `json:"cpu_ns"`
+	PeerCPU time.Duration `json:"peer_cpu_ns,omitempty"` // the receiver's or feeder's user+sys
 	Bytes   int64         `json:"bytes"`
 	OK      bool          `json:"ok"`
 	Error   string        `json:"error,omitempty"`
@@ -77,10 +92,10 @@ type Run struct {
 // baseline row, and whether every run delivered every byte.
 func (t *Table) Summarize() {
 	copies := time.Duration(max(t.Copies, 1))
-	var base *Row
+	var base, ioCopy *Row
 	for _, r := range t.Rows {
 		r.Failure, r.Verified = "", false
-		var el, cpu []time.Duration
+		var el, cpu, peer, total []time.Duration
 		for _, run := range r.Runs {
 			if !run.OK && r.Failure == "" {
 				r.Failure = run.Error
@@ -90,19 +105,30 @@ func (t *Table) Summarize() {
 			}
 			el = append(el, run.Elapsed/copies)
 			cpu = append(cpu, run.CPU/copies)
+			peer = append(peer, run.PeerCPU/copies)
+			total = append(total, (run.CPU+run.PeerCPU)/copies)
 		}
 		r.Verified = r.Skipped == "" && len(r.Runs) > 0 && r.Failure == ""
 		s := Summarize(el)
 		r.Median, r.Min, r.Max = s.Median, s.Min, s.Max
-		r.CPU = Summarize(cpu).Median
+		r.CPU, r.PeerCPU, r.TotalCPU = Summarize(cpu).Median, 0, 0
+		if t.Peer != "" {
+			r.PeerCPU, r.TotalCPU = Summarize(peer).Median, Summarize(total).Median
+		}
 		if r.Baseline && base == nil {
 			base = r
 		}
+		if r.Kind == "go" && ioCopy == nil {
+			ioCopy = r
+		}
 	}
 	for _, r := range t.Rows {
-		r.Ratio = 0
+		r.Ratio, r.VsIOCopy = 0, 0
 		if base != nil && base.Verified && r.Verified {
 			r.Ratio = Ratio(r.Median, base.Median)
+		}
+		if ioCopy != nil && ioCopy.Verified && r.Verified {
+			r.VsIOCopy = Ratio(r.Median, ioCopy.Median)
 		}
 	}
 }

@@ -13,11 +13,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The raw contenders are the seed's C programs in Go: blocking
+// The raw contenders are the C programs of the article "Rust io::copy with
+// Linux Zero-Copy API" in Go: blocking
 // descriptors from unix.Open/Socket/Connect, system calls through
 // golang.org/x/sys/unix, no runtime poller.
 
-// rawBuffer is the read/send and read/write loops' buffer, as in the seed.
+// rawBuffer is the read/send and read/write loops' buffer.
 const rawBuffer = 64 << 10
 
 // rawPipeSize is what splice/pipe asks F_SETPIPE_SZ for: 1 MiB, the
@@ -159,7 +160,7 @@ func waitFD(fd int, events int16) error {
 	return err
 }
 
-// writeAll writes p to fd, with send(2) on sockets as the seed's C did.
+// writeAll writes p to fd, with send(2) on sockets as the article's C did.
 func writeAll(fd int, p []byte) error {
 	for len(p) > 0 {
 		n, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, 0, 0)
@@ -248,7 +249,7 @@ func rawSendfile(dst, src int, _ int64) (int64, error) {
 	}
 }
 
-// rawSplicePipe is the seed's splice/pipe: splice(file, pipe[1]) then
+// rawSplicePipe is the article's splice/pipe: splice(file, pipe[1]) then
 // splice(pipe[0], socket), for pairs where neither side is a pipe.
 func rawSplicePipe(dst, src int, _ int64) (int64, error) {
 	var p [2]int

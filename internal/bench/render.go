@@ -10,7 +10,7 @@ import (
 )
 
 // FormatDuration prints d with three significant digits or so, in the
-// unit the seed's table uses for its magnitude.
+// unit that suits its magnitude (ms for the article's table).
 func FormatDuration(d time.Duration) string {
 	switch {
 	case d >= 10*time.Second:
@@ -31,7 +31,8 @@ func FormatDuration(d time.Duration) string {
 	return fmt.Sprintf("%dns", d.Nanoseconds())
 }
 
-// formatRatio prints the seed's Diff column: 100% for the baseline.
+// formatRatio prints the Diff column of the article's table: 100% for the
+// baseline.
 func formatRatio(r *Row) string {
 	switch {
 	case r.Baseline && r.Verified:
@@ -41,6 +42,14 @@ func formatRatio(r *Row) string {
 	}
 	return fmt.Sprintf("%.1f%%", 100*r.Ratio)
 }
+
+// Title is the first line of zbench's output: what the numbers are.
+const Title = "zbench: wall time and CPU time of one copy, zcopy.Copy against Go's io.Copy and raw system calls"
+
+// columnsNote explains the columns under the machine header.
+const columnsNote = "Median and Min–Max: the sender's wall time per copy, from its first open to its last close. " +
+	"Diff: median relative to the table's first row. vs io.Copy: median relative to Go io.Copy's. " +
+	"CPU: user+sys time of the sender, of the second process (the receiver that reads and checksums, or the feeder that writes the sender's input), and their sum; medians per copy."
 
 // Heading is a table's title line.
 func (t *Table) Heading() string {
@@ -55,16 +64,62 @@ func (t *Table) Heading() string {
 	return b.String()
 }
 
-// WriteMarkdown prints the machine header and one seed-style table per
-// comparison.
+// formatVs prints the "vs io.Copy" column: 0.85x is 15 % faster.
+func formatVs(r *Row) string {
+	if r.VsIOCopy == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", r.VsIOCopy)
+}
+
+// mdColumns are a table's column headers: the peer's CPU and the total
+// only where a run has a second process.
+func (t *Table) mdColumns() []string {
+	cols := []string{"API", "Median", "Min–Max", "Diff", "vs io.Copy", "Sender CPU"}
+	if t.Peer != "" {
+		cols = append(cols, strings.ToUpper(t.Peer[:1])+t.Peer[1:]+" CPU", "Total CPU")
+	}
+	return append(cols, "Verified", "Method")
+}
+
+// mdCells is one row's cells, as many as mdColumns.
+func (t *Table) mdCells(r *Row) []string {
+	cells := []string{mdEscape(r.Name)}
+	blank := func(first, verified, method string) []string {
+		c := append(cells, first)
+		for len(c) < len(t.mdColumns())-2 {
+			c = append(c, "")
+		}
+		return append(c, verified, method)
+	}
+	switch {
+	case r.Skipped != "":
+		return blank("skipped", "-", mdEscape(r.Skipped))
+	case len(r.Runs) == 0:
+		return blank("not run", "-", "")
+	case !r.Verified:
+		return blank("FAILED", "**FAILED**: "+mdEscape(r.Failure), mdEscape(r.Method))
+	}
+	cells = append(cells, FormatDuration(r.Median), FormatDuration(r.Min)+"–"+FormatDuration(r.Max),
+		formatRatio(r), formatVs(r), FormatDuration(r.CPU))
+	if t.Peer != "" {
+		cells = append(cells, FormatDuration(r.PeerCPU), FormatDuration(r.TotalCPU))
+	}
+	return append(cells, "yes", mdEscape(r.Method))
+}
+
+// WriteMarkdown prints the title, the machine header and one table per
+// comparison, in the layout of the article's table plus CPU columns.
 func WriteMarkdown(w io.Writer, res *Result) error {
 	var b strings.Builder
 	m := res.Machine
+	fmt.Fprintf(&b, "%s\n\n", res.title())
 	fmt.Fprintf(&b, "- CPU: %s (%d cores)\n", m.CPU, m.Cores)
 	fmt.Fprintf(&b, "- Kernel: %s\n", m.Kernel)
 	fmt.Fprintf(&b, "- Go: %s\n", m.Go)
 	fmt.Fprintf(&b, "- Runs: %d per contender, interleaved and rotated (A B C, B C A, ...), each run a fresh process\n", res.Runs)
 	fmt.Fprintf(&b, "- Page cache: %s\n", res.Cache)
+	fmt.Fprintf(&b, "- Columns: %s\n", columnsNote)
 	if res.Interrupted {
 		b.WriteString("- INTERRUPTED: the tables below are incomplete\n")
 	}
@@ -73,24 +128,19 @@ func WriteMarkdown(w io.Writer, res *Result) error {
 		if t.Note != "" {
 			fmt.Fprintf(&b, "%s\n\n", t.Note)
 		}
-		b.WriteString("| API | Median | Min–Max | Diff | Sender CPU | Verified | Method |\n")
-		b.WriteString("| --- | ---: | ---: | ---: | ---: | --- | --- |\n")
-		for _, r := range t.Rows {
-			fmt.Fprintf(&b, "| %s |", mdEscape(r.Name))
-			switch {
-			case r.Skipped != "":
-				fmt.Fprintf(&b, " skipped | | | | - | %s |\n", mdEscape(r.Skipped))
-				continue
-			case len(r.Runs) == 0:
-				b.WriteString(" not run | | | | - | |\n")
-				continue
-			case !r.Verified:
-				fmt.Fprintf(&b, " FAILED | | | | **FAILED**: %s | %s |\n", mdEscape(r.Failure), mdEscape(r.Method))
-				continue
+		cols := t.mdColumns()
+		b.WriteString("| " + strings.Join(cols, " | ") + " |\n")
+		b.WriteString("|")
+		for i := range cols {
+			if i == 0 || i >= len(cols)-2 {
+				b.WriteString(" --- |")
+			} else {
+				b.WriteString(" ---: |")
 			}
-			fmt.Fprintf(&b, " %s | %s–%s | %s | %s | yes | %s |\n",
-				FormatDuration(r.Median), FormatDuration(r.Min), FormatDuration(r.Max),
-				formatRatio(r), FormatDuration(r.CPU), mdEscape(r.Method))
+		}
+		b.WriteString("\n")
+		for _, r := range t.Rows {
+			b.WriteString("| " + strings.Join(t.mdCells(r), " | ") + " |\n")
 		}
 		for _, n := range t.Notes {
 			fmt.Fprintf(&b, "\n%s\n", n)
@@ -98,6 +148,14 @@ func WriteMarkdown(w io.Writer, res *Result) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// title is res.Title, or Title for a Result built without one.
+func (res *Result) title() string {
+	if res.Title != "" {
+		return res.Title
+	}
+	return Title
 }
 
 func mdEscape(s string) string {
@@ -123,7 +181,7 @@ const (
 	svgHeaderH = 52
 )
 
-var svgColors = map[string]string{"raw": "#8da0cb", "go": "#fc8d62", "github.com/zcopy/zcopy": "#4daf8a"}
+var svgColors = map[string]string{"raw": "#8da0cb", "go": "#fc8d62", "zcopy": "#4daf8a"}
 
 // WriteSVG draws a horizontal bar chart: one group per table, one bar per
 // contender (median time, min-max whisker), scaled per table.
@@ -137,14 +195,14 @@ func WriteSVG(w io.Writer, res *Result) error {
 		svgWidth, height, svgWidth, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
 	m := res.Machine
-	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="17" font-weight="bold">zbench: median time per copy (shorter is better)</text>`+"\n", svgPad)
+	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="17" font-weight="bold">zbench: median wall time per copy (shorter is better), with Diff, vs io.Copy and total CPU</text>`+"\n", svgPad)
 	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s</text>`+"\n", svgPad,
 		html.EscapeString(fmt.Sprintf("%s, %d cores · %s · %s · %d runs each, fresh process per run, page cache warm", m.CPU, m.Cores, m.Kernel, m.Go, res.Runs)))
 	legendX := svgWidth - 3*115 - svgPad
-	for i, k := range []string{"raw", "go", "github.com/zcopy/zcopy"} {
+	for i, k := range []string{"raw", "go", "zcopy"} {
 		x := legendX + i*115
 		fmt.Fprintf(&b, `<rect x="%d" y="10" width="12" height="12" fill="%s"/><text x="%d" y="21">%s</text>`+"\n",
-			x, svgColors[k], x+16, map[string]string{"raw": "raw syscalls", "go": "Go std", "github.com/zcopy/zcopy": "zcopy"}[k])
+			x, svgColors[k], x+16, map[string]string{"raw": "raw syscalls", "go": "Go std", "zcopy": "zcopy"}[k])
 	}
 	y := svgHeaderH + svgPad
 	for _, t := range res.Tables {
@@ -155,7 +213,7 @@ func WriteSVG(w io.Writer, res *Result) error {
 		var scale time.Duration
 		for _, r := range t.Rows {
 			if r.Verified {
-				scale = max(scale, r.Median*13/10)
+				scale = max(scale, r.Median*15/10)
 			}
 		}
 		x0 := svgPad + svgLabelW
@@ -182,6 +240,14 @@ func WriteSVG(w io.Writer, res *Result) error {
 				label := FormatDuration(r.Median)
 				if r.Ratio > 0 {
 					label += "  " + formatRatio(r)
+				}
+				if r.VsIOCopy > 0 {
+					label += "  " + formatVs(r) + " io.Copy"
+				}
+				if t.Peer != "" {
+					label += "  CPU " + FormatDuration(r.TotalCPU)
+				} else {
+					label += "  CPU " + FormatDuration(r.CPU)
 				}
 				fmt.Fprintf(&b, `<text x="%.1f" y="%d">%s</text>`+"\n", float64(x0)+bw+6, cy-svgBarH/2-1, html.EscapeString(label))
 			}

@@ -26,7 +26,7 @@ func Summarize(ds []time.Duration) Stats {
 	return Stats{Median: med, Min: s[0], Max: s[len(s)-1]}
 }
 
-// Ratio is d relative to base, the seed's "Diff" column: 1 is as fast as
+// Ratio is d relative to base, the "Diff" column of the article's table: 1 is as fast as
 // the baseline, 0.5 takes half its time. It is 0 without a baseline.
 func Ratio(d, base time.Duration) float64 {
 	if base <= 0 {

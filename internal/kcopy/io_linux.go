@@ -70,6 +70,8 @@ type roundState struct {
 	handled bool
 	drain   bool // the destination refused splice with bytes in the pipe
 	err     error
+	started bool          // the first call was made (pipes grown)
+	grown   [2]pipeGrowth // the caller's pipes this copy grew: source, destination
 }
 
 // run drives a method that makes one kind of call per round until remain
@@ -129,6 +131,12 @@ func (p *Pair) rounds(s, d int) (int64, side, error) {
 // EAGAIN, and the side that would block, untouched.
 func (p *Pair) round1(s, d int) (side, error) {
 	r := &p.r
+	if !r.started {
+		r.started = true
+		if r.kind == callSplice || r.kind == callSendfile {
+			p.growPipes(s, d)
+		}
+	}
 	var n int64
 	var err error
 	switch r.kind {
@@ -182,6 +190,9 @@ func (p *Pair) round1(s, d int) (side, error) {
 		r.done, r.handled, r.err = true, false, err
 	case err != nil || n == 0 || r.remain == 0:
 		r.done, r.err = true, err
+	}
+	if r.done {
+		r.restorePipes()
 	}
 	return sideNone, nil
 }

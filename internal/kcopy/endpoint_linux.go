@@ -2,7 +2,6 @@ package kcopy
 
 import (
 	"context"
-	"errors"
 	"syscall"
 )
 
@@ -109,11 +108,3 @@ type Pair struct {
 	ops  opCache
 	r    roundState
 }
-
-// ErrContinue is returned with handled == true when a method moved some
-// bytes and wants the caller to finish with a generic read/write loop (for
-// example an mmap copy whose source shrank under it).
-var ErrContinue = errors.New("kcopy: continue with another method")
-
-// ErrSameFile is the reason given when source and destination are one file.
-var ErrSameFile = errors.New("source and destination are the same file")
