@@ -326,17 +326,6 @@ func (c *copier) progress(delta int64) {
 	}
 }
 
-// chunk is the most one fast-path system call may move.
-func (c *copier) chunk() int64 {
-	switch {
-	case c.cfg.chunk > 0:
-		return c.cfg.chunk
-	case c.cfg.progress != nil || c.ctx != nil:
-		return defaultChunk
-	}
-	return 0
-}
-
 type readDeadliner interface{ SetReadDeadline(time.Time) error }
 type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
 

@@ -32,6 +32,22 @@ const probeThreshold = 64 << 10
 // block size, so that the rest stays aligned.
 const guessFirst = 1 << 20
 
+// defaultChunk is how much one system call moves when progress is reported
+// or the context can be cancelled: large enough that the syscall cost is
+// noise, small enough to report and cancel every few milliseconds.
+const defaultChunk = 8 << 20
+
+// chunk is the most one fast-path system call may move.
+func (c *copier) chunk() int64 {
+	switch {
+	case c.cfg.chunk > 0:
+		return c.cfg.chunk
+	case c.cfg.progress != nil || c.ctx != nil:
+		return defaultChunk
+	}
+	return 0
+}
+
 // methodFunc runs one method on a classified pair; dst is the caller's
 // writer (for methods that write from user memory, like mmap). Further
 // engines (io_uring) plug in by filling a slot.
