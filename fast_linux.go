@@ -543,7 +543,7 @@ func reasonText(err error) string {
 }
 
 func describeEnd(e *kcopy.Endpoint, rc syscall.RawConn) string {
-	if e.Kind == kcopy.KindRegular || e.Kind == kcopy.KindBlock {
+	if e.Kind == kcopy.KindRegular { // a device node's filesystem says nothing
 		if fs := kcopy.FSName(rc); fs != "" {
 			return e.Kind.String() + " (" + fs + ")"
 		}
