@@ -148,7 +148,8 @@ func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 	case err == errSameFile:
 		// Reading and writing one file interact, so only io.Copy's
 		// own buffer size gives io.Copy's result.
-		return c.generic(dst, src, &s, 0, true)
+		m, err := c.generic(dst, src, &s, 0, true)
+		return written + m, err
 	case handled && err != errContinue && brokenStdout(err, c.failedSrc, w, dstRC):
 		// os.File.Write raises SIGPIPE for EPIPE on descriptors 1 and
 		// 2, killing the program as a shell pipeline expects: let the
