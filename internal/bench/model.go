@@ -84,6 +84,7 @@ type Run struct {
 	CPU     time.Duration `json:"cpu_ns"`
 	PeerCPU time.Duration `json:"peer_cpu_ns,omitempty"` // the receiver's or feeder's user+sys
 	Bytes   int64         `json:"bytes"`
+	MaxRSS  int64         `json:"max_rss_bytes,omitempty"` // the tree scenario's commands: peak resident memory
 	OK      bool          `json:"ok"`
 	Error   string        `json:"error,omitempty"`
 }
