@@ -3,3 +3,9 @@ module github.com/zcopy/zcopy
 go 1.26.0
 
 require golang.org/x/sys v0.49.0
+
+require (
+	github.com/google/btree v1.1.3 // indirect
+	github.com/spf13/afero v1.15.0 // indirect
+	golang.org/x/text v0.28.0 // indirect
+)
