@@ -85,7 +85,7 @@ type backingKey struct {
 
 // backingFor returns the filesystem's backing for a host file, making it on
 // first use; need is how far into the file the new extents reach.
-func (mc *mapCache) backingFor(path string, f *os.File, id fileID, need int64) (*backing, error) {
+func (mc *mapCache) backingFor(path string, f hostFile, id fileID, need int64) (*backing, error) {
 	key := backingKey{id: id, path: path}
 	mc.mu.Lock()
 	if mc.closed {

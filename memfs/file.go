@@ -310,7 +310,9 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 		return 0, err
 	}
 	switch r := r.(type) {
-	case *os.File:
+	case hostFile:
+		// An *os.File, or what os.File.WriteTo hands io.Copy: the
+		// same file with WriteTo hidden.
 		if n, handled, err := f.importFrom(r, r); handled {
 			return n, err
 		}
@@ -329,7 +331,7 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 
 // importFrom imports the rest of a regular host file at the offset; r is
 // hf itself or a SectionReader of it, whose offset moves to its end.
-func (f *File) importFrom(hf *os.File, r io.Seeker) (int64, bool, error) {
+func (f *File) importFrom(hf hostFile, r io.Seeker) (int64, bool, error) {
 	fi, err := hf.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		return 0, false, nil
@@ -408,6 +410,14 @@ func (f *File) ImportRange(off int64, host *os.File, hostOff, n int64) error {
 	node.mtime, node.ctime = t, t
 	node.mu.Unlock()
 	return nil
+}
+
+// hostFile is what an import needs of an *os.File.
+type hostFile interface {
+	Name() string
+	Stat() (fs.FileInfo, error)
+	Seek(offset int64, whence int) (int64, error)
+	SyscallConn() (syscall.RawConn, error)
 }
 
 // writerOnly hides File's ReadFrom from io.Copy.

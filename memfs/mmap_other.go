@@ -15,4 +15,4 @@ func mapFile(f *os.File, size int64) ([]byte, error) {
 func unmapFile(data []byte) {}
 
 // dupFile reopens f by name.
-func dupFile(f *os.File) (*os.File, error) { return os.Open(f.Name()) }
+func dupFile(f hostFile) (*os.File, error) { return os.Open(f.Name()) }

@@ -34,7 +34,7 @@ func unmapFile(data []byte) { unix.Munmap(data) }
 
 // dupFile duplicates f's descriptor (close-on-exec), so that a backing
 // outlives the caller's *os.File.
-func dupFile(f *os.File) (*os.File, error) {
+func dupFile(f hostFile) (*os.File, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,315 @@
+package memfs
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/zcopy/zcopy"
+)
+
+// ImportFile creates (or replaces) the regular file name as a zero-copy
+// view of the host file host: its whole current size becomes one host
+// extent, in O(1) time and memory whatever the size. Mode, owner and times
+// are copied from host. Writes to the memfs file go to heap extents and
+// never reach the host file.
+func (fsys *FS) ImportFile(name string, host *os.File) error {
+	const op = "import"
+	fi, err := host.Stat()
+	if err != nil {
+		return pathErr(op, name, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return pathErr(op, name, syscall.EINVAL)
+	}
+	var b *backing
+	if fi.Size() > 0 {
+		if b, err = fsys.s.cache.backingFor("", host, idOf(fi), fi.Size()); err != nil {
+			return pathErr(op, name, err)
+		}
+	}
+	n := fsys.s.fileFromHost(fi, b)
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	l, err := fsys.walk(name, true)
+	if err != nil {
+		return pathErr(op, name, err)
+	}
+	if l.base == "" || l.slash {
+		return pathErr(op, name, syscall.EISDIR)
+	}
+	if old := l.node; old != nil {
+		if old.isDir() {
+			return pathErr(op, name, syscall.EISDIR)
+		}
+		fsys.unlinkLocked(l.dir, l.base, old)
+	}
+	l.dir.children[l.base] = n
+	touch(l.dir)
+	return nil
+}
+
+// fileFromHost makes a regular file inode whose data is all of b.
+func (s *state) fileFromHost(fi fs.FileInfo, b *backing) *inode {
+	n := s.newInode(fi.Mode().Perm() | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+	setHostMeta(n, fi)
+	n.nlink.Store(1)
+	if b != nil {
+		n.data.importRange(&s.lim, b, 0, fi.Size(), 0)
+	}
+	return n
+}
+
+func setHostMeta(n *inode, fi fs.FileInfo) {
+	st := statOf(fi)
+	n.uid, n.gid = st.uid, st.gid
+	n.atime, n.mtime, n.ctime = st.atime, st.mtime, st.ctime
+	if !st.id.valid {
+		n.uid, n.gid = os.Getuid(), os.Getgid()
+	}
+}
+
+// Import copies the host directory tree hostDir into the filesystem as
+// the new directory name (which must not exist, or be an empty directory)
+// without reading any file data: every regular file becomes host extents
+// of its host file, opened only when first read (see the package doc for
+// what later changes to the host files do). Directories, symlinks (targets
+// as stored), hard links within the tree, modes, owners and timestamps
+// are kept; sockets, devices and FIFOs are skipped. The new tree appears
+// atomically when the walk is done; on error nothing appears.
+// Cancelling ctx stops the walk.
+func (fsys *FS) Import(ctx context.Context, hostDir, name string) error {
+	const op = "import"
+	fi, err := os.Lstat(hostDir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return pathErr(op, hostDir, syscall.ENOTDIR)
+	}
+	im := importer{ctx: ctx, s: fsys.s, links: map[fileID]*inode{}}
+	root := fsys.s.newInode(fs.ModeDir | fi.Mode().Perm())
+	setHostMeta(root, fi)
+	root.children = map[string]*inode{}
+	root.nlink.Store(2)
+	if err := im.dir(hostDir, root); err != nil {
+		return err
+	}
+
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	l, err := fsys.walk(name, true)
+	if err != nil {
+		return pathErr(op, name, err)
+	}
+	switch {
+	case l.node == nil:
+		root.parent = l.dir
+		l.dir.children[l.base] = root
+		l.dir.nlink.Add(1)
+		touch(l.dir)
+	case !l.node.isDir():
+		return pathErr(op, name, syscall.EEXIST)
+	case len(l.node.children) > 0:
+		return pathErr(op, name, syscall.ENOTEMPTY)
+	default:
+		// Fill the empty directory, keeping its own inode and metadata.
+		d := l.node
+		for cname, c := range root.children {
+			d.children[cname] = c
+			if c.isDir() {
+				c.parent = d
+			}
+		}
+		d.nlink.Store(root.nlink.Load())
+		touch(d)
+	}
+	return nil
+}
+
+type importer struct {
+	ctx   context.Context
+	s     *state
+	links map[fileID]*inode // host files with more than one link, for hard links
+}
+
+// dir fills d (not yet reachable, so not locked) with hostDir's entries.
+func (im *importer) dir(hostDir string, d *inode) error {
+	if err := im.ctx.Err(); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(hostDir)
+	if err != nil {
+		return err
+	}
+	for _, de := range entries {
+		path := filepath.Join(hostDir, de.Name())
+		fi, err := de.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed during the walk
+			}
+			return err
+		}
+		var n *inode
+		switch mode := fi.Mode(); {
+		case mode.IsDir():
+			n = im.s.newInode(fs.ModeDir | mode.Perm() | mode&(fs.ModeSetgid|fs.ModeSticky))
+			setHostMeta(n, fi)
+			n.children = map[string]*inode{}
+			n.nlink.Store(2)
+			n.parent = d
+			if err := im.dir(path, n); err != nil {
+				return err
+			}
+			d.nlink.Add(1)
+		case mode&fs.ModeSymlink != 0:
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			n = im.s.newInode(fs.ModeSymlink | 0o777)
+			setHostMeta(n, fi)
+			n.target = filepath.ToSlash(target)
+			n.nlink.Store(1)
+		case mode.IsRegular():
+			st := statOf(fi)
+			if st.nlink > 1 && st.id.valid {
+				if prev := im.links[st.id]; prev != nil {
+					prev.nlink.Add(1)
+					d.children[de.Name()] = prev
+					continue
+				}
+			}
+			var b *backing
+			if fi.Size() > 0 {
+				if b, err = im.s.cache.backingFor(path, nil, st.id, fi.Size()); err != nil {
+					return err
+				}
+			}
+			n = im.s.fileFromHost(fi, b)
+			if st.nlink > 1 && st.id.valid {
+				im.links[st.id] = n
+			}
+		default:
+			continue // sockets, devices, FIFOs
+		}
+		d.children[de.Name()] = n
+	}
+	return nil
+}
+
+// Export writes the tree at name to the host directory hostDir, which
+// must not exist, with the copy engine: host extents go with
+// copy_file_range from their host files (reflinks where the filesystem
+// can), holes stay holes, heap extents are written. Modes, timestamps,
+// symlinks and hard links within the tree are recreated; owners too when
+// the process may set them. Files are created with mode 0600 until their
+// data and metadata are in place.
+func (fsys *FS) Export(ctx context.Context, name, hostDir string) error {
+	fi, err := fsys.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return pathErr("export", name, syscall.ENOTDIR)
+	}
+	ex := exporter{ctx: ctx, fsys: fsys, links: map[uint64]string{}}
+	return ex.dir(name, hostDir, fi)
+}
+
+type exporter struct {
+	ctx   context.Context
+	fsys  *FS
+	links map[uint64]string // inode -> host path, for hard links
+}
+
+func (ex *exporter) dir(name, hostDir string, fi fs.FileInfo) error {
+	if err := ex.ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Mkdir(hostDir, 0o700); err != nil {
+		return err
+	}
+	entries, err := ex.fsys.ReadDir(name)
+	if err != nil {
+		return err
+	}
+	for _, de := range entries {
+		src := de.Name()
+		if name != "." {
+			src = name + "/" + de.Name()
+		}
+		dst := filepath.Join(hostDir, de.Name())
+		cfi, err := de.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case de.IsDir():
+			err = ex.dir(src, dst, cfi)
+		case de.Type()&fs.ModeSymlink != 0:
+			var target string
+			if target, err = ex.fsys.Readlink(src); err == nil {
+				if err = os.Symlink(target, dst); err == nil {
+					err = ex.meta(dst, cfi, true)
+				}
+			}
+		default:
+			err = ex.file(src, dst, cfi)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return ex.meta(hostDir, fi, false)
+}
+
+func (ex *exporter) file(src, dst string, fi fs.FileInfo) error {
+	st := fi.Sys().(*Stat)
+	if st.Nlink > 1 {
+		if first, ok := ex.links[st.Ino]; ok {
+			return os.Link(first, dst)
+		}
+		ex.links[st.Ino] = dst
+	}
+	in, err := ex.fsys.OpenFile(src, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = zcopy.CopySegments(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return ex.meta(dst, fi, false)
+}
+
+// meta applies owner, mode and times; owners only where allowed.
+func (ex *exporter) meta(path string, fi fs.FileInfo, symlink bool) error {
+	st := fi.Sys().(*Stat)
+	if symlink {
+		if err := os.Lchown(path, st.Uid, st.Gid); err != nil && !errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+		return nil
+	}
+	if err := os.Chown(path, st.Uid, st.Gid); err != nil && !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	mode := fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	if err := os.Chmod(path, mode); err != nil {
+		return err
+	}
+	return os.Chtimes(path, st.Atime, st.Mtime)
+}
