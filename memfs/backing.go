@@ -331,12 +331,13 @@ func guardedCopy(dst, src []byte) (n int, ok bool) {
 }
 
 // withFile calls fn with an open descriptor of b's host file, held open
-// for the call.
-func (b *backing) withFile(need int64, fn func(f *os.File) error) error {
+// for the call; own says the descriptor is memfs's own (not a duplicate
+// sharing a caller's file offset), so fn may move its offset.
+func (b *backing) withFile(need int64, fn func(f *os.File, own bool) error) error {
 	e, err := b.cache.acquire(b, need)
 	if err != nil {
 		return err
 	}
 	defer b.cache.release(e)
-	return fn(e.f)
+	return fn(e.f, e.owned)
 }

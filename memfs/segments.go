@@ -56,9 +56,8 @@ func (f *File) ReadSegments(emit func(zcopy.Segment) (int64, error)) (int64, err
 		var n int64
 		var err error
 		if host != nil {
-			if herr := host.withFile(hoff+seg.Len, func(hf *os.File) error {
-				seg.File, seg.FileOff = hf, hoff
-				n, err = emit(seg)
+			if herr := host.withFile(hoff+seg.Len, func(hf *os.File, own bool) error {
+				n, err = emitHost(emit, hf, own, hoff, seg.Len)
 				return nil
 			}); herr != nil {
 				return total, pathErr("read", f.name, herr)
@@ -77,6 +76,36 @@ func (f *File) ReadSegments(emit func(zcopy.Segment) (int64, error)) (int64, err
 			return total, io.ErrShortWrite
 		}
 	}
+}
+
+// emitHost emits the host range [off, off+n) of hf, as fills of zero
+// where the host file has holes (found with SEEK_DATA/SEEK_HOLE on a
+// descriptor of our own), so that holes survive a copy out.
+func emitHost(emit func(zcopy.Segment) (int64, error), hf *os.File, own bool, off, n int64) (int64, error) {
+	end := off + n
+	var done int64
+	for pos := off; pos < end; {
+		seg := zcopy.Segment{File: hf, FileOff: pos, Len: end - pos}
+		if own {
+			if data, hole, ok := dataAt(hf, pos); ok {
+				switch {
+				case data < 0 || data >= end:
+					seg = zcopy.Segment{Len: end - pos}
+				case data > pos:
+					seg = zcopy.Segment{Len: data - pos}
+				default:
+					seg.Len = min(hole, end) - pos
+				}
+			}
+		}
+		k, err := emit(seg)
+		done += k
+		pos += k
+		if err != nil || k < seg.Len {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // WriteTo copies the file from its offset to w with [zcopy.CopySegments]:

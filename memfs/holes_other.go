@@ -1,0 +1,8 @@
+//go:build !linux
+
+package memfs
+
+import "os"
+
+// dataAt does not look for holes outside Linux.
+func dataAt(f *os.File, off int64) (data, hole int64, ok bool) { return 0, 0, false }
