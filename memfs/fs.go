@@ -14,10 +14,10 @@ import (
 // FS is an in-memory filesystem. Its methods take slash-separated paths
 // relative to its root. The zero value is not usable; call [New].
 //
-// The read methods of io/fs (Open, Stat, Lstat, ReadFile, ReadDir,
-// ReadLink, Sub) take only paths valid under [fs.ValidPath]. The write
-// methods, named and shaped like [os.Root]'s, also take "..", "." and
-// doubled slashes, as long as the path stays inside the root; a path that
+// Open, ReadFile, ReadDir, ReadLink and Sub, the io/fs methods, take only
+// paths valid under [fs.ValidPath]. The others, named and shaped like
+// [os.Root]'s (Stat and Lstat too), also take "..", "." and doubled or
+// trailing slashes, as long as the path stays inside the root; a path that
 // would leave it (an absolute path, ".." at the root, an absolute symlink)
 // fails like os.Root's: "path escapes from parent".
 type FS struct {
@@ -359,7 +359,7 @@ func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
 		}
 		if l.node != nil {
 			if !l.node.isDir() {
-				return pathErr("mkdirat", prefix, syscall.ENOTDIR)
+				return pathErr("openat", prefix, syscall.ENOTDIR) // os.Root's Op
 			}
 			continue
 		}
@@ -439,7 +439,7 @@ func (fsys *FS) RemoveAll(name string) error {
 		return pathErr(op, name, err)
 	}
 	if l.base == "" {
-		return pathErr(op, name, syscall.EINVAL)
+		return pathErr("RemoveAll", name, syscall.EINVAL) // os.Root's Op
 	}
 	if l.node == nil {
 		return nil
@@ -459,8 +459,9 @@ func (fsys *FS) removeTreeLocked(dir *inode, base string, n *inode) {
 }
 
 // Rename renames (moves) oldname to newname atomically, with the rules of
-// rename(2): a file replaces a file, a directory replaces an empty
-// directory, and a directory cannot move into itself.
+// [os.Root.Rename]: a file or symlink replaces a file or symlink, an
+// existing directory is never replaced (EEXIST, as os.Rename checks), and
+// a directory cannot move into itself (EINVAL).
 func (fsys *FS) Rename(oldname, newname string) error {
 	const op = "renameat"
 	fsys.s.mu.Lock()
@@ -476,10 +477,15 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
+	n := src.node
+	if old := dst.node; old != nil && old.isDir() && (old != n || oldname == newname) {
+		// Like os.Rename, which checks this before rename(2) for
+		// portability: a directory is never replaced.
+		return linkErr(op, oldname, newname, syscall.EEXIST)
+	}
 	if src.base == "" || dst.base == "" {
 		return linkErr(op, oldname, newname, syscall.EBUSY)
 	}
-	n := src.node
 	if (src.slash || dst.slash) && !n.isDir() {
 		return linkErr(op, oldname, newname, syscall.ENOTDIR)
 	}
@@ -497,13 +503,8 @@ func (fsys *FS) Rename(oldname, newname string) error {
 		if old == n {
 			return nil // rename(2): the same file, nothing happens
 		}
-		switch {
-		case n.isDir() && !old.isDir():
+		if n.isDir() {
 			return linkErr(op, oldname, newname, syscall.ENOTDIR)
-		case !n.isDir() && old.isDir():
-			return linkErr(op, oldname, newname, syscall.EEXIST)
-		case old.isDir() && len(old.children) > 0:
-			return linkErr(op, oldname, newname, syscall.ENOTEMPTY)
 		}
 		fsys.unlinkLocked(dst.dir, dst.base, old)
 	}

@@ -99,18 +99,20 @@ func (fsys *FS) Open(name string) (fs.File, error) {
 	return f, nil
 }
 
-// Stat describes the named file, following symlinks.
+// Stat describes the named file, following symlinks. Like os.Root's, it
+// takes "..", "." and a trailing slash.
 func (fsys *FS) Stat(name string) (fs.FileInfo, error) {
-	n, err := fsys.resolve("statat", name, true)
+	n, err := fsys.node("statat", name, true)
 	if err != nil {
 		return nil, err
 	}
 	return statNode(n, baseName(name)), nil
 }
 
-// Lstat describes the named file without following a final symlink.
+// Lstat describes the named file without following a final symlink. Like
+// os.Root's, it takes "..", "." and a trailing slash.
 func (fsys *FS) Lstat(name string) (fs.FileInfo, error) {
-	n, err := fsys.resolve("statat", name, false)
+	n, err := fsys.node("statat", name, false)
 	if err != nil {
 		return nil, err
 	}
