@@ -120,14 +120,14 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 // write writes p at off (at the end with O_APPEND) under the inode lock
 // and returns where it ended.
 func (f *File) write(op string, p []byte, off int64, appendMode bool) (int64, error) {
+	if len(p) == 0 {
+		return off, nil // write(2) of nothing does not seek, even with O_APPEND
+	}
 	n := f.node
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if appendMode {
 		off = n.data.size
-	}
-	if len(p) == 0 {
-		return off, nil
 	}
 	if err := n.data.writeAt(&f.fsys.s.lim, p, off); err != nil {
 		return off, pathErr(op, f.name, err)
