@@ -8,5 +8,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testutil.RunWithLeakCheck(m, nil))
+	code := testutil.RunWithLeakCheck(m, nil)
+	removeBenchFiles()
+	os.Exit(code)
 }
