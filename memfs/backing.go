@@ -79,14 +79,19 @@ type mapCache struct {
 }
 
 type backingKey struct {
-	id   fileID
-	path string // "" for descriptor backings
+	id fileID
 }
 
-// backingFor returns the filesystem's backing for a host file, making it on
-// first use; need is how far into the file the new extents reach.
+// backingFor returns the filesystem's backing for a host file; need is how
+// far into the file the new extents reach. Backings of open files (f !=
+// nil) are shared by all imports of one host file, so that they cost one
+// descriptor; path backings (tree imports, one per file) are not
+// registered at all.
 func (mc *mapCache) backingFor(path string, f hostFile, id fileID, need int64) (*backing, error) {
-	key := backingKey{id: id, path: path}
+	if f == nil {
+		return &backing{cache: mc, path: path, id: id, size: need}, nil
+	}
+	key := backingKey{id: id}
 	mc.mu.Lock()
 	if mc.closed {
 		mc.mu.Unlock()

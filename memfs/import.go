@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/zcopy/zcopy"
@@ -31,7 +32,7 @@ func (fsys *FS) ImportFile(name string, host *os.File) error {
 			return pathErr(op, name, err)
 		}
 	}
-	n := fsys.s.fileFromHost(fi, b)
+	n := fsys.s.fileFromHost(entryOf(fi), b)
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
 	l, err := fsys.walk(name, true)
@@ -52,19 +53,29 @@ func (fsys *FS) ImportFile(name string, host *os.File) error {
 	return nil
 }
 
+// hostEntry is what an import keeps of a host directory entry.
+type hostEntry struct {
+	mode fs.FileMode
+	size int64
+	st   hostStat
+}
+
+func entryOf(fi fs.FileInfo) hostEntry {
+	return hostEntry{mode: fi.Mode(), size: fi.Size(), st: statOf(fi)}
+}
+
 // fileFromHost makes a regular file inode whose data is all of b.
-func (s *state) fileFromHost(fi fs.FileInfo, b *backing) *inode {
-	n := s.newInode(fi.Mode().Perm() | fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
-	setHostMeta(n, fi)
+func (s *state) fileFromHost(e hostEntry, b *backing) *inode {
+	n := s.newInode(e.mode.Perm() | e.mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+	setHostMeta(n, e.st)
 	n.nlink.Store(1)
 	if b != nil {
-		n.data.importRange(&s.lim, b, 0, fi.Size(), 0)
+		n.data.importRange(&s.lim, b, 0, e.size, 0)
 	}
 	return n
 }
 
-func setHostMeta(n *inode, fi fs.FileInfo) {
-	st := statOf(fi)
+func setHostMeta(n *inode, st hostStat) {
 	n.uid, n.gid = st.uid, st.gid
 	n.atime, n.mtime, n.ctime = st.atime, st.mtime, st.ctime
 	if !st.id.valid {
@@ -78,9 +89,9 @@ func setHostMeta(n *inode, fi fs.FileInfo) {
 // of its host file, opened only when first read (see the package doc for
 // what later changes to the host files do). Directories, symlinks (targets
 // as stored), hard links within the tree, modes, owners and timestamps
-// are kept; sockets, devices and FIFOs are skipped. The new tree appears
-// atomically when the walk is done; on error nothing appears.
-// Cancelling ctx stops the walk.
+// are kept; sockets, devices and FIFOs are skipped. Directories are read
+// in parallel. The new tree appears atomically when the walk is done; on
+// error nothing appears. Cancelling ctx stops the walk.
 func (fsys *FS) Import(ctx context.Context, hostDir, name string) error {
 	const op = "import"
 	fi, err := os.Lstat(hostDir)
@@ -90,13 +101,15 @@ func (fsys *FS) Import(ctx context.Context, hostDir, name string) error {
 	if !fi.IsDir() {
 		return pathErr(op, hostDir, syscall.ENOTDIR)
 	}
-	im := importer{ctx: ctx, s: fsys.s, links: map[fileID]*inode{}}
+	im := &importer{ctx: ctx, s: fsys.s, links: map[fileID]*inode{}, sem: make(chan struct{}, importWorkers)}
 	root := fsys.s.newInode(fs.ModeDir | fi.Mode().Perm())
-	setHostMeta(root, fi)
+	setHostMeta(root, statOf(fi))
 	root.children = map[string]*inode{}
 	root.nlink.Store(2)
-	if err := im.dir(hostDir, root); err != nil {
-		return err
+	im.dir(hostDir, root)
+	im.wg.Wait()
+	if im.err != nil {
+		return im.err
 	}
 
 	fsys.s.mu.Lock()
@@ -130,76 +143,133 @@ func (fsys *FS) Import(ctx context.Context, hostDir, name string) error {
 	return nil
 }
 
+// importWorkers bounds the directories read at once: the walk is bound by
+// system-call latency, not CPU.
+const importWorkers = 8
+
 type importer struct {
-	ctx   context.Context
-	s     *state
-	links map[fileID]*inode // host files with more than one link, for hard links
+	ctx context.Context
+	s   *state
+	sem chan struct{}
+	wg  sync.WaitGroup
+
+	mu    sync.Mutex
+	links map[fileID]*inode // host files with more than one link
+	err   error             // the first error
 }
 
-// dir fills d (not yet reachable, so not locked) with hostDir's entries.
-func (im *importer) dir(hostDir string, d *inode) error {
-	if err := im.ctx.Err(); err != nil {
-		return err
+func (im *importer) fail(err error) {
+	im.mu.Lock()
+	if im.err == nil {
+		im.err = err
 	}
-	entries, err := os.ReadDir(hostDir)
+	im.mu.Unlock()
+}
+
+func (im *importer) failed() bool {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return im.err != nil
+}
+
+// dir fills d (not yet reachable, so not locked; only this call writes its
+// children) with hostDir's entries, handing subdirectories to other
+// goroutines while workers are free.
+func (im *importer) dir(hostDir string, d *inode) {
+	if err := im.ctx.Err(); err != nil {
+		im.fail(err)
+		return
+	}
+	if im.failed() {
+		return
+	}
+	f, err := os.Open(hostDir)
 	if err != nil {
-		return err
+		im.fail(err)
+		return
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		im.fail(err)
+		return
 	}
 	for _, de := range entries {
-		path := filepath.Join(hostDir, de.Name())
-		fi, err := de.Info()
+		name := de.Name()
+		e, err := lstatAt(f, hostDir, name)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // removed during the walk
 			}
-			return err
+			im.fail(err)
+			return
 		}
 		var n *inode
-		switch mode := fi.Mode(); {
-		case mode.IsDir():
-			n = im.s.newInode(fs.ModeDir | mode.Perm() | mode&(fs.ModeSetgid|fs.ModeSticky))
-			setHostMeta(n, fi)
+		switch {
+		case e.mode.IsDir():
+			n = im.s.newInode(fs.ModeDir | e.mode.Perm() | e.mode&(fs.ModeSetgid|fs.ModeSticky))
+			setHostMeta(n, e.st)
 			n.children = map[string]*inode{}
 			n.nlink.Store(2)
 			n.parent = d
-			if err := im.dir(path, n); err != nil {
-				return err
-			}
 			d.nlink.Add(1)
-		case mode&fs.ModeSymlink != 0:
-			target, err := os.Readlink(path)
+			sub := filepath.Join(hostDir, name)
+			select {
+			case im.sem <- struct{}{}:
+				im.wg.Add(1)
+				go func() {
+					defer func() { <-im.sem; im.wg.Done() }()
+					im.dir(sub, n)
+				}()
+			default:
+				im.dir(sub, n)
+			}
+		case e.mode&fs.ModeSymlink != 0:
+			target, err := readlinkAt(f, hostDir, name)
 			if err != nil {
-				return err
+				im.fail(err)
+				return
 			}
 			n = im.s.newInode(fs.ModeSymlink | 0o777)
-			setHostMeta(n, fi)
+			setHostMeta(n, e.st)
 			n.target = filepath.ToSlash(target)
 			n.nlink.Store(1)
-		case mode.IsRegular():
-			st := statOf(fi)
-			if st.nlink > 1 && st.id.valid {
-				if prev := im.links[st.id]; prev != nil {
+		case e.mode.IsRegular():
+			if e.st.nlink > 1 && e.st.id.valid {
+				im.mu.Lock()
+				prev := im.links[e.st.id]
+				if prev != nil {
 					prev.nlink.Add(1)
-					d.children[de.Name()] = prev
+					im.mu.Unlock()
+					d.children[name] = prev
 					continue
 				}
+				im.mu.Unlock()
 			}
 			var b *backing
-			if fi.Size() > 0 {
-				if b, err = im.s.cache.backingFor(path, nil, st.id, fi.Size()); err != nil {
-					return err
+			if e.size > 0 {
+				if b, err = im.s.cache.backingFor(filepath.Join(hostDir, name), nil, e.st.id, e.size); err != nil {
+					im.fail(err)
+					return
 				}
 			}
-			n = im.s.fileFromHost(fi, b)
-			if st.nlink > 1 && st.id.valid {
-				im.links[st.id] = n
+			n = im.s.fileFromHost(e, b)
+			if e.st.nlink > 1 && e.st.id.valid {
+				im.mu.Lock()
+				if prev := im.links[e.st.id]; prev != nil {
+					// Another goroutine met the same file first.
+					prev.nlink.Add(1)
+					n = prev
+				} else {
+					im.links[e.st.id] = n
+				}
+				im.mu.Unlock()
 			}
 		default:
 			continue // sockets, devices, FIFOs
 		}
-		d.children[de.Name()] = n
+		d.children[name] = n
 	}
-	return nil
 }
 
 // Export writes the tree at name to the host directory hostDir, which
