@@ -392,7 +392,6 @@ func (d *differ) check() {
 	}
 }
 
-
 func runOps(t *testing.T, ops []byte) {
 	dir := t.TempDir()
 	hostPath := filepath.Join(dir, "host")
