@@ -39,10 +39,11 @@ type state struct {
 // An inode is a directory, regular file or symlink.
 type inode struct {
 	ino uint64
+	typ fs.FileMode // type bits, fixed at creation (so read without a lock)
 
 	// mu protects the fields from mode to released: metadata and data.
 	mu       sync.RWMutex
-	mode     fs.FileMode // type and permission bits
+	mode     fs.FileMode // permission, setuid, setgid and sticky bits
 	uid, gid int
 	atime    int64 // ns since the epoch
 	mtime    int64
@@ -59,9 +60,9 @@ type inode struct {
 	opens atomic.Int32 // open handles
 }
 
-func (n *inode) isDir() bool     { return n.mode.IsDir() }
-func (n *inode) isSymlink() bool { return n.mode&fs.ModeSymlink != 0 }
-func (n *inode) isRegular() bool { return n.mode.IsRegular() }
+func (n *inode) isDir() bool     { return n.typ.IsDir() }
+func (n *inode) isSymlink() bool { return n.typ&fs.ModeSymlink != 0 }
+func (n *inode) isRegular() bool { return n.typ.IsRegular() }
 
 // An Option configures a filesystem made by [New].
 type Option func(*state)
@@ -103,7 +104,7 @@ func now() int64 { return time.Now().UnixNano() }
 
 func (s *state) newInode(mode fs.FileMode) *inode {
 	t := now()
-	n := &inode{ino: s.nextIno.Add(1), mode: mode, uid: s.uid, gid: s.gid, atime: t, mtime: t, ctime: t}
+	n := &inode{ino: s.nextIno.Add(1), typ: mode.Type(), mode: mode &^ fs.ModeType, uid: s.uid, gid: s.gid, atime: t, mtime: t, ctime: t}
 	if mode.IsRegular() {
 		n.data = newContent()
 	}
@@ -602,7 +603,7 @@ func (fsys *FS) Chmod(name string, mode fs.FileMode) error {
 		return err
 	}
 	n.mu.Lock()
-	n.mode = n.mode&fs.ModeType | mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+	n.mode = mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	n.ctime = now()
 	n.mu.Unlock()
 	return nil

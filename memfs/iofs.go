@@ -54,7 +54,7 @@ func (fi *fileInfo) String() string     { return fs.FormatFileInfo(fi) }
 func statNode(n *inode, name string) *fileInfo {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	fi := &fileInfo{name: name, mode: n.mode, sys: Stat{
+	fi := &fileInfo{name: name, mode: n.typ | n.mode, sys: Stat{
 		Ino: n.ino, Nlink: int(n.nlink.Load()), Uid: n.uid, Gid: n.gid,
 		Atime: time.Unix(0, n.atime), Mtime: time.Unix(0, n.mtime), Ctime: time.Unix(0, n.ctime),
 	}}
@@ -75,7 +75,7 @@ type dirEntry struct {
 
 func (d dirEntry) Name() string               { return d.name }
 func (d dirEntry) IsDir() bool                { return d.node.isDir() }
-func (d dirEntry) Type() fs.FileMode          { return d.node.mode.Type() }
+func (d dirEntry) Type() fs.FileMode          { return d.node.typ }
 func (d dirEntry) Info() (fs.FileInfo, error) { return statNode(d.node, d.name), nil }
 func (d dirEntry) String() string             { return fs.FormatDirEntry(d) }
 
