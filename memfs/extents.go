@@ -427,6 +427,32 @@ func (c *content) importRange(lim *limiter, b *backing, hoff, n, off int64) {
 	c.size = max(c.size, off+n)
 }
 
+// seekHole finds the first byte at or after off that is data (data true)
+// or in a hole, with lseek(2)'s SEEK_DATA/SEEK_HOLE rules: the end of the
+// file counts as a hole, and ok is false (ENXIO) for off at or past the
+// end, or when no data follows.
+func (c *content) seekHole(off int64, data bool) (pos int64, ok bool) {
+	if off < 0 || off >= c.size {
+		return 0, false
+	}
+	pos = -1
+	c.ascend(off, func(e *extent) bool {
+		isHole := e.kind == kindFill && e.fill == 0
+		if isHole != data {
+			pos = max(e.off, off)
+			return false
+		}
+		return true
+	})
+	if pos < 0 {
+		if data {
+			return 0, false
+		}
+		return c.size, true
+	}
+	return pos, true
+}
+
 // release drops every extent, refunding heap memory.
 func (c *content) release(lim *limiter) {
 	var all []*extent

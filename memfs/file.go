@@ -177,6 +177,8 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 
 // Seek sets the offset for the next Read or Write. Offsets past the end
 // are allowed (a later write leaves a hole); a negative result is EINVAL.
+// On Linux, whence may also be SEEK_DATA (3) or SEEK_HOLE (4), which find
+// memfs's holes (fills of zero) exactly, with lseek(2)'s rules.
 // On a directory, Seek(0, io.SeekStart) restarts ReadDir.
 func (f *File) Seek(offset int64, whence int) (int64, error) {
 	if err := f.check("seek"); err != nil {
@@ -195,6 +197,18 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 			base = f.node.data.size
 		}
 		f.node.mu.RUnlock()
+	case seekData, seekHole:
+		if !f.node.isRegular() {
+			return 0, pathErr("seek", f.name, syscall.EINVAL)
+		}
+		f.node.mu.RLock()
+		pos, ok := f.node.data.seekHole(offset, whence == seekData)
+		f.node.mu.RUnlock()
+		if !ok {
+			return 0, pathErr("seek", f.name, syscall.ENXIO)
+		}
+		f.off = pos
+		return pos, nil
 	default:
 		return 0, pathErr("seek", f.name, syscall.EINVAL)
 	}

@@ -35,3 +35,9 @@ func dataAt(f *os.File, off int64) (data, hole int64, ok bool) {
 	})
 	return data, hole, ok
 }
+
+// lseek's whence values for holes, which Seek accepts.
+const (
+	seekData = unix.SEEK_DATA
+	seekHole = unix.SEEK_HOLE
+)
