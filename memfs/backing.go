@@ -212,12 +212,13 @@ func (mc *mapCache) release(e *mapEntry) {
 }
 
 // close unmaps and closes everything; later reads of host extents fail
-// with ErrClosed. Entries in use are freed by their last reader.
-func (mc *mapCache) close() {
+// with ErrClosed. Entries in use are freed by their last reader. It
+// reports whether this call closed the cache.
+func (mc *mapCache) close() bool {
 	mc.mu.Lock()
 	if mc.closed {
 		mc.mu.Unlock()
-		return
+		return false
 	}
 	mc.closed = true
 	var free []*mapEntry
@@ -238,6 +239,7 @@ func (mc *mapCache) close() {
 	for _, f := range files {
 		f.Close()
 	}
+	return true
 }
 
 // openEntry opens b's host file and maps its first size bytes read-only.

@@ -59,7 +59,10 @@
 // recovers the fault, and no slice of a mapping is ever handed to
 // callers. If the path of a tree import names a different file when it
 // is first opened (replaced by a rename), reads fail with syscall.ESTALE.
-// To keep a snapshot instead, copy the data in (write it).
+// [FS.ImportSnapshot] (Linux) takes a snapshot instead: a kernel copy into
+// a memfd sealed against shrinking, growing and writing, so later host
+// changes never show and no read can fault; it costs memory, charged to
+// the limit.
 //
 // Imported trees open no host file until it is read: a bounded cache
 // (128 entries) keeps the most recently read host files open and mapped;

@@ -31,9 +31,12 @@ type state struct {
 	lim     limiter
 	cache   mapCache
 	nextIno atomic.Uint64
-	umask   fs.FileMode
-	uid     int
-	gid     int
+	// snapshots counts the bytes of sealed memfd snapshots, charged to
+	// lim until Close.
+	snapshots atomic.Int64
+	umask     fs.FileMode
+	uid       int
+	gid       int
 }
 
 // An inode is a directory, regular file or symlink.
@@ -115,14 +118,16 @@ func (s *state) newInode(mode fs.FileMode) *inode {
 // mappings and descriptors. Later reads of imported data fail with
 // [ErrClosed]; data in memory stays readable.
 func (fsys *FS) Close() error {
-	fsys.s.cache.close()
+	if fsys.s.cache.close() {
+		fsys.s.lim.refund(fsys.s.snapshots.Swap(0))
+	}
 	return nil
 }
 
 // Usage reports the memory use and the layout of the data of the files
 // reachable from this view's root.
 func (fsys *FS) Usage() Usage {
-	u := Usage{Heap: fsys.s.lim.used.Load(), Limit: fsys.s.lim.budget}
+	u := Usage{Heap: fsys.s.lim.used.Load(), Limit: fsys.s.lim.budget, Snapshots: fsys.s.snapshots.Load()}
 	seen := map[*inode]bool{}
 	fsys.s.mu.RLock()
 	var walk func(d *inode)

@@ -32,7 +32,12 @@ func (fsys *FS) ImportFile(name string, host *os.File) error {
 			return pathErr(op, name, err)
 		}
 	}
-	n := fsys.s.fileFromHost(entryOf(fi), b)
+	return fsys.attachFile(name, fsys.s.fileFromHost(entryOf(fi), b))
+}
+
+// attachFile links the new file n at name, replacing a file there.
+func (fsys *FS) attachFile(name string, n *inode) error {
+	const op = "import"
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
 	l, err := fsys.walk(name, true)

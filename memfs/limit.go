@@ -41,6 +41,9 @@ type Usage struct {
 	Heap int64
 	// Limit is the memory limit (0: none).
 	Limit int64
+	// Snapshots is the memory of sealed snapshots ([FS.ImportSnapshot]),
+	// included in Heap: it is charged to the limit until [FS.Close].
+	Snapshots int64
 	// Offloaded counts file bytes read from host files (no memory of
 	// ours), Holes the bytes of holes and fills (no memory either), and
 	// InMemory the file bytes held in heap extents; for the files
