@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 	"github.com/zcopy/zcopy/memfs"
@@ -293,4 +295,81 @@ func BenchmarkImportGoRoot(b *testing.B) {
 		}
 		b.ReportMetric(float64(files), "files")
 	})
+}
+
+// BenchmarkSequentialReadRatio alternates a plain copy and memfs reads of
+// the same bytes within each iteration and reports the median ratio of
+// their throughputs, which the noise of a shared machine affects much less
+// than the absolute numbers of BenchmarkSequentialRead.
+func BenchmarkSequentialReadRatio(b *testing.B) {
+	path, size := benchHost(b)
+	size = min(size, 256<<20)
+	if testing.Short() {
+		size = 32 << 20
+	}
+	host, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer host.Close()
+	data := make([]byte, size)
+	io.ReadFull(host, data)
+	fsys := memfs.New()
+	defer fsys.Close()
+	fsys.WriteFile("heap", data, 0o644)
+	off, _ := fsys.Create("offload")
+	off.ImportRange(0, host, 0, size)
+	off.Close()
+	heap, _ := fsys.Open("heap")
+	defer heap.Close()
+	offload, _ := fsys.Open("offload")
+	defer offload.Close()
+	buf := make([]byte, 1<<20)
+	timeIt := func(fn func()) float64 {
+		start := time.Now()
+		fn()
+		return float64(time.Since(start))
+	}
+	readAll := func(f fs.File) func() {
+		return func() {
+			r := f.(io.ReadSeeker)
+			r.Seek(0, io.SeekStart)
+			for {
+				if _, err := r.Read(buf); err == io.EOF {
+					return
+				}
+			}
+		}
+	}
+	var heapRatios, offloadRatios []float64
+	memcopy := func() {
+		for o := 0; o < len(data); o += len(buf) {
+			copy(buf, data[o:])
+		}
+	}
+	contenders := []func(){memcopy, readAll(heap), readAll(offload)}
+	b.SetBytes(size)
+	round := 0
+	for b.Loop() {
+		// Each round starts with the next contender: A B C, B C A, ...
+		var t [3]float64
+		for k := range contenders {
+			i := (round + k) % len(contenders)
+			t[i] = timeIt(contenders[i])
+		}
+		round++
+		heapRatios = append(heapRatios, t[0]/t[1])
+		offloadRatios = append(offloadRatios, t[0]/t[2])
+	}
+	b.ReportMetric(median(heapRatios), "heap/memcopy")
+	b.ReportMetric(median(offloadRatios), "offload/memcopy")
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
