@@ -23,7 +23,6 @@ type segSource struct {
 	i    int
 	at   int64 // bytes of segs[i] consumed
 	flat []byte
-	pos  int
 }
 
 func (s *segSource) Read(p []byte) (int, error) {

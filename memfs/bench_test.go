@@ -233,7 +233,7 @@ func BenchmarkSequentialRead(b *testing.B) {
 // (GOROOT/src/io with -short). It reports the files and the heap the
 // imported tree holds.
 func BenchmarkImportGoRoot(b *testing.B) {
-	root := runtime.GOROOT()
+	root := goroot()
 	if testing.Short() {
 		root = filepath.Join(root, "src", "io")
 	}

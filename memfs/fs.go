@@ -288,7 +288,7 @@ func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 	case n == nil && l.slash:
 		return nil, pathErr(op, name, syscall.EISDIR)
 	case n == nil:
-		n = fsys.s.newInode(perm&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)&^fsys.s.umask | 0)
+		n = fsys.s.newInode(perm & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky) &^ fsys.s.umask)
 		n.nlink.Store(1)
 		l.dir.children[l.base] = n
 		touch(l.dir)

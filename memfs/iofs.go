@@ -176,8 +176,8 @@ func (fsys *FS) Sub(dir string) (fs.FS, error) {
 	return &FS{s: fsys.s, root: n}, nil
 }
 
-// SubFS is Sub returning the *FS, with the write methods.
-func (fsys *FS) SubFS(dir string) (*FS, error) {
+// SubTree is Sub returning the *FS, with the write methods.
+func (fsys *FS) SubTree(dir string) (*FS, error) {
 	sub, err := fsys.Sub(dir)
 	if err != nil {
 		return nil, err
