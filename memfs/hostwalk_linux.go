@@ -7,23 +7,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lstatAt is lstat of dir's entry name, relative to dir's descriptor so
-// the kernel walks one component, not the whole path.
-func lstatAt(dir *os.File, dirPath, name string) (hostEntry, error) {
-	var st unix.Stat_t
-	var serr error
+// lstatAll is lstat of each of dir's entries names, relative to dir's
+// descriptor (the kernel walks one component, not the whole path), in one
+// borrow of the descriptor. errs[i] is entry i's error.
+func lstatAll(dir *os.File, dirPath string, names []string) (out []hostEntry, errs []error, err error) {
 	rc, err := dir.SyscallConn()
 	if err != nil {
-		return hostEntry{}, err
+		return nil, nil, err
 	}
-	if err := rc.Control(func(fd uintptr) {
-		serr = ignoringEINTR(func() error { return unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW) })
-	}); err != nil {
-		return hostEntry{}, err
-	}
-	if serr != nil {
-		return hostEntry{}, &fs.PathError{Op: "lstat", Path: dirPath + "/" + name, Err: serr}
-	}
+	out = make([]hostEntry, len(names))
+	errs = make([]error, len(names))
+	cerr := rc.Control(func(fd uintptr) {
+		var st unix.Stat_t
+		for i, name := range names {
+			if err := ignoringEINTR(func() error { return unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
+				errs[i] = &fs.PathError{Op: "lstat", Path: dirPath + "/" + name, Err: err}
+				continue
+			}
+			out[i] = entryOfStat(&st)
+		}
+	})
+	return out, errs, cerr
+}
+
+func entryOfStat(st *unix.Stat_t) hostEntry {
 	mode := fs.FileMode(st.Mode & 0o777)
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
@@ -51,7 +58,7 @@ func lstatAt(dir *os.File, dirPath, name string) (hostEntry, error) {
 		mtime: st.Mtim.Nano(),
 		ctime: st.Ctim.Nano(),
 		nlink: uint64(st.Nlink),
-	}}, nil
+	}}
 }
 
 func readlinkAt(dir *os.File, dirPath, name string) (string, error) {

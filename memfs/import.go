@@ -194,14 +194,18 @@ func (im *importer) dir(hostDir string, d *inode) {
 		return
 	}
 	defer f.Close()
-	entries, err := f.ReadDir(-1)
+	names, err := f.Readdirnames(-1)
 	if err != nil {
 		im.fail(err)
 		return
 	}
-	for _, de := range entries {
-		name := de.Name()
-		e, err := lstatAt(f, hostDir, name)
+	stats, errs, err := lstatAll(f, hostDir, names)
+	if err != nil {
+		im.fail(err)
+		return
+	}
+	for i, name := range names {
+		e, err := stats[i], errs[i]
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // removed during the walk
