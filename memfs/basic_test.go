@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -329,5 +330,24 @@ func TestCloseReleasesHostFiles(t *testing.T) {
 	}
 	if got := readAll(t, fsys, "mem"); string(got) != "in memory" {
 		t.Fatalf("%q", got)
+	}
+}
+
+func TestWriteAtTheLimit(t *testing.T) {
+	fsys := newFS(t)
+	f, _ := fsys.Create("f")
+	defer f.Close()
+	if _, err := f.WriteAt([]byte("xy"), math.MaxInt64-1); !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("write past 2^63-1: %v", err)
+	}
+	if _, err := f.WriteAt([]byte("x"), math.MaxInt64-1); err != nil {
+		t.Fatalf("write of the last byte: %v", err)
+	}
+	if fi, _ := f.Stat(); fi.Size() != math.MaxInt64 {
+		t.Fatalf("size %d", fi.Size())
+	}
+	p := make([]byte, 4)
+	if n, err := f.ReadAt(p, math.MaxInt64-2); n != 2 || err != io.EOF || p[1] != 'x' {
+		t.Fatalf("read at the end: %d %v %q", n, err, p)
 	}
 }

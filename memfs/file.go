@@ -2,6 +2,7 @@ package memfs
 
 import (
 	"io"
+	"math"
 	"io/fs"
 	"os"
 	"slices"
@@ -128,6 +129,9 @@ func (f *File) write(op string, p []byte, off int64, appendMode bool) (int64, er
 	defer n.mu.Unlock()
 	if appendMode {
 		off = n.data.size
+	}
+	if off > math.MaxInt64-int64(len(p)) {
+		return off, pathErr(op, f.name, syscall.EFBIG)
 	}
 	if err := n.data.writeAt(&f.fsys.s.lim, p, off); err != nil {
 		return off, pathErr(op, f.name, err)
@@ -397,7 +401,7 @@ func (f *File) ImportRange(off int64, host *os.File, hostOff, n int64) error {
 	if err := f.checkWrite(op); err != nil {
 		return err
 	}
-	if off < 0 || hostOff < 0 || n < 0 {
+	if off < 0 || hostOff < 0 || n < 0 || off > math.MaxInt64-n || hostOff > math.MaxInt64-n {
 		return pathErr(op, f.name, syscall.EINVAL)
 	}
 	fi, err := host.Stat()
