@@ -26,6 +26,10 @@ const (
 	// Generic is io.Copy itself, used when a side has no descriptor: the
 	// types' own WriterTo/ReaderFrom keep working.
 	Generic
+	// Hole skips a run of zeros of a [SegmentReader] source by seeking a
+	// regular-file destination past its end, leaving a hole; it is not
+	// chosen for other copies and is not in [Methods].
+	Hole
 
 	numMethods = iota + 1
 )
@@ -38,6 +42,7 @@ var methodNames = [numMethods]string{
 	Mmap:          "mmap",
 	ReadWrite:     "read/write",
 	Generic:       "io.Copy",
+	Hole:          "hole",
 }
 
 func (m Method) String() string {
