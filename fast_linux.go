@@ -382,32 +382,32 @@ func (c *copier) refusedBefore(fs *fastState, s *source) (classified, refused bo
 	if guessRefusals.Load() == 0 {
 		return false, false
 	}
-	if kcopy.Classify(fs.se.RC, &fs.se, false) != nil || kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
-		fs.se.Pos, fs.de.Pos = -1, -1
+	if !c.classifyBoth(fs, s) {
 		return false, false
 	}
-	if s.ra != nil {
-		fs.se.Pos = s.pos
-	}
-	fs.dstKnown = true
 	key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
 	_, refused = probeCache.Load(key)
 	return true, refused
+}
+
+// classifyBoth classifies both sides of a guess, keeping the source's
+// explicit position. On failure (a closed descriptor) the caller goes on
+// unclassified and the read/write loop reports it.
+func (c *copier) classifyBoth(fs *fastState, s *source) bool {
+	ok := kcopy.Classify(fs.se.RC, &fs.se, false) == nil && kcopy.Classify(fs.de.RC, &fs.de, true) == nil
+	if s.ra != nil {
+		fs.se.Pos = s.pos
+	}
+	fs.dstKnown = ok
+	return ok
 }
 
 // rememberRefusal classifies both sides after a refused guess (the caller
 // would next) and caches the refusal if it holds for the pair of kinds and
 // filesystems. It reports whether the source is classified.
 func (c *copier) rememberRefusal(fs *fastState, s *source, classified bool, err error) bool {
-	if !classified {
-		if kcopy.Classify(fs.se.RC, &fs.se, false) != nil || kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
-			fs.se.Pos, fs.de.Pos = -1, -1
-			return false
-		}
-		if s.ra != nil {
-			fs.se.Pos = s.pos
-		}
-		fs.dstKnown = true
+	if !classified && !c.classifyBoth(fs, s) {
+		return false
 	}
 	regular := fs.se.Kind == kcopy.KindRegular && fs.de.Kind == kcopy.KindRegular
 	if kcopy.StickyFallback(err) || (err == unix.EINVAL && !regular) {
