@@ -1,0 +1,12 @@
+package uring
+
+import (
+	"os"
+	"testing"
+
+	"github.com/zcopy/zcopy/internal/testutil"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testutil.RunWithLeakCheck(m, nil))
+}

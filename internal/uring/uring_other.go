@@ -1,0 +1,12 @@
+//go:build !linux
+
+package uring
+
+// errNotLinux is what every entry point says outside Linux.
+var errNotLinux = &UnavailableError{Reason: "io_uring is Linux-only"}
+
+// Available reports that io_uring cannot be used: it is Linux-only.
+func Available() error { return errNotLinux }
+
+// Copy moves nothing outside Linux.
+func Copy(a *CopyArgs, cfg Config, st *Stats) (int64, error) { return 0, errNotLinux }
