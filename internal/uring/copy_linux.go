@@ -451,6 +451,14 @@ func (c *copier) readDone(i int, b *block, res int32) {
 
 func (c *copier) wroteSome(i int, b *block, res int32) {
 	switch {
+	case res == -int32(unix.EOPNOTSUPP) && c.cfg.ZeroCopy && b.done == 0:
+		// SEND_ZC exists but this socket family has no zero-copy
+		// path (Unix sockets): send with copies from now on.
+		c.cfg.ZeroCopy = false
+		c.note("SEND_ZC: not supported by this socket, using SEND")
+		b.state = blockReady
+		c.queueAfterShort(i)
+		return
 	case res == -int32(unix.EAGAIN) || res == -int32(unix.ECANCELED):
 		if c.err == nil {
 			c.st.Requeued++

@@ -338,7 +338,8 @@ func (r *Ring) enter(toSubmit, minComplete, flags uint32, arg, argSz uintptr) (i
 		case unix.EINTR:
 			toSubmit = r.pending()
 			continue
-		case unix.EAGAIN, unix.EBUSY:
+		case unix.EAGAIN, unix.EBUSY, unix.ETIME:
+			// ETIME: the wait's timeout expired (Submit clears it).
 			// Out of kernel memory for requests, or the CQ backlog
 			// is full: the caller reaps and tries again.
 			return 0, errno
