@@ -21,6 +21,12 @@ const (
 	// Mmap maps the source and writes from the mapping. Opt-in only: it is
 	// never chosen unless [Only] names it.
 	Mmap
+	// Uring copies through an io_uring ring (internal/uring): blocks read
+	// at independent offsets, each written as its read completes, from a
+	// regular file or block device to a file, block device or stream
+	// socket. Opt-in only: it is never chosen unless [Only] names it (see
+	// BENCHMARKS.md for why). [WithUring] tunes it.
+	Uring
 	// ReadWrite is a read/write loop with a buffer sized for the pair.
 	ReadWrite
 	// Generic is io.Copy itself, used when a side has no descriptor: the
@@ -36,6 +42,7 @@ var methodNames = [numMethods]string{
 	Sendfile:      "sendfile",
 	Splice:        "splice",
 	Mmap:          "mmap",
+	Uring:         "uring",
 	ReadWrite:     "read/write",
 	Generic:       "io.Copy",
 }
@@ -59,7 +66,7 @@ func ParseMethod(s string) (Method, bool) {
 
 // Methods lists every method in the order zcopy prefers them.
 func Methods() []Method {
-	return []Method{Clone, CopyFileRange, Sendfile, Splice, Mmap, ReadWrite, Generic}
+	return []Method{Clone, CopyFileRange, Sendfile, Splice, Mmap, Uring, ReadWrite, Generic}
 }
 
 // methodSet is a bit set of methods.
@@ -76,5 +83,6 @@ func setOf(ms ...Method) methodSet {
 }
 
 // defaultMethods is everything but Mmap, which the seed measured and which
-// risks SIGBUS; it is opt-in.
+// risks SIGBUS, and Uring, which measured no faster than copy_file_range
+// and sendfile here (BENCHMARKS.md, io_uring); both are opt-in.
 var defaultMethods = setOf(Clone, CopyFileRange, Sendfile, Splice, ReadWrite, Generic)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"syscall"
+
+	"github.com/zcopy/zcopy/internal/uring"
 )
 
 // Kind is what a descriptor is, as far as copying is concerned.
@@ -94,6 +96,8 @@ type Pair struct {
 	// source but had to deliver with read/write, because the destination
 	// refused splice (a report figure; the caller resets it).
 	Drained int64
+	// Uring tunes the io_uring engine ([Uring]); nil means its defaults.
+	Uring *uring.Config
 
 	st   ioState // see Pair.do
 	off  int64   // scratch offset handed to the kernel

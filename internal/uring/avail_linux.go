@@ -52,3 +52,17 @@ func resetAvailability() {
 	availability.done, availability.err = false, nil
 	availability.Unlock()
 }
+
+// Disable makes [Available] report err (wrapped as an [UnavailableError])
+// until restore is called: tests use it to check that callers fall back.
+func Disable(err error) (restore func()) {
+	availability.Lock()
+	oldDone, oldErr := availability.done, availability.err
+	availability.done, availability.err = true, &UnavailableError{Reason: "disabled: " + err.Error(), Err: err}
+	availability.Unlock()
+	return func() {
+		availability.Lock()
+		availability.done, availability.err = oldDone, oldErr
+		availability.Unlock()
+	}
+}

@@ -407,7 +407,7 @@ func (c *copier) readDone(i int, b *block, res int32) {
 		return
 	case res < 0:
 		b.state = blockFailed
-		c.fail(os.NewSyscallError("read", unix.Errno(-res)))
+		c.fail(os.NewSyscallError("io_uring read", unix.Errno(-res)))
 		return
 	case res == 0:
 		// EOF here: no byte at or after this offset.
@@ -470,7 +470,7 @@ func (c *copier) wroteSome(i int, b *block, res int32) {
 		return
 	case res < 0:
 		b.state = blockFailed
-		c.fail(os.NewSyscallError("write", unix.Errno(-res)))
+		c.fail(os.NewSyscallError(c.writeName(), unix.Errno(-res)))
 		return
 	case res == 0:
 		b.state = blockFailed
@@ -540,4 +540,12 @@ func (c *copier) prefix() int64 {
 		}
 	}
 	return p
+}
+
+// writeName names the write operation in errors.
+func (c *copier) writeName() string {
+	if c.a.DstOff < 0 {
+		return "io_uring send"
+	}
+	return "io_uring write"
 }

@@ -10,3 +10,6 @@ func Available() error { return errNotLinux }
 
 // Copy moves nothing outside Linux.
 func Copy(a *CopyArgs, cfg Config, st *Stats) (int64, error) { return 0, errNotLinux }
+
+// Disable does nothing outside Linux: io_uring is never available.
+func Disable(err error) (restore func()) { return func() {} }
