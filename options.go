@@ -78,11 +78,14 @@ type UringOptions struct {
 	Direct bool
 	// ZeroCopy sends to TCP sockets with SEND_ZC.
 	ZeroCopy bool
+	// Splice sends to sockets with IORING_OP_SPLICE through a pipe
+	// instead of reading into memory.
+	Splice bool
 }
 
 // WithUring tunes the [Uring] method. It does not enable it: use [Only].
 func WithUring(o UringOptions) Option {
 	return func(c *config) {
-		c.uring = &uring.Config{QueueDepth: o.QueueDepth, BlockSize: o.BlockSize, Fixed: o.Fixed, Direct: o.Direct, ZeroCopy: o.ZeroCopy}
+		c.uring = &uring.Config{QueueDepth: o.QueueDepth, BlockSize: o.BlockSize, Fixed: o.Fixed, Direct: o.Direct, ZeroCopy: o.ZeroCopy, Splice: o.Splice}
 	}
 }

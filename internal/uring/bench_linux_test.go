@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +41,7 @@ var (
 	benchN    = flag.Int("uring.files", 20000, "files in the small-file benchmark's flat tree")
 	benchFSz  = flag.String("uring.filesize", "4KiB", "size of each file of the flat tree")
 	benchTree = flag.String("uring.tree", "", "copy this tree's regular files instead of a flat tree (e.g. $(go env GOROOT))")
+	benchOnly = flag.String("uring.only", "", "run only the contenders whose names match this regular expression (the first row stays the baseline)")
 )
 
 func parseSize(tb testing.TB, s string) int64 {
@@ -122,6 +124,10 @@ type contender struct {
 
 // table runs the contenders b.N times each, alternating, and logs the table.
 func table(b *testing.B, title string, size int64, cs []contender, run func(c contender) (sample, error)) {
+	if *benchOnly != "" {
+		re := regexp.MustCompile(*benchOnly)
+		cs = slices.DeleteFunc(cs, func(c contender) bool { return c.name != cs[0].name && !re.MatchString(c.name) })
+	}
 	samples := make([][]sample, len(cs))
 	b.SetBytes(size * int64(len(cs)))
 	b.ResetTimer()
@@ -338,6 +344,7 @@ func BenchmarkFileToSocket(b *testing.B) {
 				{"read/write", send(zcopy.Only(zcopy.ReadWrite))},
 				{"uring send", send(zcopy.Only(zcopy.Uring))},
 				{"uring send 4x128K", send(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{QueueDepth: 4, BlockSize: 128 << 10}))},
+				{"uring splice", send(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{Splice: true}))},
 			}
 			if network == "tcp" {
 				cs = append(cs, contender{"uring send_zc", send(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{ZeroCopy: true}))})

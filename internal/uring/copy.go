@@ -26,6 +26,10 @@ type Config struct {
 	// contender: read QueueDepth blocks, wait for all of them, then
 	// write them as a linked chain and wait for all of those.
 	Batch bool
+	// Splice sends to a socket with IORING_OP_SPLICE through a pipe
+	// (file -> pipe linked to pipe -> socket) instead of reading into
+	// memory and sending: no copy to user space.
+	Splice bool
 }
 
 // Defaults.

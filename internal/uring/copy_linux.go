@@ -97,11 +97,21 @@ func Copy(a *CopyArgs, cfg Config, st *Stats) (written int64, err error) {
 	if err := c.setup(); err != nil {
 		return 0, err
 	}
+	if cfg.Splice && a.DstOff < 0 {
+		if !c.r.Supports(opSplice) || !c.r.Supports(opPollAdd) {
+			return 0, &UnavailableError{Reason: "IORING_OP_SPLICE not supported"}
+		}
+		n := c.runSplice()
+		return n, c.err
+	}
 	c.run()
 	return c.prefix(), c.err
 }
 
 func (c *copier) setup() error {
+	if c.cfg.Splice && c.a.DstOff < 0 {
+		return nil // no buffers: the pages go through a pipe
+	}
 	qd, bs := c.cfg.QueueDepth, c.cfg.BlockSize
 	mem, err := c.r.Alloc(qd * bs)
 	if err != nil {
