@@ -64,7 +64,8 @@ func WithChunkSize(n int64) Option { return func(c *config) { c.chunk = n } }
 var ErrNoMethod = errors.New("zcopy: no allowed method can copy this pair")
 
 // UringOptions tune the [Uring] method. Zero values mean the engine's
-// defaults (8 blocks of 512 KiB in flight, plain buffers, buffered reads).
+// defaults: 8 blocks of 512 KiB in flight, plain buffers, O_DIRECT reads
+// only for a source mostly missing from the page cache.
 type UringOptions struct {
 	// QueueDepth is how many blocks are in flight at once.
 	QueueDepth int
@@ -73,9 +74,10 @@ type UringOptions struct {
 	// Fixed registers the blocks with the kernel (READ_FIXED/WRITE_FIXED);
 	// without the memlock to do so, the copy runs unregistered.
 	Fixed bool
-	// Direct reads the source with O_DIRECT where its alignment allows:
-	// faster when the source is not in the page cache, slower when it is.
-	Direct bool
+	// Direct says when the source is read with O_DIRECT (where its
+	// alignment allows): faster when the source is not in the page
+	// cache, slower when it is.
+	Direct DirectMode
 	// ZeroCopy sends to TCP sockets with SEND_ZC.
 	ZeroCopy bool
 	// Splice sends to sockets with IORING_OP_SPLICE through a pipe
@@ -86,6 +88,20 @@ type UringOptions struct {
 // WithUring tunes the [Uring] method. It does not enable it: use [Only].
 func WithUring(o UringOptions) Option {
 	return func(c *config) {
-		c.uring = &uring.Config{QueueDepth: o.QueueDepth, BlockSize: o.BlockSize, Fixed: o.Fixed, Direct: o.Direct, ZeroCopy: o.ZeroCopy, Splice: o.Splice}
+		c.uring = &uring.Config{QueueDepth: o.QueueDepth, BlockSize: o.BlockSize, Fixed: o.Fixed, ZeroCopy: o.ZeroCopy, Splice: o.Splice,
+			Direct: o.Direct == DirectAlways, AutoDirect: o.Direct == DirectAuto}
 	}
 }
+
+// DirectMode says when the [Uring] method reads with O_DIRECT.
+type DirectMode uint8
+
+const (
+	// DirectAuto reads with O_DIRECT when cachestat(2) finds less than
+	// half of the range to copy in the page cache.
+	DirectAuto DirectMode = iota
+	// DirectNever always reads through the page cache.
+	DirectNever
+	// DirectAlways reads with O_DIRECT whenever the alignment allows.
+	DirectAlways
+)

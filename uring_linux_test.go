@@ -116,7 +116,7 @@ func TestUringOptions(t *testing.T) {
 		t.Skip(err)
 	}
 	data := testutil.Data(3<<20+1, 22)
-	for _, o := range []zcopy.UringOptions{{}, {QueueDepth: 2, BlockSize: 4096}, {Fixed: true}, {Direct: true}, {ZeroCopy: true}, {Splice: true}} {
+	for _, o := range []zcopy.UringOptions{{}, {QueueDepth: 2, BlockSize: 4096}, {Fixed: true}, {Direct: zcopy.DirectAlways}, {Direct: zcopy.DirectNever}, {ZeroCopy: true}, {Splice: true}} {
 		for _, k := range uringDests {
 			src := newSrcFile(t, t.TempDir(), data, 0)
 			dst, result := uringSink(t, k)

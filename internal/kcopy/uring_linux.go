@@ -31,7 +31,7 @@ func Uring(p *Pair, remain int64) (written int64, handled bool, err error) {
 	if err := uring.Available(); err != nil {
 		return 0, false, unavailable{err}
 	}
-	var cfg uring.Config
+	cfg := uring.Config{AutoDirect: true} // the defaults of zcopy.UringOptions
 	if p.Uring != nil {
 		cfg = *p.Uring
 	}

@@ -247,8 +247,9 @@ func BenchmarkFileCopy(b *testing.B) {
 	cs := []contender{
 		{"read/write", zcopyFile(zcopy.Only(zcopy.ReadWrite))},
 		{"copy_file_range", zcopyFile(zcopy.Only(zcopy.CopyFileRange))},
-		{"uring", zcopyFile(zcopy.Only(zcopy.Uring))},
-		{"uring O_DIRECT", zcopyFile(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{Direct: true}))},
+		{"uring", zcopyFile(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{Direct: zcopy.DirectNever}))},
+		{"uring auto-direct", zcopyFile(zcopy.Only(zcopy.Uring))},
+		{"uring O_DIRECT", zcopyFile(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{Direct: zcopy.DirectAlways}))},
 		{"uring fixed", zcopyFile(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{Fixed: true}))},
 		{"batch (seed)", batchFile},
 	}

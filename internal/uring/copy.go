@@ -20,6 +20,10 @@ type Config struct {
 	// offset, length and memory meet the file's alignment, bypassing the
 	// page cache: a win when the source is not cached.
 	Direct bool
+	// AutoDirect turns Direct on when cachestat(2) finds less than half
+	// of the source's range in the page cache: O_DIRECT reads win on a
+	// cold cache and lose on a warm one.
+	AutoDirect bool
 	// ZeroCopy sends to a socket with SEND_ZC instead of SEND.
 	ZeroCopy bool
 	// Batch is the first source document's scheme, kept as a benchmark

@@ -131,7 +131,7 @@ func (c *copier) setup() error {
 			c.st.Fixed = true
 		}
 	}
-	if c.cfg.Direct {
+	if c.cfg.Direct || (c.cfg.AutoDirect && c.mostlyUncached()) {
 		c.openDirect()
 	}
 	if c.a.DstOff < 0 && !c.r.Supports(opSend) {
@@ -149,6 +149,25 @@ func (c *copier) note(s string) {
 		c.st.Note += "; "
 	}
 	c.st.Note += s
+}
+
+// mostlyUncached reports whether cachestat(2) finds less than half of the
+// range to copy in the page cache (false where cachestat is missing).
+func (c *copier) mostlyUncached() bool {
+	length := c.a.Size
+	if c.end >= 0 && (length < 0 || c.end < length) {
+		length = c.end
+	}
+	if length <= 0 {
+		return false
+	}
+	var cs unix.Cachestat_t
+	crange := unix.CachestatRange{Off: uint64(c.a.SrcOff), Len: uint64(length)}
+	if err := unix.Cachestat(uint(c.a.Src), &crange, &cs, 0); err != nil {
+		return false
+	}
+	cached := int64(cs.Cache) * int64(os.Getpagesize())
+	return cached < length/2
 }
 
 // openDirect opens the source a second time with O_DIRECT (through

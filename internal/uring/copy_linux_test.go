@@ -396,3 +396,42 @@ func TestRegisterFails(t *testing.T) {
 	}
 	t.Log(st.String())
 }
+
+// TestAutoDirect evicts the source from the page cache (fadvise
+// DONTNEED, no root needed) and checks that AutoDirect then reads with
+// O_DIRECT, and does not once the file is cached again.
+func TestAutoDirect(t *testing.T) {
+	needRing(t)
+	data := testutil.Data(8<<20, 11)
+	src := writeFile(t, t.TempDir(), data)
+	if err := src.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for _, cold := range []bool{true, false} {
+		if cold {
+			unix.Fadvise(int(src.Fd()), 0, 0, unix.FADV_DONTNEED)
+		} else {
+			os.ReadFile(src.Name())
+		}
+		var st Stats
+		dst, _ := os.Create(t.TempDir() + "/dst")
+		n, err := Copy(&CopyArgs{Src: int(src.Fd()), Size: int64(len(data)), Dst: int(dst.Fd()), Remain: -1}, Config{AutoDirect: true}, &st)
+		dst.Close()
+		got, _ := os.ReadFile(dst.Name())
+		if err != nil || n != int64(len(data)) || !bytes.Equal(got, data) {
+			t.Fatalf("cold=%v: Copy = %d, %v", cold, n, err)
+		}
+		if st.Direct != cold {
+			if fs := fsMagic(src); cold && fs == unix.TMPFS_MAGIC {
+				t.Skip("tmpfs: pages cannot be evicted")
+			}
+			t.Errorf("cold=%v: O_DIRECT used = %v (%s)", cold, st.Direct, &st)
+		}
+	}
+}
+
+func fsMagic(f *os.File) int64 {
+	var st unix.Statfs_t
+	unix.Fstatfs(int(f.Fd()), &st)
+	return int64(st.Type)
+}
