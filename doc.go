@@ -53,9 +53,12 @@
 //
 // # Extending
 //
-// Methods are a table (see fast_linux.go): another engine, such as an
-// io_uring one, is a further [Method] with a slot in that table and a place
-// in the per-pair order; callers do not change. Endpoints without a
+// Methods are a table (see fast_linux.go): another engine is a further
+// [Method] with a slot in that table and a place in the per-pair order;
+// callers do not change. The io_uring engine is one: [Uring], opt-in
+// (Only(Uring), tuned by [WithUring]), because on the machines measured it
+// did not beat copy_file_range and sendfile where those apply (see
+// BENCHMARKS.md). Endpoints without a
 // descriptor, such as in-memory files, take part through io.WriterTo and
 // io.ReaderFrom, which Copy honours exactly as io.Copy does; one whose bytes
 // live in a host file can hand Copy an [*io.SectionReader] over that file to

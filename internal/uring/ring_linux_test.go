@@ -3,6 +3,7 @@ package uring
 import (
 	"errors"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -77,6 +78,15 @@ func TestProbe(t *testing.T) {
 	}
 	if Supported(200) {
 		t.Error("opcode 200 reported as supported")
+	}
+	// SINGLE_ISSUER|DEFER_TASKRUN exist since 6.1.
+	r, err := NewRing(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !r.SingleIssuer() {
+		t.Errorf("ring set up without SINGLE_ISSUER|DEFER_TASKRUN (flags %#x)", r.flags)
 	}
 }
 
@@ -185,5 +195,30 @@ func TestUnavailable(t *testing.T) {
 				t.Fatalf("Copy = %d, %v; want 0, ErrUnavailable", n, err)
 			}
 		})
+	}
+}
+
+// TestWrongThread submits from a thread that did not create the ring: a
+// SINGLE_ISSUER ring refuses with EEXIST, which must reach the caller.
+func TestWrongThread(t *testing.T) {
+	needRing(t)
+	r, err := NewRing(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !r.SingleIssuer() {
+		t.Skip("not a SINGLE_ISSUER ring")
+	}
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread() // another thread for sure: r's owner is locked
+		defer runtime.UnlockOSThread()
+		r.Nop(1, 0)
+		_, err := r.Submit(1, 0)
+		done <- err
+	}()
+	if err := <-done; !errors.Is(err, unix.EEXIST) {
+		t.Fatalf("Submit from another thread: %v, want EEXIST", err)
 	}
 }
