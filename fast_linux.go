@@ -56,7 +56,7 @@ var methodFuncs = [numMethods]methodFunc{
 
 // Method orders per pair: the first that works moves the bytes.
 var (
-	fileToFile   = []Method{Clone, CopyFileRange, Sendfile, Mmap, Uring}
+	fileToFile   = []Method{Clone, Uring, CopyFileRange, Sendfile, Mmap}
 	fileToStream = []Method{Sendfile, Splice, Mmap, Uring}
 	fileToPipe   = []Method{Splice, Sendfile, Mmap}
 	fileToOther  = []Method{Sendfile, Mmap}
@@ -363,6 +363,9 @@ func (c *copier) skip(m Method, s, d *kcopy.Endpoint, known int64) string {
 			return optIn
 		}
 		return "disabled"
+	}
+	if m == Uring && !c.cfg.forced && !uringPays(s, d, known) {
+		return optIn // chosen by default only where it measured faster
 	}
 	small := !c.cfg.forced && known >= 0 && known < probeThreshold
 	pageRefs := s.Kind.Seekable() && (d.Kind == kcopy.KindPipe || d.Kind.Stream())

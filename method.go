@@ -24,8 +24,10 @@ const (
 	// Uring copies through an io_uring ring (internal/uring): blocks read
 	// at independent offsets, each written as its read completes, from a
 	// regular file or block device to a file, block device or stream
-	// socket. Opt-in only: it is never chosen unless [Only] names it (see
-	// BENCHMARKS.md for why). [WithUring] tunes it.
+	// socket. By default it is chosen only where it measured faster than
+	// copy_file_range: a file of 16 MiB or more, on ext4 to ext4, mostly
+	// not in the page cache (then read with O_DIRECT); [Only] forces it
+	// anywhere, [WithUring] tunes it. See BENCHMARKS.md (io_uring).
 	Uring
 	// ReadWrite is a read/write loop with a buffer sized for the pair.
 	ReadWrite
@@ -83,6 +85,6 @@ func setOf(ms ...Method) methodSet {
 }
 
 // defaultMethods is everything but Mmap, which the seed measured and which
-// risks SIGBUS, and Uring, which measured no faster than copy_file_range
-// and sendfile here (BENCHMARKS.md, io_uring); both are opt-in.
-var defaultMethods = setOf(Clone, CopyFileRange, Sendfile, Splice, ReadWrite, Generic)
+// risks SIGBUS; it is opt-in. Uring is in, but skip lets it through only
+// where it measured faster (uringPays).
+var defaultMethods = setOf(Clone, CopyFileRange, Sendfile, Splice, Uring, ReadWrite, Generic)

@@ -126,3 +126,24 @@ func handleUringErr(err error) error {
 type unavailable struct{ error }
 
 func (u unavailable) Is(target error) bool { return errors.Is(u.error, target) }
+
+// MostlyUncached reports whether cachestat(2) finds less than half of
+// e's next length bytes in the page cache; false where it cannot tell
+// (kernels before 6.5).
+func MostlyUncached(e *Endpoint, length int64) bool {
+	var cs unix.Cachestat_t
+	var err error
+	if cerr := e.RC.Control(func(fd uintptr) {
+		off := e.Pos
+		if off < 0 {
+			if off, err = unix.Seek(int(fd), 0, unix.SEEK_CUR); err != nil {
+				return
+			}
+		}
+		crange := unix.CachestatRange{Off: uint64(off), Len: uint64(length)}
+		err = ignoringEINTR(func() error { return unix.Cachestat(uint(fd), &crange, &cs, 0) })
+	}); cerr != nil || err != nil {
+		return false
+	}
+	return int64(cs.Cache)*int64(unix.Getpagesize()) < length/2
+}
