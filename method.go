@@ -25,7 +25,7 @@ const (
 	// at independent offsets, each written as its read completes, from a
 	// regular file or block device to a file, block device or stream
 	// socket. By default it is chosen only where it measured faster than
-	// copy_file_range: a file of 16 MiB or more, on ext4 to ext4, mostly
+	// copy_file_range: a file of 256 MiB or more, on ext4 to ext4, mostly
 	// not in the page cache (then read with O_DIRECT); [Only] forces it
 	// anywhere, [WithUring] tunes it. See BENCHMARKS.md (io_uring).
 	Uring
