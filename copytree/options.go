@@ -140,6 +140,10 @@ type Options struct {
 	// OnFile is called once for each entry copied, with how it was copied.
 	// It may be called from several goroutines at once.
 	OnFile func(FileReport)
+	// Report asks the engine, for every file, how it copied it (method,
+	// reflink, offload) even without OnFile, so that Summary.Methods is
+	// filled. It costs a few fstat calls per file.
+	Report bool
 	// Progress is called at most every ProgressInterval (default 100 ms)
 	// and once at the end; the totals come from a walk running beside the
 	// copy and are final once TotalsKnown is true.
@@ -164,7 +168,10 @@ type Engine interface {
 // SyncEngine moves bytes with zcopy.CopyContext.
 type SyncEngine struct{}
 
-// CopyData implements Engine.
+// CopyData implements Engine; r may be nil when no report is wanted.
 func (SyncEngine) CopyData(ctx context.Context, dst, src *os.File, size int64, opts []zcopy.Option, r *zcopy.Report) (int64, error) {
-	return zcopy.CopyContext(ctx, dst, src, append(opts, zcopy.WithReport(r))...)
+	if r != nil {
+		opts = append(opts[:len(opts):len(opts)], zcopy.WithReport(r))
+	}
+	return zcopy.CopyContext(ctx, dst, src, opts...)
 }

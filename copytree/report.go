@@ -106,8 +106,6 @@ func (s *Summary) add(r *FileReport) {
 		}
 		if r.Method != 0 {
 			s.Methods[r.Method.String()]++
-		} else if !r.Skipped {
-			s.Methods["none"]++
 		}
 	case KindDir:
 		s.Dirs++

@@ -47,6 +47,7 @@ type run struct {
 	pendingChunks    atomic.Int64
 	prog             *progress
 	opts             []zcopy.Option // for every file
+	wantReport       bool           // ask the engine how it copied (costs an fstat or two)
 }
 
 // dirNode is a directory being copied. pending counts the work still to
@@ -85,6 +86,7 @@ func (c *Copier) copy(ctx context.Context, src, dst string) error {
 	r := &run{c: c, o: &c.opts, ctx: ctx, srcBase: unix.AT_FDCWD, dstBase: unix.AT_FDCWD,
 		follow: c.opts.Deref == DerefAlways, euid: os.Geteuid(), egid: os.Getegid()}
 	r.opts = append(r.opts, c.opts.CopyOptions...)
+	r.wantReport = c.opts.OnFile != nil || c.opts.Report
 	if c.opts.Reflink == Never {
 		r.opts = append(r.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
 	}
@@ -344,8 +346,12 @@ func (r *run) entries(h *dirHandle, ents []os.DirEntry) {
 			return
 		}
 		name := e.Name()
+		if e.Type().IsRegular() && !r.follow {
+			// The listing says regular: open and fstat it, no lstat first.
+			r.regular(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
+			continue
+		}
 		r.entry(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
-		_ = e
 	}
 }
 
@@ -743,26 +749,21 @@ func tempName(dname string) string {
 }
 
 // regular copies a regular file (or, with CopyContents, reads a special one).
+// st is nil when only the directory listing has been read.
 func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	if prior, claim := r.hardlinked(st); prior != "" {
-		r.linkTo(prior, ddir, dname, srcPath, dstPath)
-		return
-	} else if claim != nil {
-		defer func() { close(claim.done) }()
-		defer func() {
-			if fi, err := os.Lstat(dstPath); err == nil && fi.Mode().IsRegular() {
-				claim.path = dstPath
-			}
-		}()
-	}
 	if r.o.HardLink || r.o.SymbolicLink {
+		if st == nil {
+			var lst unix.Stat_t
+			if err := fstatat(sdir, sname, &lst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
+				return
+			}
+			st = &lst
+		}
 		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st)
 		return
 	}
 	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindFile}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		rep.Kind = KindFile
-	}
 	oflags := unix.O_RDONLY | unix.O_NONBLOCK
 	if !r.follow && !(top && r.o.Deref != DerefNever) {
 		oflags |= unix.O_NOFOLLOW
@@ -783,16 +784,29 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	}
 	if sst.Mode&unix.S_IFMT != unix.S_IFREG && !r.o.CopyContents {
 		// Replaced by something else since it was listed: never read a
-		// FIFO or device that was not asked for.
+		// FIFO or device that was not asked for; recreate it instead.
 		unix.Close(sfd)
-		r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: unix.EAGAIN})
+		if sst.Mode&unix.S_IFMT == unix.S_IFDIR {
+			r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: unix.EISDIR})
+			return
+		}
+		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, &sst, top)
 		return
 	}
-	if oflags&unix.O_NONBLOCK != 0 {
-		// Regular files ignore O_NONBLOCK, but the engine should see a
-		// plain blocking descriptor.
-		unix.SetNonblock(sfd, false)
+	if prior, claim := r.hardlinked(&sst); prior != "" {
+		unix.Close(sfd)
+		r.linkTo(prior, ddir, dname, srcPath, dstPath)
+		return
+	} else if claim != nil {
+		defer func() { close(claim.done) }()
+		defer func() {
+			if fi, err := os.Lstat(dstPath); err == nil && fi.Mode().IsRegular() {
+				claim.path = dstPath
+			}
+		}()
 	}
+	// O_NONBLOCK stays: regular files ignore it, and it costs nothing
+	// here where clearing it would cost two fcntl calls per file.
 	srcF := os.NewFile(uintptr(sfd), srcPath)
 	defer srcF.Close()
 	st = &sst
@@ -979,7 +993,11 @@ func (r *run) data(dst, src *os.File, st *unix.Stat_t, rep *FileReport) error {
 		}
 	}
 	var zr zcopy.Report
-	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, &zr)
+	zrp := &zr
+	if !r.wantReport {
+		zrp = nil
+	}
+	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, zrp)
 	rep.Size = n
 	outcomes(&zr, rep, r.o.Reflink)
 	return err
@@ -1054,7 +1072,11 @@ func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep
 			return written, true, err
 		}
 		var zr zcopy.Report
-		n, err := zcopy.CopyContext(r.ctx, dst, io.NewSectionReader(src, data, hole-data), append(opts, zcopy.WithReport(&zr))...)
+		o := opts
+		if r.wantReport {
+			o = append(o[:len(o):len(o)], zcopy.WithReport(&zr))
+		}
+		n, err := zcopy.CopyContext(r.ctx, dst, io.NewSectionReader(src, data, hole-data), o...)
 		written += n
 		outcomes(&zr, rep, r.o.Reflink)
 		if err != nil {

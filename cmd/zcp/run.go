@@ -533,6 +533,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	}
 
 	o := cfg.opts
+	o.Report = cfg.json || cfg.debug
 	var bar *progressBar
 	showBar := cfg.progress > 0 || (cfg.progress == 0 && isTerminal(e.stderr))
 	if showBar {
