@@ -134,3 +134,15 @@ func (c *Copier) report(r *FileReport) {
 		c.opts.OnFile(*r)
 	}
 }
+
+// has reports whether err was recorded already.
+func (s *errorSink) has(err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.errs {
+		if errors.Is(e, err) {
+			return true
+		}
+	}
+	return false
+}

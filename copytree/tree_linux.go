@@ -24,6 +24,10 @@ import (
 // directory (parallel-by-directory loses on one flat directory).
 const batchSize = 256
 
+// Test hooks: called before each listed entry with its source path, and
+// after a file's data is written with its destination path.
+var testHookBeforeEntry, testHookAfterData func(path string)
+
 // umask is the process's file mode creation mask, read once.
 var umask = sync.OnceValue(func() uint32 {
 	m := unix.Umask(0)
@@ -94,6 +98,9 @@ func (c *Copier) copy(ctx context.Context, src, dst string) error {
 		r.prog = startProgress(ctx, c.opts, src, c.opts.Deref != DerefNever)
 	}
 	r.top(src, dst)
+	if err := ctx.Err(); err != nil && !r.sink.has(err) {
+		r.fail(err)
+	}
 	if r.prog != nil {
 		r.prog.stop()
 	}
@@ -346,6 +353,9 @@ func (r *run) entries(h *dirHandle, ents []os.DirEntry) {
 			return
 		}
 		name := e.Name()
+		if testHookBeforeEntry != nil {
+			testHookBeforeEntry(join(n.srcPath, name))
+		}
 		if e.Type().IsRegular() && !r.follow {
 			// The listing says regular: open and fstat it, no lstat first.
 			r.regular(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
@@ -901,6 +911,9 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			r.fail(&Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: err})
 			return
 		}
+	}
+	if testHookAfterData != nil {
+		testHookAfterData(dstPath)
 	}
 	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, created, h != nil && h.setgid)
 	if r.o.Fsync == FsyncFile {
