@@ -151,9 +151,10 @@ func (r *run) top(src, dst string) {
 		return
 	}
 	// Into itself: is the source among the destination's ancestors?
+	// GNU cp reports it and still copies the tree once, leaving out the
+	// destination itself; so do we.
 	if err := r.intoItself(&st, src, dst); err != nil {
 		r.fail(err)
-		return
 	}
 	created, err := r.mkdir(unix.AT_FDCWD, dst, src, dst, true)
 	if err != nil {
@@ -871,6 +872,9 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		case vInPlace:
 			created = false
 			fl := unix.O_WRONLY | unix.O_TRUNC
+			if r.o.AttributesOnly {
+				fl = unix.O_WRONLY // the data stays (GNU)
+			}
 			if !follow {
 				fl |= unix.O_NOFOLLOW
 			}

@@ -597,7 +597,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 		dst := dest
 		if target != "" {
 			if cfg.parents {
-				dst = filepath.Join(target, src)
+				dst = join(target, src)
 				if err := e.makeParents(c, &cfg, src, target); err != nil {
 					failed = true
 					continue
@@ -632,18 +632,23 @@ func join(dir, name string) string {
 // makeParents creates the directories of src under target for --parents,
 // with the source directories' attributes when preserving.
 func (e *env) makeParents(c *copytree.Copier, cfg *config, src, target string) error {
-	dir := filepath.Dir(filepath.Clean(src))
-	if dir == "." || dir == "/" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(dir, "/"), "/")
+	// GNU works on the name as given: "a/../b" makes target/a, then
+	// target/a/.. (which exists), then copies to target/a/../b.
+	parts := strings.Split(src, "/")
 	cur, curSrc := target, ""
-	if strings.HasPrefix(dir, "/") {
-		curSrc = "/"
-	}
-	for _, p := range parts {
-		cur = filepath.Join(cur, p)
-		curSrc = filepath.Join(curSrc, p)
+	for i, p := range parts[:len(parts)-1] {
+		if p == "" {
+			if i == 0 {
+				curSrc = "/"
+			}
+			continue
+		}
+		cur = join(cur, p)
+		if curSrc == "" {
+			curSrc = p
+		} else {
+			curSrc = join(curSrc, p)
+		}
 		fi, err := os.Stat(curSrc)
 		if err != nil {
 			e.errorf("cannot stat %s: %s", copytree.Quote(curSrc), copytree.Strerror(err))
