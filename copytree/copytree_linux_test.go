@@ -250,7 +250,9 @@ func TestReadOnlySourceDirs(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "ro", "inner", "f"), []byte("x"), 0o444)
 	os.Chmod(filepath.Join(src, "ro", "inner"), 0o555)
 	os.Chmod(filepath.Join(src, "ro"), 0o500)
-	t.Cleanup(func() { filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { os.Chmod(p, 0o755); return nil }) })
+	t.Cleanup(func() {
+		filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { os.Chmod(p, 0o755); return nil })
+	})
 	dst := filepath.Join(dir, "dst")
 	if _, err := copytree.Copy(context.Background(), src, dst, archive); err != nil {
 		t.Fatal(err)

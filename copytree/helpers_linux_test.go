@@ -105,8 +105,8 @@ func xattrsOf(path string, link bool) map[string]string {
 
 // compareOpts says what a comparison checks.
 type compareOpts struct {
-	blocks bool // st_blocks of regular files
-	dirTimes bool
+	blocks    bool // st_blocks of regular files
+	dirTimes  bool
 	linkTimes bool
 }
 
