@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -239,11 +241,8 @@ func TestInvokedAsCp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
-	dir := t.TempDir()
-	zcp := filepath.Join(dir, "zcp")
-	if out, err := exec.Command("go", "build", "-o", zcp, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	zcp := buildZcp(t)
+	dir := filepath.Dir(zcp)
 	if err := os.Symlink("zcp", filepath.Join(dir, "cp")); err != nil {
 		t.Fatal(err)
 	}
@@ -264,4 +263,85 @@ func sortLines(s string) string {
 	lines := strings.SplitAfter(s, "\n")
 	sort.Strings(lines)
 	return strings.Join(lines, "")
+}
+
+var built struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// buildZcp builds the command once per test binary.
+func buildZcp(t *testing.T) string {
+	t.Helper()
+	built.Do(func() {
+		dir, err := os.MkdirTemp("", "zcp-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.path = filepath.Join(dir, "zcp")
+		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.path
+}
+
+// TestAtomicSurvivesKill9: kill -9 during --atomic leaves the old or the
+// new file, never a mix; the leftover temporary file is named
+// .zcp-tmp.PID.N.NAME so a later run (or a person) can remove it.
+func TestAtomicSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	zcp := buildZcp(t)
+	dir := testutil.ShmDir(t)
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	const size = 64 << 20
+	oldData, newData := bytes.Repeat([]byte("old!"), size/4), bytes.Repeat([]byte("new!"), size/4)
+	if err := os.WriteFile(src, newData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oldSum, newSum := sha256.Sum256(oldData), sha256.Sum256(newData)
+	sawOld, sawNew := false, false
+	for round := 0; round < 6; round++ {
+		if err := os.WriteFile(dst, oldData, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// read/write through a small chunk is slow enough to be killed
+		// in the middle.
+		cmd := exec.Command(zcp, "--atomic", "--reflink=never", src, dst)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(round*round*10) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		b, err := os.ReadFile(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch sha256.Sum256(b) {
+		case oldSum:
+			sawOld = true
+		case newSum:
+			sawNew = true
+		default:
+			t.Fatalf("round %d: destination is neither old nor new (%d bytes)", round, len(b))
+		}
+		names, _ := os.ReadDir(dir)
+		for _, n := range names {
+			if n.Name() != "src" && n.Name() != "dst" {
+				if !strings.HasPrefix(n.Name(), ".zcp-tmp.") || !strings.HasSuffix(n.Name(), ".dst") {
+					t.Errorf("leftover %q is not named .zcp-tmp.PID.N.dst", n.Name())
+				}
+				os.Remove(filepath.Join(dir, n.Name()))
+			}
+		}
+	}
+	t.Logf("saw old: %v, saw new: %v", sawOld, sawNew)
 }
