@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -654,3 +655,46 @@ func TestProgress(t *testing.T) {
 }
 
 func testTime(i int) time.Time { return time.Unix(int64(1e9+i*1000), 0) }
+
+// TestBoundedDescriptors: open descriptors stay bounded by the worker
+// count whatever the depth (300) or width (3,000) of the tree.
+func TestBoundedDescriptors(t *testing.T) {
+	dir := testutil.ShmDir(t)
+	src := filepath.Join(dir, "src")
+	p := src
+	for i := 0; i < 300; i++ {
+		p = filepath.Join(p, "d")
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(p, "f"), []byte("x"), 0o644)
+	}
+	for i := 0; i < 3000; i++ {
+		os.MkdirAll(filepath.Join(src, "wide"), 0o755)
+		os.WriteFile(filepath.Join(src, "wide", "f"+strconv.Itoa(i)), []byte("y"), 0o644)
+	}
+	base := len(testutil.OpenFDs())
+	var mu sync.Mutex
+	peak, n := 0, 0
+	restore := copytree.SetTestHookBeforeEntry(func(string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n++; n%7 != 0 {
+			return // sample: reading /proc/self/fd is slow
+		}
+		if k := len(testutil.OpenFDs()); k > peak {
+			peak = k
+		}
+	})
+	defer restore()
+	const jobs = 4
+	if _, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"), withJobs(archive, jobs)); err != nil {
+		t.Fatal(err)
+	}
+	// Per worker: a directory's two descriptors, a file's two, and the
+	// queued batches of at most 2*jobs directories.
+	if limit := base + 2*jobs + 2*jobs + 4*jobs + 8; peak > limit {
+		t.Errorf("peak %d open descriptors (base %d), want <= %d", peak, base, limit)
+	}
+	t.Logf("peak %d descriptors, base %d", peak, base)
+}
