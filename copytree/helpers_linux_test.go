@@ -339,7 +339,7 @@ func buildCorpus(t testing.TB, root string, o corpusOpts) {
 	must(os.Chmod(filepath.Join(root, "rodir"), 0o500))
 
 	// Timestamps in nanoseconds, on everything (links too), deepest first.
-	ts := []unix.Timespec{{Sec: 1000000000, Nsec: 123456789}, {Sec: 1234567890, Nsec: 987654321}}
+	ts := []unix.Timespec{unix.NsecToTimespec(1000000000_123456789), unix.NsecToTimespec(1234567890_987654321)}
 	var paths []string
 	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err == nil {
@@ -348,7 +348,7 @@ func buildCorpus(t testing.TB, root string, o corpusOpts) {
 		return nil
 	})
 	for i := len(paths) - 1; i >= 0; i-- {
-		ts[1].Nsec = int64(100000000 + i)
+		ts[1] = unix.NsecToTimespec(1234567890_100000000 + int64(i))
 		must(unix.UtimesNanoAt(unix.AT_FDCWD, paths[i], ts, unix.AT_SYMLINK_NOFOLLOW))
 	}
 }
