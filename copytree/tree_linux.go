@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -145,9 +143,6 @@ func (r *run) top(src, dst string) {
 	}
 	if r.o.NoRecursion {
 		r.fail(&Error{Path: src, Err: ErrOmitDir})
-		return
-	}
-	if r.o.HardLink && false {
 		return
 	}
 	// Into itself: is the source among the destination's ancestors?
@@ -390,12 +385,10 @@ func (r *run) entry(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath
 			flags = 0
 		}
 		if err := fstatat(sdir, sname, &lst, flags); err != nil {
+			// Under -L a dangling link is "cannot stat" too (GNU), and a
+			// chain of links that loops is a cyclic link.
 			if r.follow && err == unix.ELOOP {
 				r.fail(&Error{Path: srcPath, Err: ErrSymlinkLoop})
-			} else if r.follow && err == unix.ENOENT && fstatat(sdir, sname, &lst, unix.AT_SYMLINK_NOFOLLOW) == nil {
-				// A dangling link under -L: cp copies the link itself? No:
-				// GNU cp -L reports it.
-				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
 			} else {
 				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
 			}
@@ -434,9 +427,7 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 			}
 		}
 	}
-	if r.o.HardLink || r.o.SymbolicLink || true {
-		// Directories are always recreated, even with -l and -s.
-	}
+	// Directories are always recreated, even with -l and -s.
 	created, err := r.mkdir(h.dfd, dname, srcPath, dstPath, false)
 	if err != nil {
 		r.fail(err)
@@ -464,7 +455,9 @@ func (r *run) release(n *dirNode) {
 func (r *run) dirAttrs(h *dirHandle) {
 	n := h.node
 	if r.o.Preserve&PreserveOwnership != 0 {
-		r.chown(h.dfd, "", 0, n.dstPath, &n.st, h.setgid || true)
+		// force: an existing directory, or one in a setgid parent, may
+		// not have our ids; a directory is one chown among its files.
+		r.chown(h.dfd, "", 0, n.dstPath, &n.st, true)
 	}
 	if r.o.Preserve&(PreserveXattr|PreserveMode) != 0 {
 		r.xattrs(h.sfd, h.dfd, n.srcPath, n.dstPath)
@@ -1324,6 +1317,3 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	}
 	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind})
 }
-
-var _ = time.Second
-var _ fs.FileMode
