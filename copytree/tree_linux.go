@@ -137,6 +137,12 @@ func (r *run) top(src, dst string) {
 		return
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if strings.HasSuffix(dst, "/") {
+			// A file cannot be named "x/": GNU says ENOTDIR, where
+			// open(2) would say EISDIR.
+			r.fail(&Error{Op: "cannot create regular file", Path: dst, Err: unix.ENOTDIR})
+			return
+		}
 		r.entry(nil, unix.AT_FDCWD, unix.AT_FDCWD, src, dst, src, dst, &st, true)
 		r.finishRun()
 		return
