@@ -115,8 +115,12 @@ func (c *copier) run(dst io.Writer, src io.Reader) (int64, error) {
 func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 	if sr, ok := src.(SegmentReader); ok {
 		// A source made of host-file ranges, fills and memory (a memfs
-		// file) copies each piece its own way.
-		n, _, err := copySegments(c, dst, sr)
+		// file) copies each piece its own way. Its callbacks keep a
+		// copier, so they get one on the heap: c stays on the stack,
+		// which keeps a small Copy free of allocations.
+		h := c.onHeap()
+		n, _, err := copySegments(h, dst, sr)
+		c.total = h.total
 		return n, err
 	}
 	w, dstRC, err := c.destination(dst)
@@ -409,7 +413,17 @@ func (c *copier) ioCopy(dst io.Writer, src io.Reader) (int64, error) {
 		c.progress(n)
 		return n, err
 	}
-	return io.Copy(&observedWriter{c, dst}, src)
+	h := c.onHeap() // the writer keeps it; c stays on the stack
+	n, err := io.Copy(&observedWriter{h, dst}, src)
+	c.total = h.total
+	return n, err
+}
+
+// onHeap returns a copy of c for callbacks that keep it.
+func (c *copier) onHeap() *copier {
+	h := new(copier)
+	*h = *c
+	return h
 }
 
 // observedWriter counts what it writes to w.
