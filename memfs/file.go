@@ -2,8 +2,8 @@ package memfs
 
 import (
 	"io"
-	"math"
 	"io/fs"
+	"math"
 	"os"
 	"slices"
 	"strings"
