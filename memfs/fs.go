@@ -286,7 +286,8 @@ func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 	case n == nil && !create:
 		return nil, pathErr(op, name, syscall.ENOENT)
 	case n == nil && l.slash:
-		return nil, pathErr(op, name, syscall.EISDIR)
+		return nil, pathErr(op, name, syscall.ENOENT) // os.Root's answer
+
 	case n == nil:
 		n = fsys.s.newInode(perm & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky) &^ fsys.s.umask)
 		n.nlink.Store(1)
@@ -434,7 +435,12 @@ func (fsys *FS) Remove(name string) error {
 // RemoveAll removes name and everything under it, like [os.Root.RemoveAll]:
 // a missing name is not an error. Open files keep their data until closed.
 func (fsys *FS) RemoveAll(name string) error {
-	const op = "unlinkat"
+	const op = "RemoveAll" // os.Root's Op
+	// Like os.Root: trailing slashes go, and "." is EINVAL.
+	name = strings.TrimRight(name, "/")
+	if name == "." || strings.HasSuffix(name, "/.") {
+		return pathErr(op, name, syscall.EINVAL)
+	}
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
 	l, err := fsys.walk(name, false)
@@ -445,7 +451,7 @@ func (fsys *FS) RemoveAll(name string) error {
 		return pathErr(op, name, err)
 	}
 	if l.base == "" {
-		return pathErr("RemoveAll", name, syscall.EINVAL) // os.Root's Op
+		return pathErr(op, name, syscall.EINVAL)
 	}
 	if l.node == nil {
 		return nil
@@ -472,18 +478,23 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	const op = "renameat"
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
+	// Like os.Root: both parents are resolved before either final
+	// component is looked at.
 	src, err := fsys.walk(oldname, false)
+	if err != nil {
+		return linkErr(op, oldname, newname, err)
+	}
+	dst, err := fsys.walk(newname, false)
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
 	if src.node == nil {
 		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
-	dst, err := fsys.walk(newname, false)
-	if err != nil {
-		return linkErr(op, oldname, newname, err)
-	}
 	n := src.node
+	if (src.slash || dst.slash) && !n.isDir() {
+		return linkErr(op, oldname, newname, syscall.ENOTDIR)
+	}
 	if old := dst.node; old != nil && old.isDir() && (old != n || oldname == newname) {
 		// Like os.Rename, which checks this before rename(2) for
 		// portability: a directory is never replaced.
@@ -491,9 +502,6 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	}
 	if src.base == "" || dst.base == "" {
 		return linkErr(op, oldname, newname, syscall.EBUSY)
-	}
-	if (src.slash || dst.slash) && !n.isDir() {
-		return linkErr(op, oldname, newname, syscall.ENOTDIR)
 	}
 	if n.isDir() {
 		for d := dst.dir; ; d = d.parent {
@@ -564,18 +572,20 @@ func (fsys *FS) Link(oldname, newname string) error {
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
-	if src.node == nil {
-		return linkErr(op, oldname, newname, syscall.ENOENT)
-	}
 	dst, err := fsys.walk(newname, false)
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
-	if src.node.isDir() {
-		return linkErr(op, oldname, newname, syscall.EPERM)
+	if src.node == nil {
+		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
-	if dst.node != nil {
+	switch {
+	case dst.node != nil:
 		return linkErr(op, oldname, newname, syscall.EEXIST)
+	case src.node.isDir():
+		return linkErr(op, oldname, newname, syscall.EPERM)
+	case dst.slash:
+		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
 	dst.dir.children[dst.base] = src.node
 	src.node.nlink.Add(1)
