@@ -329,7 +329,9 @@ func (fsys *FS) Mkdir(name string, perm fs.FileMode) error {
 // Preconditions: s.mu is held for writing.
 func (fsys *FS) mkdirLocked(name string, perm fs.FileMode) error {
 	const op = "mkdirat"
-	l, err := fsys.walk(name, false)
+	// mkdir(2) treats "a/" as "a": an existing entry, even a file or a
+	// symlink, is EEXIST.
+	l, err := fsys.walk(trimSlashes(name), false)
 	if err != nil {
 		return pathErr(op, name, err)
 	}
@@ -481,6 +483,9 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	// Like os.Root: both parents are resolved before either final
 	// component is looked at.
 	src, err := fsys.walk(oldname, false)
+	if err == nil && src.slash && src.node == nil {
+		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
+	}
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
@@ -495,7 +500,7 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	if (src.slash || dst.slash) && !n.isDir() {
 		return linkErr(op, oldname, newname, syscall.ENOTDIR)
 	}
-	if old := dst.node; old != nil && old.isDir() && (old != n || oldname == newname) {
+	if old := dst.node; old != nil && old.isDir() {
 		// Like os.Rename, which checks this before rename(2) for
 		// portability: a directory is never replaced.
 		return linkErr(op, oldname, newname, syscall.EEXIST)
@@ -569,6 +574,9 @@ func (fsys *FS) Link(oldname, newname string) error {
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
 	src, err := fsys.walk(oldname, false)
+	if err == nil && src.slash && src.node == nil {
+		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
+	}
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
@@ -582,10 +590,10 @@ func (fsys *FS) Link(oldname, newname string) error {
 	switch {
 	case dst.node != nil:
 		return linkErr(op, oldname, newname, syscall.EEXIST)
-	case src.node.isDir():
-		return linkErr(op, oldname, newname, syscall.EPERM)
 	case dst.slash:
 		return linkErr(op, oldname, newname, syscall.ENOENT)
+	case src.node.isDir():
+		return linkErr(op, oldname, newname, syscall.EPERM)
 	}
 	dst.dir.children[dst.base] = src.node
 	src.node.nlink.Add(1)
@@ -719,4 +727,12 @@ func (fsys *FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
 		err = err1
 	}
 	return err
+}
+
+// trimSlashes drops trailing slashes, keeping a lone "/".
+func trimSlashes(name string) string {
+	for len(name) > 1 && name[len(name)-1] == '/' {
+		name = name[:len(name)-1]
+	}
+	return name
 }
