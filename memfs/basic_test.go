@@ -351,3 +351,28 @@ func TestWriteAtTheLimit(t *testing.T) {
 		t.Fatalf("read at the end: %d %v %q", n, err, p)
 	}
 }
+
+// TestBackwardWritesMerge: small heap neighbours merge when written in
+// reverse order too.
+func TestBackwardWritesMerge(t *testing.T) {
+	fsys := newFS(t, memfs.WithMemoryLimit(1<<20))
+	f, _ := fsys.Create("f")
+	defer f.Close()
+	data := testutil.Data(256<<10, 9)
+	f.Truncate(int64(len(data)))
+	for off := len(data) - 4096; off >= 0; off -= 4096 {
+		if _, err := f.WriteAt(data[off:off+4096], int64(off)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, _ := f.Stat()
+	if ext := fi.Sys().(*memfs.Stat).Extents; ext > 6 {
+		t.Fatalf("256 KiB written backwards in 4 KiB writes makes %d extents", ext)
+	}
+	if got := readAll(t, fsys, "f"); !bytes.Equal(got, data) {
+		t.Fatal(testutil.FirstDiff(got, data))
+	}
+	if u := fsys.Usage(); u.Heap != int64(len(data)) {
+		t.Fatalf("merged buffers' accounting: %+v", u)
+	}
+}

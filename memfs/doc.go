@@ -17,7 +17,8 @@
 //   - heap extents: bytes in memory, written in place; a write over host
 //     or fill ranges allocates heap memory for exactly the bytes written,
 //     appending to a heap neighbour when it can (up to 1 MiB), so that a
-//     sequentially written file stays one extent per MiB.
+//     sequentially written file stays one extent per MiB, or merging with
+//     a small heap neighbour on the right (up to 64 KiB).
 //
 // Adjacent fills of one byte and contiguous ranges of one host file merge.
 // [File.ImportRange], [FS.ImportFile], [File.ReadFrom] of an *os.File and

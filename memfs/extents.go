@@ -21,7 +21,9 @@ import (
 // Heap extents are written in place; only fill and host ranges a write
 // covers become new heap extents, and those append to a heap neighbour on
 // their left when it can take them (up to maxHeapExtent), so sequential
-// writes make one extent per maxHeapExtent bytes.
+// writes make one extent per maxHeapExtent bytes, or else merge with a
+// small heap neighbour on their right (up to smallHeapMerge), so that
+// backward writes do not make one extent each either.
 
 type kind uint8
 
@@ -298,7 +300,12 @@ type gapPlan struct {
 	a, b   int64
 	left   *extent // heap extent ending at a that takes the bytes, or nil
 	newCap int64   // left's new buffer size if it must grow, else 0
+	right  *extent // small heap extent starting at b to merge with, or nil
 }
+
+// smallHeapMerge bounds the heap extents a write merges with its right
+// neighbour by copying both into a new buffer (writes going backwards).
+const smallHeapMerge = 64 << 10
 
 // writeAt writes p at off, growing the file and making a hole between the
 // old end and off. It charges lim for new heap memory before allocating;
@@ -352,6 +359,15 @@ func (c *content) writeAt(lim *limiter, p []byte, off int64) error {
 				continue
 			}
 		}
+		// Only the last gap may merge to the right: a heap extent after
+		// an earlier gap may be the left of the next one.
+		if g.b == end && end < c.size {
+			if r := c.find(end); r != nil && r.kind == kindHeap && r.off == end && r.buf.refs == 1 && n+r.n <= smallHeapMerge {
+				g.right = r
+				charge += n + r.n
+				continue
+			}
+		}
 		charge += n
 	}
 	if err := lim.charge(charge); err != nil {
@@ -379,6 +395,12 @@ func (c *content) writeAt(lim *limiter, p []byte, off int64) error {
 			n := l.n
 			c.setLen(l, l.n+int64(len(src)))
 			copy(l.data[n:], src)
+		} else if r := g.right; r != nil {
+			mem := make([]byte, int64(len(src))+r.n)
+			copy(mem, src)
+			copy(mem[len(src):], r.data)
+			c.remove(lim, r)
+			c.insert(&extent{off: g.a, n: int64(len(mem)), kind: kindHeap, buf: &heapBuf{mem: mem, refs: 1}, data: mem})
 		} else {
 			for pos := g.a; pos < g.b; {
 				n := min(g.b-pos, maxHeapExtent)

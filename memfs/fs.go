@@ -286,7 +286,8 @@ func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 	case n == nil && !create:
 		return nil, pathErr(op, name, syscall.ENOENT)
 	case n == nil && l.slash:
-		return nil, pathErr(op, name, syscall.EISDIR)
+		return nil, pathErr(op, name, syscall.ENOENT) // os.Root's answer
+
 	case n == nil:
 		n = fsys.s.newInode(perm & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky) &^ fsys.s.umask)
 		n.nlink.Store(1)
@@ -328,7 +329,9 @@ func (fsys *FS) Mkdir(name string, perm fs.FileMode) error {
 // Preconditions: s.mu is held for writing.
 func (fsys *FS) mkdirLocked(name string, perm fs.FileMode) error {
 	const op = "mkdirat"
-	l, err := fsys.walk(name, false)
+	// mkdir(2) treats "a/" as "a": an existing entry, even a file or a
+	// symlink, is EEXIST.
+	l, err := fsys.walk(trimSlashes(name), false)
 	if err != nil {
 		return pathErr(op, name, err)
 	}
@@ -434,7 +437,12 @@ func (fsys *FS) Remove(name string) error {
 // RemoveAll removes name and everything under it, like [os.Root.RemoveAll]:
 // a missing name is not an error. Open files keep their data until closed.
 func (fsys *FS) RemoveAll(name string) error {
-	const op = "unlinkat"
+	const op = "RemoveAll" // os.Root's Op
+	// Like os.Root: trailing slashes go, and "." is EINVAL.
+	name = strings.TrimRight(name, "/")
+	if name == "." || strings.HasSuffix(name, "/.") {
+		return pathErr(op, name, syscall.EINVAL)
+	}
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
 	l, err := fsys.walk(name, false)
@@ -445,7 +453,7 @@ func (fsys *FS) RemoveAll(name string) error {
 		return pathErr(op, name, err)
 	}
 	if l.base == "" {
-		return pathErr("RemoveAll", name, syscall.EINVAL) // os.Root's Op
+		return pathErr(op, name, syscall.EINVAL)
 	}
 	if l.node == nil {
 		return nil
@@ -472,28 +480,33 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	const op = "renameat"
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
+	// Like os.Root: both parents are resolved before either final
+	// component is looked at.
 	src, err := fsys.walk(oldname, false)
+	if err == nil && src.slash && src.node == nil {
+		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
+	}
+	if err != nil {
+		return linkErr(op, oldname, newname, err)
+	}
+	dst, err := fsys.walk(newname, false)
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
 	if src.node == nil {
 		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
-	dst, err := fsys.walk(newname, false)
-	if err != nil {
-		return linkErr(op, oldname, newname, err)
-	}
 	n := src.node
-	if old := dst.node; old != nil && old.isDir() && (old != n || oldname == newname) {
+	if (src.slash || dst.slash) && !n.isDir() {
+		return linkErr(op, oldname, newname, syscall.ENOTDIR)
+	}
+	if old := dst.node; old != nil && old.isDir() {
 		// Like os.Rename, which checks this before rename(2) for
 		// portability: a directory is never replaced.
 		return linkErr(op, oldname, newname, syscall.EEXIST)
 	}
 	if src.base == "" || dst.base == "" {
 		return linkErr(op, oldname, newname, syscall.EBUSY)
-	}
-	if (src.slash || dst.slash) && !n.isDir() {
-		return linkErr(op, oldname, newname, syscall.ENOTDIR)
 	}
 	if n.isDir() {
 		for d := dst.dir; ; d = d.parent {
@@ -561,21 +574,26 @@ func (fsys *FS) Link(oldname, newname string) error {
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
 	src, err := fsys.walk(oldname, false)
+	if err == nil && src.slash && src.node == nil {
+		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
+	}
+	if err != nil {
+		return linkErr(op, oldname, newname, err)
+	}
+	dst, err := fsys.walk(newname, false)
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
 	if src.node == nil {
 		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
-	dst, err := fsys.walk(newname, false)
-	if err != nil {
-		return linkErr(op, oldname, newname, err)
-	}
-	if src.node.isDir() {
-		return linkErr(op, oldname, newname, syscall.EPERM)
-	}
-	if dst.node != nil {
+	switch {
+	case dst.node != nil:
 		return linkErr(op, oldname, newname, syscall.EEXIST)
+	case dst.slash:
+		return linkErr(op, oldname, newname, syscall.ENOENT)
+	case src.node.isDir():
+		return linkErr(op, oldname, newname, syscall.EPERM)
 	}
 	dst.dir.children[dst.base] = src.node
 	src.node.nlink.Add(1)
@@ -709,4 +727,12 @@ func (fsys *FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
 		err = err1
 	}
 	return err
+}
+
+// trimSlashes drops trailing slashes, keeping a lone "/".
+func trimSlashes(name string) string {
+	for len(name) > 1 && name[len(name)-1] == '/' {
+		name = name[:len(name)-1]
+	}
+	return name
 }
