@@ -74,7 +74,8 @@
 // [File] implements zcopy.SegmentReader and io.WriterTo, so io.Copy and
 // zcopy.Copy from a memfs file to a host file move host extents with
 // copy_file_range (sendfile to a socket), leave holes as holes and write
-// only heap bytes. [FS.Export] writes a whole tree that way.
+// only heap bytes. [FS.Export] writes a whole tree that way, and so does
+// copytree.CopyFS with a memfs as its source fs.FS.
 //
 // # Concurrency and lock order
 //
