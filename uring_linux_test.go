@@ -163,6 +163,7 @@ func TestUringFallback(t *testing.T) {
 // large (here: lowered to 16 MiB) ext4 file mostly missing from the page cache, copied to ext4 (it
 // measured faster there); never a cached file, never into a socket.
 func TestUringDefaultPolicy(t *testing.T) {
+	defer zcopy.SetUringMinCold(16 << 20)()
 	data := testutil.Data(32<<20, 24)
 	for _, k := range uringDests {
 		src := newSrcFile(t, t.TempDir(), data, 0)
@@ -179,7 +180,6 @@ func TestUringDefaultPolicy(t *testing.T) {
 	if err := uring.Available(); err != nil {
 		t.Skip(err)
 	}
-	defer zcopy.SetUringMinCold(16 << 20)()
 	dir := t.TempDir()
 	if fs := fsType(t, dir); fs != "ext4" {
 		t.Skipf("the temp dir is on %s, not ext4", fs)
