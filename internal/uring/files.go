@@ -76,6 +76,9 @@ type FilesConfig struct {
 	// BufSize is the bytes one read moves (default 64 KiB); a larger
 	// file takes several read/write rounds.
 	BufSize int
+	// Workers caps the ring's io-wq threads (EngineUring; 0: the
+	// kernel's default, one per operation waiting up to RLIMIT_NPROC).
+	Workers int
 }
 
 // String names the engine ("auto", "sync", "uring").
