@@ -1,6 +1,7 @@
 package uring
 
 import (
+	"fmt"
 	"os"
 	"time"
 )
@@ -90,4 +91,15 @@ func (e Engine) String() string {
 		return "uring"
 	}
 	return "auto"
+}
+
+// ParseEngine parses the value of zcp's --engine flag: "auto", "sync" or
+// "uring".
+func ParseEngine(s string) (Engine, error) {
+	for _, e := range []Engine{EngineAuto, EngineSync, EngineUring} {
+		if s == e.String() {
+			return e, nil
+		}
+	}
+	return 0, fmt.Errorf("invalid engine %q (want auto, sync or uring)", s)
 }
