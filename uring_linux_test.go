@@ -226,3 +226,30 @@ func TestUringSourceShrinks(t *testing.T) {
 		t.Fatalf("Copy = %d, %v; %d bytes out (cut at %d)", n, err, len(got), cut)
 	}
 }
+
+// TestUringSectionReader copies a section of a file through Only(Uring):
+// the section's offsets are used, the file's own offset stays put.
+func TestUringSectionReader(t *testing.T) {
+	if err := uring.Available(); err != nil {
+		t.Skip(err)
+	}
+	data := testutil.Data(3<<20+7, 26)
+	src := newSrcFile(t, t.TempDir(), data, 100)
+	for _, k := range uringDests {
+		sr := io.NewSectionReader(src, 4097, 2<<20)
+		dst, result := uringSink(t, k)
+		var rep zcopy.Report
+		n, err := zcopy.CopyContext(context.Background(), dst, sr, zcopy.Only(zcopy.Uring), zcopy.WithReport(&rep))
+		got, _ := result()
+		want := data[4097 : 4097+2<<20]
+		if err != nil || n != int64(len(want)) || !bytes.Equal(got, want) || rep.Method != zcopy.Uring {
+			t.Fatalf("%s: Copy = %d, %v; %s\n%s", k, n, err, testutil.FirstDiff(got, want), &rep)
+		}
+		if pos, _ := sr.Seek(0, io.SeekCurrent); pos != n {
+			t.Errorf("%s: section offset %d, want %d", k, pos, n)
+		}
+		if seekCur(t, src) != 100 {
+			t.Errorf("%s: the file's offset moved to %d", k, seekCur(t, src))
+		}
+	}
+}
