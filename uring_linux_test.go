@@ -253,3 +253,48 @@ func TestUringSectionReader(t *testing.T) {
 		}
 	}
 }
+
+// TestUringBlockDevices copies a loop device into a file and a file into
+// a loop device through Only(Uring) (needs root and loop devices).
+func TestUringBlockDevices(t *testing.T) {
+	if err := uring.Available(); err != nil {
+		t.Skip(err)
+	}
+	const size = 1<<20 + 512
+	dev := blockSource(t, size)
+	want := blockData(size)
+	src, err := os.Open(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, result := uringSink(t, "ext4")
+	var rep zcopy.Report
+	n, err := zcopy.CopyContext(context.Background(), dst, src, zcopy.Only(zcopy.Uring), zcopy.WithReport(&rep))
+	got, _ := result()
+	if err != nil || n != size || !bytes.Equal(got, want) || rep.Method != zcopy.Uring {
+		t.Fatalf("device -> file: Copy = %d, %v; %s\n%s", n, err, testutil.FirstDiff(got, want), &rep)
+	}
+
+	out, err := os.OpenFile(blockDest(t), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	data := testutil.Data(3<<20+512, 27)
+	in := newSrcFile(t, t.TempDir(), data, 0)
+	n, err = zcopy.CopyContext(context.Background(), out, in, zcopy.Only(zcopy.Uring), zcopy.WithReport(&rep))
+	if err != nil || n != int64(len(data)) || rep.Method != zcopy.Uring {
+		t.Fatalf("file -> device: Copy = %d, %v\n%s", n, err, &rep)
+	}
+	back := make([]byte, len(data))
+	if err := out.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := os.Open(out.Name())
+	defer r.Close()
+	io.ReadFull(r, back)
+	if !bytes.Equal(back, data) {
+		t.Fatalf("file -> device: %s", testutil.FirstDiff(back, data))
+	}
+}
