@@ -76,7 +76,7 @@ var (
 	fileToFile   = []Method{Clone, Uring, CopyFileRange, Sendfile, Mmap}
 	fileToStream = []Method{Sendfile, Splice, Mmap, Uring}
 	fileToPipe   = []Method{Splice, Sendfile, Mmap}
-	fileToOther  = []Method{Sendfile, Mmap}
+	fileToOther  = []Method{Sendfile, Mmap, Uring}
 	spliceOnly   = []Method{Splice}
 )
 

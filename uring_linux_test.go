@@ -163,6 +163,7 @@ func TestUringFallback(t *testing.T) {
 // large (here: lowered to 16 MiB) ext4 file mostly missing from the page cache, copied to ext4 (it
 // measured faster there); never a cached file, never into a socket.
 func TestUringDefaultPolicy(t *testing.T) {
+	defer zcopy.SetUringMinCold(16 << 20)()
 	data := testutil.Data(32<<20, 24)
 	for _, k := range uringDests {
 		src := newSrcFile(t, t.TempDir(), data, 0)
@@ -179,7 +180,6 @@ func TestUringDefaultPolicy(t *testing.T) {
 	if err := uring.Available(); err != nil {
 		t.Skip(err)
 	}
-	defer zcopy.SetUringMinCold(16 << 20)()
 	dir := t.TempDir()
 	if fs := fsType(t, dir); fs != "ext4" {
 		t.Skipf("the temp dir is on %s, not ext4", fs)
@@ -224,5 +224,77 @@ func TestUringSourceShrinks(t *testing.T) {
 	got, _ := result()
 	if err != nil || n != int64(len(got)) || n < cut || !bytes.Equal(got, data[:n]) {
 		t.Fatalf("Copy = %d, %v; %d bytes out (cut at %d)", n, err, len(got), cut)
+	}
+}
+
+// TestUringSectionReader copies a section of a file through Only(Uring):
+// the section's offsets are used, the file's own offset stays put.
+func TestUringSectionReader(t *testing.T) {
+	if err := uring.Available(); err != nil {
+		t.Skip(err)
+	}
+	data := testutil.Data(3<<20+7, 26)
+	src := newSrcFile(t, t.TempDir(), data, 100)
+	for _, k := range uringDests {
+		sr := io.NewSectionReader(src, 4097, 2<<20)
+		dst, result := uringSink(t, k)
+		var rep zcopy.Report
+		n, err := zcopy.CopyContext(context.Background(), dst, sr, zcopy.Only(zcopy.Uring), zcopy.WithReport(&rep))
+		got, _ := result()
+		want := data[4097 : 4097+2<<20]
+		if err != nil || n != int64(len(want)) || !bytes.Equal(got, want) || rep.Method != zcopy.Uring {
+			t.Fatalf("%s: Copy = %d, %v; %s\n%s", k, n, err, testutil.FirstDiff(got, want), &rep)
+		}
+		if pos, _ := sr.Seek(0, io.SeekCurrent); pos != n {
+			t.Errorf("%s: section offset %d, want %d", k, pos, n)
+		}
+		if seekCur(t, src) != 100 {
+			t.Errorf("%s: the file's offset moved to %d", k, seekCur(t, src))
+		}
+	}
+}
+
+// TestUringBlockDevices copies a loop device into a file and a file into
+// a loop device through Only(Uring) (needs root and loop devices).
+func TestUringBlockDevices(t *testing.T) {
+	if err := uring.Available(); err != nil {
+		t.Skip(err)
+	}
+	const size = 1<<20 + 512
+	dev := blockSource(t, size)
+	want := blockData(size)
+	src, err := os.Open(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, result := uringSink(t, "ext4")
+	var rep zcopy.Report
+	n, err := zcopy.CopyContext(context.Background(), dst, src, zcopy.Only(zcopy.Uring), zcopy.WithReport(&rep))
+	got, _ := result()
+	if err != nil || n != size || !bytes.Equal(got, want) || rep.Method != zcopy.Uring {
+		t.Fatalf("device -> file: Copy = %d, %v; %s\n%s", n, err, testutil.FirstDiff(got, want), &rep)
+	}
+
+	out, err := os.OpenFile(blockDest(t), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	data := testutil.Data(3<<20+512, 27)
+	in := newSrcFile(t, t.TempDir(), data, 0)
+	n, err = zcopy.CopyContext(context.Background(), out, in, zcopy.Only(zcopy.Uring), zcopy.WithReport(&rep))
+	if err != nil || n != int64(len(data)) || rep.Method != zcopy.Uring {
+		t.Fatalf("file -> device: Copy = %d, %v\n%s", n, err, &rep)
+	}
+	back := make([]byte, len(data))
+	if err := out.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := os.Open(out.Name())
+	defer r.Close()
+	io.ReadFull(r, back)
+	if !bytes.Equal(back, data) {
+		t.Fatalf("file -> device: %s", testutil.FirstDiff(back, data))
 	}
 }

@@ -80,9 +80,10 @@ const (
 
 // Register opcodes.
 const (
-	registerBuffers   = 0
-	unregisterBuffers = 1
-	registerProbe     = 8
+	registerBuffers        = 0
+	unregisterBuffers      = 1
+	registerProbe          = 8
+	registerIOWQMaxWorkers = 19
 )
 
 // Miscellaneous flags.

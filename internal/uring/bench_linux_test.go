@@ -44,6 +44,14 @@ var (
 	benchOnly = flag.String("uring.only", "", "run only the contenders whose names match this regular expression (the first row stays the baseline)")
 )
 
+// shortCap keeps the CI's one-iteration smoke run (-short) small.
+func shortCap(n, short int64) int64 {
+	if testing.Short() {
+		return min(n, short)
+	}
+	return n
+}
+
 func parseSize(tb testing.TB, s string) int64 {
 	mult := int64(1)
 	for suf, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
@@ -236,7 +244,7 @@ func BenchmarkFileCopy(b *testing.B) {
 	if err := uring.Available(); err != nil {
 		b.Skip(err)
 	}
-	size := parseSize(b, *benchSize)
+	size := shortCap(parseSize(b, *benchSize), 16<<20)
 	dir := *benchDir
 	if dir == "" {
 		dir = b.TempDir()
@@ -292,7 +300,7 @@ func BenchmarkFileToSocket(b *testing.B) {
 	if err := uring.Available(); err != nil {
 		b.Skip(err)
 	}
-	size := parseSize(b, *benchSize)
+	size := shortCap(parseSize(b, *benchSize), 16<<20)
 	src, crc := bigSource(b, b.TempDir(), size)
 	fileCRC(src) // cache it
 	for _, network := range []string{"unix", "tcp"} {
@@ -396,7 +404,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 		size := parseSize(b, *benchFSz)
 		os.Mkdir(srcRoot, 0o755)
 		data := make([]byte, size)
-		for i := range *benchN {
+		for i := range int(shortCap(int64(*benchN), 500)) {
 			r := fmt.Sprintf("d%03d/f%05d", i/1000, i)
 			os.MkdirAll(filepath.Join(srcRoot, filepath.Dir(r)), 0o755)
 			binaryFill(data, i)
@@ -434,6 +442,8 @@ func BenchmarkSmallFiles(b *testing.B) {
 		{"pool 32", engine(uring.FilesConfig{Engine: uring.EngineSync, InFlight: 32})},
 		{"uring 32", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 32})},
 		{"uring 128", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 128})},
+		{"uring 32, 4 workers", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 32, Workers: 4})},
+		{"uring 128, 4 workers", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 128, Workers: 4})},
 	}
 	cache := "warm"
 	if *benchCold {

@@ -36,7 +36,7 @@ var configs = []struct {
 // neighbours, a block and its neighbours, several blocks.
 func copySizes() []int {
 	s := []int{0, 1, 4095, 4096, 4097, 64<<10 - 1, 64 << 10, 64<<10 + 1, 512<<10 + 17, 3 << 20}
-	if !testing.Short() {
+	if !testing.Short() && !raceOn {
 		s = append(s, 16<<20+3)
 	}
 	return s
@@ -85,7 +85,9 @@ func TestCopyMatrix(t *testing.T) {
 			data := testutil.Data(size, 9)
 			src := writeFile(t, dir, data)
 			for _, off := range []int64{0, 1, 4096} {
-				for _, rel := range []int64{-1, -2, 0, 1} { // -1: to EOF; else size+rel-... see below
+				// -1: to EOF; -2: half the file; 1: one byte more
+				// than there is.
+				for _, rel := range []int64{-1, -2, 1} {
 					remain := int64(-1)
 					if rel != -1 {
 						remain = max(int64(size)+rel-off, 0)
@@ -95,6 +97,9 @@ func TestCopyMatrix(t *testing.T) {
 					}
 					if size > 4<<20 && (off != 0 || rel != -1) {
 						continue // the large size once per variant
+					}
+					if dname == "shm" && (off == 1 || size == 4096 || size == 64<<10) {
+						continue // tmpfs: fewer cases, the alignments that differ
 					}
 					for _, c := range configs {
 						if c.cfg.BlockSize > 0 && c.cfg.BlockSize <= 8192 && size > 1<<20 {

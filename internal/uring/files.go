@@ -1,6 +1,7 @@
 package uring
 
 import (
+	"fmt"
 	"os"
 	"time"
 )
@@ -76,6 +77,9 @@ type FilesConfig struct {
 	// BufSize is the bytes one read moves (default 64 KiB); a larger
 	// file takes several read/write rounds.
 	BufSize int
+	// Workers caps the ring's io-wq threads (EngineUring; 0: the
+	// kernel's default, one per operation waiting up to RLIMIT_NPROC).
+	Workers int
 }
 
 // String names the engine ("auto", "sync", "uring").
@@ -87,4 +91,15 @@ func (e Engine) String() string {
 		return "uring"
 	}
 	return "auto"
+}
+
+// ParseEngine parses the value of zcp's --engine flag: "auto", "sync" or
+// "uring".
+func ParseEngine(s string) (Engine, error) {
+	for _, e := range []Engine{EngineAuto, EngineSync, EngineUring} {
+		if s == e.String() {
+			return e, nil
+		}
+	}
+	return 0, fmt.Errorf("invalid engine %q (want auto, sync or uring)", s)
 }

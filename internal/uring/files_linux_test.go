@@ -78,7 +78,7 @@ func TestCopyFiles(t *testing.T) {
 	}
 	for _, base := range []string{t.TempDir(), testutil.ShmDir(t)} {
 		for _, e := range engines {
-			for _, cfg := range []FilesConfig{{}, {InFlight: 1, BufSize: 4096}, {InFlight: 7, BufSize: 8192}} {
+			for _, cfg := range []FilesConfig{{}, {InFlight: 1, BufSize: 4096}, {InFlight: 7, BufSize: 8192, Workers: 2}} {
 				cfg.Engine = e
 				_, _, jobs := tree(t, base, sizes)
 				jobs[3].Mode = 0o640

@@ -74,6 +74,9 @@ func copyFilesUring(ctx context.Context, jobs []Job, res []Result, cfg FilesConf
 		return err
 	}
 	defer r.Close()
+	if cfg.Workers > 0 {
+		r.LimitWorkers(uint32(cfg.Workers), uint32(cfg.Workers)) // best effort
+	}
 	const sxSize = 256 // sizeof(struct statx), 8-aligned
 	per := 2*maxPath + sxSize + cfg.BufSize
 	mem, err := r.Alloc(inflight * per)

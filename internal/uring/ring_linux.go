@@ -47,11 +47,6 @@ type Ring struct {
 	closed  bool
 }
 
-// Options tune a ring.
-type ringConfig struct {
-	entries uint32
-}
-
 // defaultEntries is the SQ size of a ring made with entries <= 0.
 const defaultEntries = 64
 
@@ -395,9 +390,6 @@ var testHookCQE func(Completion) int32
 // Inflight is the number of completions the kernel still owes.
 func (r *Ring) Inflight() int { return r.inflight }
 
-// overflowed reports that the kernel had to hold completions back.
-func (r *Ring) overflowed() bool { return atomic.LoadUint32(r.sqFlags)&sqCQOverflow != 0 }
-
 // Close cancels every operation in flight, waits for all their
 // completions (discarding them), then unmaps the rings and arenas and
 // closes the ring. It unlocks the goroutine from its thread.
@@ -444,3 +436,18 @@ func (r *Ring) drain(fn func(Completion)) error {
 
 // cancelSlot is the user_data of the ring's own cancel requests.
 const cancelSlot = ^uint64(0)
+
+// LimitWorkers caps the ring's io-wq worker threads: bounded (regular
+// file I/O) and unbounded (opens, statx, sockets) workers, per NUMA node;
+// 0 leaves a kind unchanged. Operations the kernel cannot run inline
+// (openat with O_CREAT, statx) each take a worker, so without a cap many
+// files in flight mean as many threads.
+func (r *Ring) LimitWorkers(bounded, unbounded uint32) error {
+	arg := (*[2]uint32)(unsafe.Pointer(&r.scratch[128]))
+	arg[0], arg[1] = bounded, unbounded
+	_, _, errno := syscall.Syscall6(sysRegister, uintptr(r.fd), registerIOWQMaxWorkers, uintptr(unsafe.Pointer(arg)), 2, 0, 0)
+	if errno != 0 {
+		return os.NewSyscallError("io_uring_register iowq_max_workers", errno)
+	}
+	return nil
+}
