@@ -133,7 +133,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 	r := &p.r
 	if !r.started {
 		r.started = true
-		if r.kind == callSplice || r.kind == callSendfile {
+		if r.kind == callSplice || (r.kind == callSendfile && p.Dst.Kind == KindPipe) {
 			p.growPipes(s, d)
 		}
 	}
@@ -187,7 +187,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 	case err != nil || n == 0 || r.remain == 0:
 		r.done, r.err = true, err
 	}
-	if r.done {
+	if r.done && (r.grown[0].size != 0 || r.grown[1].size != 0) {
 		r.restorePipes()
 	}
 	return sideNone, nil
