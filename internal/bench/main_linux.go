@@ -282,6 +282,7 @@ var (
 	cSendfile    = contender{key: "sendfile", name: "sendfile", kind: "raw", method: "sendfile"}
 	cSplicePipe  = contender{key: "splicepipe", name: "splice/pipe", kind: "raw", method: "splice via 1 MiB pipe"}
 	cSplice      = contender{key: "splice", name: "splice", kind: "raw", method: "splice"}
+	cSplice1M    = contender{key: "splice1m", name: "splice, 1 MiB pipe", kind: "raw", method: "F_SETPIPE_SZ + splice"}
 	cCFR         = contender{key: "cfr", name: "copy_file_range", kind: "raw", method: "copy_file_range"}
 	cClone       = contender{key: "ficlone", name: "FICLONE", kind: "raw", method: "ioctl FICLONE"}
 	cIOCopy      = contender{key: "iocopy", name: "Go io.Copy", kind: "go", method: "Go's choice"}
@@ -347,9 +348,9 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 			return nil, err
 		}
 		add(&tableSpec{topo: topoPipeIn, dir: main, src: sc}, "pipe (stdin) -> file",
-			cReadWrite, cSplice, cIOCopy, cZcopy, cZcopySplice)
+			cReadWrite, cSplice, cSplice1M, cIOCopy, cZcopy, cZcopySplice)
 		add(&tableSpec{topo: topoPipeOut, dir: main, src: sc}, "file -> pipe (stdout)",
-			cReadWrite, cSplice, cSendfile, cIOCopy, cZcopy, cZcopySplice)
+			cReadWrite, cSplice, cSplice1M, cSendfile, cIOCopy, cZcopy, cZcopySplice)
 	case "sock2file":
 		sc, err := r.source(main, size)
 		if err != nil {
