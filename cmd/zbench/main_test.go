@@ -123,7 +123,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 			// Every table here has a second process; its CPU time was
 			// measured.
-			if tb.Peer == "" || r.Runs[0].PeerCPU <= 0 || r.TotalCPU != r.CPU+r.PeerCPU || r.VsIOCopy <= 0 {
+			if tb.Peer == "" || r.Runs[0].PeerCPU <= 0 || r.TotalCPU != r.CPU+r.PeerCPU || r.VsIOCopy <= 0 || r.Switches <= 0 || r.PeerSwitches <= 0 {
 				t.Errorf("%s: %s: peer %q, CPU %v + %v = %v, vs io.Copy %v", tb.Title, r.Name, tb.Peer, r.CPU, r.PeerCPU, r.TotalCPU, r.VsIOCopy)
 			}
 		}

@@ -594,6 +594,7 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	serr := sender.Wait()
 	if ps := sender.ProcessState; ps != nil {
 		out.run.CPU = ps.UserTime() + ps.SystemTime()
+		out.run.Switches = switches(ps)
 	}
 	if serr != nil {
 		cancel() // a receiver may still wait for a connection
@@ -603,6 +604,7 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 		herr = helper.Wait()
 		if ps := helper.ProcessState; ps != nil {
 			out.run.PeerCPU = ps.UserTime() + ps.SystemTime()
+			out.run.PeerSwitches = switches(ps)
 		}
 	}
 	if serr != nil {
@@ -653,6 +655,17 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	}
 	out.run.OK = true
 	return out, nil
+}
+
+// switches is how often a finished process gave up or lost its CPU
+// (voluntary and involuntary context switches): every sleep on a full or
+// empty pipe or socket buffer counts, so it shows how often the two
+// processes handed over, a figure the machine's noise does not move much.
+func switches(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Nvcsw + ru.Nivcsw
+	}
+	return 0
 }
 
 // listen opens the run's listener: a Unix socket in tmp (abstract if
