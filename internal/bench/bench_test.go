@@ -250,8 +250,11 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.scenarios, ",") != "unix,pipe" || c.size != 1<<20 || c.runs != 2 || len(c.dirs) != 2 || !c.dirGiven {
+	if strings.Join(c.scenarios, ",") != "unix,pipe" || c.size != 1<<20 || c.runs != 2 || len(c.dirs) != 2 || !c.dirGiven || c.pin {
 		t.Errorf("config = %+v", c)
+	}
+	if c, _ = parseFlags([]string{"-pin"}, io.Discard); !c.pin {
+		t.Errorf("-pin not set: %+v", c)
 	}
 	c, _ = parseFlags(nil, io.Discard)
 	if len(c.scenarios) != len(Scenarios) || c.fileSize() != defaultSize || c.dirs[0] != "." || c.dirGiven {

@@ -45,6 +45,7 @@ type config struct {
 	json      bool
 	svg       string
 	quiet     bool
+	pin       bool
 }
 
 // parseFlags parses args; errors read like "-size: cannot parse "abc"".
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	js := fs.Bool("json", false, "print JSON instead of markdown tables")
 	svg := fs.String("svg", "", "also write a bar chart of the medians to this SVG `file`")
 	quiet := fs.Bool("q", false, "do not print progress on stderr")
+	pin := fs.Bool("pin", false, "run every sender on CPU 0 and the process at the other end on CPU 1, the placement\nwhere each hand-over between them wakes the other CPU (default: the scheduler places them)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usage)
@@ -70,7 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))
 	}
-	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet}
+	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet, pin: *pin}
 	for _, s := range strings.Split(*scen, ",") {
 		s = strings.TrimSpace(s)
 		if s == "all" {

@@ -150,6 +150,7 @@ func (r *runner) prepare() error {
 		}
 	}
 	r.res = &Result{
+		Pinned:  r.cfg.pin,
 		Title:   Title,
 		Machine: machine(),
 		Runs:    r.cfg.runs,
@@ -480,6 +481,12 @@ func (r *runner) runTimeout(ts *tableSpec) time.Duration {
 // command prepares a child running j; it dies with zbench (Pdeathsig) and
 // with ctx.
 func (r *runner) command(ctx context.Context, j job) (*exec.Cmd, *bytes.Buffer) {
+	if r.cfg.pin {
+		j.CPU = 2 // CPU 1: receivers and feeders
+		if j.Role == "send" {
+			j.CPU = 1 // CPU 0
+		}
+	}
 	spec, _ := json.Marshal(j)
 	cmd := exec.CommandContext(ctx, r.exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))

@@ -9,7 +9,10 @@ type Result struct {
 	Machine Machine `json:"machine"`
 	// Runs is how many times each contender ran; Cache describes the
 	// page-cache state the runs started from.
-	Runs   int      `json:"runs"`
+	Runs int `json:"runs"`
+	// Pinned is set by -pin: senders ran on CPU 0, the other processes
+	// on CPU 1.
+	Pinned bool     `json:"pinned,omitempty"`
 	Cache  string   `json:"cache"`
 	Tables []*Table `json:"tables"`
 	// Interrupted is set when Ctrl-C cut the benchmark short.

@@ -119,6 +119,9 @@ func WriteMarkdown(w io.Writer, res *Result) error {
 	fmt.Fprintf(&b, "- Go: %s\n", m.Go)
 	fmt.Fprintf(&b, "- Runs: %d per contender, interleaved and rotated (A B C, B C A, ...), each run a fresh process\n", res.Runs)
 	fmt.Fprintf(&b, "- Page cache: %s\n", res.Cache)
+	if res.Pinned {
+		b.WriteString("- Placement: every sender on CPU 0, the receiver or feeder on CPU 1 (-pin)\n")
+	}
 	fmt.Fprintf(&b, "- Columns: %s\n", columnsNote)
 	if res.Interrupted {
 		b.WriteString("- INTERRUPTED: the tables below are incomplete\n")
