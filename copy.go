@@ -44,10 +44,15 @@ func CopyN(dst io.Writer, src io.Reader, n int64) (written int64, err error) {
 
 // CopyContext is [Copy] with options and a context. When ctx is cancelled
 // the copy stops within one chunk (a few milliseconds of I/O) and returns
-// the bytes written so far with ctx.Err(). A copy blocked on a socket or
-// pipe is woken by setting a deadline in the past on that side; the
-// deadline is cleared again before CopyContext returns. A Read or Write of
-// a type without a descriptor cannot be interrupted and is waited for.
+// the bytes written so far with ctx.Err(). Between two descriptors a copy
+// waiting on a socket or pipe waits in slices of 100 ms and notices the
+// cancellation between them; deadlines the caller set on the conns keep
+// working, during and after the copy. When one side has no descriptor zcopy
+// may use (see [Descriptor]), the copy runs through Read and Write, and a
+// cancellation wakes a blocked conn by setting a deadline in the past on
+// it, cleared again before CopyContext returns (a deadline of the caller's
+// on that conn is then lost). A Read or Write of a type without a
+// descriptor cannot be interrupted and is waited for.
 func CopyContext(ctx context.Context, dst io.Writer, src io.Reader, opts ...Option) (written int64, err error) {
 	c := copier{cfg: config{methods: defaultMethods}}
 	if ctx != nil && ctx.Done() != nil {
@@ -65,9 +70,6 @@ func CopyContext(ctx context.Context, dst io.Writer, src io.Reader, opts ...Opti
 	return c.run(dst, src)
 }
 
-// maxDepth bounds the re-entry of copy through bufio's WriteTo/ReadFrom.
-const maxDepth = 4
-
 var (
 	errNilReader    = errors.New("zcopy: nil Reader")
 	errNilWriter    = errors.New("zcopy: nil Writer")
@@ -79,10 +81,10 @@ var (
 
 // copier is the state of one Copy call.
 type copier struct {
-	ctx   context.Context // nil unless cancellable
-	cfg   config
-	total int64 // bytes written so far, for progress
-	depth int
+	ctx       context.Context // nil unless cancellable
+	cfg       config
+	total     int64 // bytes written so far, for progress
+	failedSrc bool  // the fast path's error came from the source
 }
 
 func (c *copier) run(dst io.Writer, src io.Reader) (int64, error) {
@@ -104,63 +106,121 @@ func (c *copier) run(dst io.Writer, src io.Reader) (int64, error) {
 	return n, err
 }
 
-// copy unwraps both sides and picks the path; it may re-enter itself
-// through the probes handed to bufio.
+// copy unwraps both sides and picks the path: the descriptors' fast path
+// when both sides have one zcopy may use, io.Copy itself otherwise.
 func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
-	c.depth++
-	n, err := c.copyAt(dst, src)
-	c.depth--
-	return n, err
-}
-
-func (c *copier) copyAt(dst io.Writer, src io.Reader) (int64, error) {
-	if bw, ok := dst.(*bufio.Writer); ok && c.depth < maxDepth {
-		if err := bw.Flush(); err != nil {
-			return 0, err
-		}
-		// bufio.Writer.ReadFrom hands its inner writer to the probe's
-		// WriteTo when the inner writer is an *os.File or net conn.
-		h := c.onHeap()
-		defer c.fromHeap(h)
-		return bw.ReadFrom(&srcProbe{c: h, r: src})
+	w, dstRC, err := c.destination(dst)
+	if err != nil {
+		return 0, err
 	}
-
 	var s source
 	s.unwrap(src)
 	if s.limit == 0 {
 		return 0, nil
 	}
-	if s.br != nil && s.limit < 0 && c.depth < maxDepth && isConn(dst) {
-		// bufio.Reader.WriteTo writes its buffered bytes through the
-		// probe and then passes its inner reader to the probe's
-		// ReadFrom, where copy starts again on the descriptor.
-		h := c.onHeap()
-		defer c.fromHeap(h)
-		return s.br.WriteTo(&dstProbe{c: h, w: dst})
+	var srcObj any
+	var srcRC syscall.RawConn
+	if dstRC != nil {
+		srcObj, srcRC = s.descriptor()
 	}
-	if c.ctx != nil {
-		defer c.interruptOnCancel(s.inner(), dst)()
+	if srcRC == nil {
+		return c.generic(dst, src, &s, 0, true)
 	}
 
 	var written int64
-	srcRC, dstRC := s.conn(), rawConn(dst)
-	if srcRC != nil && dstRC != nil {
-		n, handled, err := c.fast(dst, &s, srcRC, dstRC)
-		switch {
-		case err == errSameFile:
-			// Reading and writing one file interact, so only io.Copy's
-			// own buffer size gives io.Copy's result.
-			return c.generic(dst, src, &s, 0, true)
-		case handled && err != errContinue:
-			s.consume(n)
-			s.finish()
-			return n, wrapErr(err, dst, s.inner())
-		}
+	if s.br != nil {
+		// What the bufio.Reader holds goes first, in one Write as its
+		// WriteTo would; then the descriptor under it.
+		n, err := c.writeBuffered(w, &s)
 		written = n
-		s.consume(n)
-		return c.generic(dst, src, &s, written, false)
+		if err != nil || s.limit == 0 {
+			s.finish()
+			return written, err
+		}
 	}
-	return c.generic(dst, src, &s, 0, true)
+	n, handled, err := c.fast(w, &s, srcRC, dstRC)
+	switch {
+	case err == errSameFile:
+		// Reading and writing one file interact, so only io.Copy's
+		// own buffer size gives io.Copy's result.
+		return c.generic(dst, src, &s, 0, true)
+	case handled && err != errContinue && brokenStdout(err, c.failedSrc, w, dstRC):
+		// os.File.Write raises SIGPIPE for EPIPE on descriptors 1 and
+		// 2, killing the program as a shell pipeline expects: let the
+		// read/write loop meet the broken pipe with that Write.
+		s.consume(n)
+		m, lerr := c.generic(w, src, &s, written+n, false)
+		if lerr == nil {
+			lerr = wrapErr(err, false, w, srcObj)
+		}
+		return m, lerr
+	case handled && err != errContinue:
+		s.consume(n)
+		s.finish()
+		return written + n, wrapErr(err, c.failedSrc, w, srcObj)
+	}
+	s.consume(n)
+	return c.generic(w, src, &s, written+n, false)
+}
+
+// destination returns the writer to copy to and its descriptor, looking
+// through bufio.Writers (flushed first) to a type zcopy may bypass. dstRC
+// is nil when the copy must go through dst's own methods.
+func (c *copier) destination(dst io.Writer) (w io.Writer, dstRC syscall.RawConn, err error) {
+	var bws [4]*bufio.Writer
+	nbw := 0
+	w = dst
+	for {
+		bw, ok := w.(*bufio.Writer)
+		if !ok {
+			break
+		}
+		inner := bufioWriterTarget(bw)
+		if inner == nil || nbw == len(bws) {
+			return dst, nil, nil
+		}
+		bws[nbw] = bw
+		nbw++
+		w = inner
+	}
+	obj, rc := descriptor(w)
+	if rc == nil {
+		return dst, nil, nil
+	}
+	for _, bw := range bws[:nbw] { // outermost first: it flushes into the next
+		if err := bw.Flush(); err != nil {
+			return dst, nil, err
+		}
+	}
+	return obj.(io.Writer), rc, nil
+}
+
+// writeBuffered writes the bytes a bufio.Reader source holds to w.
+func (c *copier) writeBuffered(w io.Writer, s *source) (int64, error) {
+	k := s.br.Buffered()
+	if s.limit >= 0 && int64(k) > s.limit {
+		k = int(s.limit)
+	}
+	s.r, s.br = s.brInner, nil
+	if k == 0 {
+		return 0, nil
+	}
+	b, _ := s.br0.Peek(k)
+	n, err := w.Write(b)
+	if n < 0 || n > k {
+		n = 0
+		if err == nil {
+			err = errInvalidWrite
+		}
+	}
+	s.br0.Discard(n)
+	s.consume(int64(n))
+	c.progress(int64(n))
+	if err == nil && n < k {
+		err = io.ErrShortWrite
+	}
+	c.attempt(Attempt{Method: ReadWrite, Used: true, Written: int64(n), Calls: 1, Reason: "bytes bufio.Reader held"})
+	return int64(n), err
 }
 
 // generic finishes a copy without a fast path. With delegate set (a side
@@ -180,20 +240,20 @@ func (c *copier) generic(dst io.Writer, src io.Reader, s *source, written int64,
 		c.attempt(Attempt{Method: m, Reason: "disabled"})
 		return 0, ErrNoMethod
 	}
-	if delegate && c.ctx == nil && c.cfg.progress == nil {
+	if c.ctx != nil {
+		// Read and Write can only be woken by a deadline.
+		defer c.interruptOnCancel(s.inner(), dst)()
+	}
+	if delegate {
 		if c.cfg.report != nil {
 			c.describe(describe(src), describe(dst))
 		}
 		s.forget() // io.Copy does its own LimitedReader/SectionReader accounting
-		n, err := io.Copy(dst, src)
+		n, err := c.ioCopy(dst, src)
 		c.attempt(Attempt{Method: Generic, Used: true, Written: n})
 		return n, err
 	}
-	bufSize := s.bufferSize()
-	if delegate {
-		bufSize = ioCopyBufferSize(src)
-	}
-	n, calls, err := c.readWrite(dst, s, bufSize)
+	n, calls, err := c.readWrite(dst, s, s.bufferSize())
 	c.attempt(Attempt{Method: m, Used: true, Written: n, Calls: calls})
 	return written + n, err
 }
@@ -210,6 +270,12 @@ func (c *copier) readWrite(dst io.Writer, s *source, bufSize int) (written int64
 			}
 		}
 		want := len(*buf)
+		if calls == 0 && !s.msgSrc {
+			// The first read takes no more than io.Copy's would, so
+			// that a destination refusing its first write leaves the
+			// source where io.Copy leaves it.
+			want = min(want, ioCopyBuffer)
+		}
 		if s.limit >= 0 && s.limit < int64(want) {
 			want = int(s.limit)
 		}
@@ -252,34 +318,12 @@ func (c *copier) readWrite(dst io.Writer, s *source, bufSize int) (written int64
 	}
 }
 
-// onHeap returns a copy of c for the probes, which escape; c itself stays
-// on the stack, which keeps a small Copy free of allocations.
-func (c *copier) onHeap() *copier {
-	h := new(copier)
-	*h = *c
-	return h
-}
-
-// fromHeap takes back what the probes' copy counted.
-func (c *copier) fromHeap(h *copier) { c.total = h.total }
-
 // progress accounts delta written bytes and reports the running total.
 func (c *copier) progress(delta int64) {
 	c.total += delta
 	if c.cfg.progress != nil && delta > 0 {
 		c.cfg.progress(c.total)
 	}
-}
-
-// chunk is the most one fast-path system call may move.
-func (c *copier) chunk() int64 {
-	switch {
-	case c.cfg.chunk > 0:
-		return c.cfg.chunk
-	case c.cfg.progress != nil || c.ctx != nil:
-		return defaultChunk
-	}
-	return 0
 }
 
 type readDeadliner interface{ SetReadDeadline(time.Time) error }
@@ -330,20 +374,38 @@ func (c *copier) interruptOnCancel(src, dst any) func() {
 	}
 }
 
-// rawConn returns x's RawConn if x is a syscall.Conn that has one.
-func rawConn(x any) syscall.RawConn {
-	sc, ok := x.(syscall.Conn)
-	if !ok {
-		return nil
+// ioCopy is io.Copy, making the calls io.Copy makes: src's WriteTo, else
+// dst's ReadFrom, else Read and Write. With progress or a context the
+// loop writes through a watching writer; a WriteTo or ReadFrom is left
+// alone, since what it does depends on the exact types it is handed, and
+// its progress is reported when it returns.
+func (c *copier) ioCopy(dst io.Writer, src io.Reader) (int64, error) {
+	if c.ctx == nil && c.cfg.progress == nil {
+		return io.Copy(dst, src)
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil
+	_, wt := src.(io.WriterTo)
+	_, rf := dst.(io.ReaderFrom)
+	if wt || rf {
+		n, err := io.Copy(dst, src)
+		c.progress(n)
+		return n, err
 	}
-	return rc
+	return io.Copy(&observedWriter{c, dst}, src)
 }
 
-func isConn(x any) bool {
-	_, ok := x.(syscall.Conn)
-	return ok
+// observedWriter counts what it writes to w.
+type observedWriter struct {
+	c *copier
+	w io.Writer
+}
+
+func (o *observedWriter) Write(b []byte) (int, error) {
+	if o.c.ctx != nil {
+		if err := o.c.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := o.w.Write(b)
+	o.c.progress(int64(max(n, 0)))
+	return n, err
 }

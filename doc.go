@@ -9,9 +9,13 @@
 // # Paths
 //
 // Both sides are unwrapped ([*io.LimitedReader], [*io.SectionReader],
-// [*bufio.Reader], [*bufio.Writer]) down to a [syscall.Conn] ([*os.File],
-// [*net.TCPConn], [*net.UnixConn], or any other), each descriptor is
-// classified once with fstat(2), and the pair picks its methods:
+// [*bufio.Reader], [*bufio.Writer]) down to a type whose descriptor zcopy
+// may use in place of its methods: [*os.File], [*net.TCPConn],
+// [*net.UnixConn], [*net.UDPConn], [*net.IPConn], or a type that opts in by
+// implementing [Descriptor]. A user type that merely embeds one of these is
+// copied through its own methods, exactly as io.Copy copies it. Each
+// descriptor is classified once with fstat(2), and the pair picks its
+// methods:
 //
 //	regular file -> regular file     copy_file_range for the first MiB, then clone
 //	                                 (FICLONERANGE), copy_file_range, sendfile
@@ -25,8 +29,14 @@
 //	everything else                  read/write loop with a buffer sized for the pair
 //
 // A method that cannot serve the pair (EXDEV, EINVAL, EOPNOTSUPP, a 0-byte
-// first call on a procfs file, ...) falls back to the next one, but only
-// before it moved a byte; errors such as ENOSPC, EIO or EPIPE end the copy.
+// first call on a procfs file, ...) falls back to the next one. A method
+// that refuses to go on after it moved bytes (an O_DIRECT source's
+// unaligned tail, a file-size limit, a sealed memfd) hands the rest to the
+// next method or the read/write loop, which meets the real error: such a
+// refusal never ends a copy as if at EOF. Errors such as ENOSPC, EIO or
+// EPIPE end the copy. Datagram and seqpacket destinations get the 32 KiB
+// messages io.Copy sends; a copy to a stdout or stderr pipe whose reader
+// went away dies of SIGPIPE as io.Copy's os.File.Write makes it.
 // Fallbacks that are properties of the filesystem pair are cached, so the
 // next copy does not probe again. Small copies skip what only pays off on
 // large ones. Types without a descriptor (bytes.Buffer, a gzip.Writer, ...)

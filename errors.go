@@ -5,33 +5,65 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"syscall"
 )
 
-// wrapErr gives a fast-path error the shape io.Copy's would have: a
-// *fs.PathError naming the file (like os.File.ReadFrom's "write" errors)
-// or a *net.OpError naming the connection, around the *os.SyscallError that
-// names the system call. Errors from Read and Write, and context errors,
-// are returned as they are.
-func wrapErr(err error, dst, src any) error {
-	if err == nil || !isSyscallError(err) {
+// wrapErr gives a fast-path error the shape io.Copy's Read or Write error
+// would have, naming the side that failed: a *fs.PathError for a file, a
+// *net.OpError for a connection, around the *os.SyscallError that names the
+// system call (or os.ErrClosed for a descriptor closed under the copy, as
+// os.File reports it). Errors of other kinds, such as context errors, come
+// back as they are.
+func wrapErr(err error, failedSrc bool, dst, src any) error {
+	if err == nil {
+		return nil
+	}
+	op, side := "write", dst
+	if failedSrc {
+		op, side = "read", src
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && (oe.Op == "raw-read" || oe.Op == "raw-write") {
+		// A conn's RawConn failed (closed, deadline): io.Copy would have
+		// seen it from Read or Write.
+		err = oe.Err
+	} else if err.Error() == fileClosing {
+		err = os.ErrClosed
+	} else if !isSyscallError(err) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
 	}
-	switch d := dst.(type) {
+	switch s := side.(type) {
 	case *os.File:
-		return &fs.PathError{Op: "write", Path: d.Name(), Err: err}
+		return &fs.PathError{Op: op, Path: s.Name(), Err: err}
 	case net.Conn:
-		return &net.OpError{Op: "write", Net: d.LocalAddr().Network(), Source: d.LocalAddr(), Addr: d.RemoteAddr(), Err: err}
-	}
-	switch s := src.(type) {
-	case *os.File:
-		return &fs.PathError{Op: "read", Path: s.Name(), Err: err}
-	case net.Conn:
-		return &net.OpError{Op: "read", Net: s.LocalAddr().Network(), Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: err}
+		if err == os.ErrClosed {
+			err = net.ErrClosed
+		}
+		return &net.OpError{Op: op, Net: s.LocalAddr().Network(), Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: err}
 	}
 	return err
 }
 
+// fileClosing is the text of internal/poll's ErrFileClosing, which an
+// *os.File's RawConn returns once the file is closed; os turns it into
+// os.ErrClosed, std exports no sentinel for it.
+const fileClosing = "use of closed file"
+
 func isSyscallError(err error) bool {
 	var se *os.SyscallError
 	return errors.As(err, &se)
+}
+
+// brokenStdout reports whether err is EPIPE from writing to descriptor 1
+// or 2 through an *os.File, where os.File.Write would raise SIGPIPE.
+func brokenStdout(err error, failedSrc bool, w any, rc syscall.RawConn) bool {
+	if failedSrc || !errors.Is(err, syscall.EPIPE) {
+		return false
+	}
+	if _, ok := w.(*os.File); !ok {
+		return false
+	}
+	std := false
+	rc.Control(func(fd uintptr) { std = fd == 1 || fd == 2 })
+	return std
 }

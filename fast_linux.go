@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -30,6 +31,22 @@ const probeThreshold = 64 << 10
 // a larger file is cloned with FICLONERANGE if it can be. A multiple of the
 // block size, so that the rest stays aligned.
 const guessFirst = 1 << 20
+
+// defaultChunk is how much one system call moves when progress is reported
+// or the context can be cancelled: large enough that the syscall cost is
+// noise, small enough to report and cancel every few milliseconds.
+const defaultChunk = 8 << 20
+
+// chunk is the most one fast-path system call may move.
+func (c *copier) chunk() int64 {
+	switch {
+	case c.cfg.chunk > 0:
+		return c.cfg.chunk
+	case c.cfg.progress != nil || c.ctx != nil:
+		return defaultChunk
+	}
+	return 0
+}
 
 // methodFunc runs one method on a classified pair; dst is the caller's
 // writer (for methods that write from user memory, like mmap). Further
@@ -83,8 +100,12 @@ func order(s, d *kcopy.Endpoint) []Method {
 // fastState is everything a fast-path copy needs. It is pooled: with the
 // callbacks its Pair binds once, a small copy allocates almost nothing.
 type fastState struct {
-	p      kcopy.Pair
-	se, de kcopy.Endpoint
+	p        kcopy.Pair
+	se, de   kcopy.Endpoint
+	dstKnown bool // the guess classified the destination already
+	// cfrRefused: the guess's copy_file_range was refused (and is in the
+	// report), so the method order does not ask again.
+	cfrRefused bool
 }
 
 var fastStates = sync.Pool{New: func() any { return new(fastState) }}
@@ -92,9 +113,9 @@ var fastStates = sync.Pool{New: func() any { return new(fastState) }}
 // release takes the byte count from fs, drops its references to the
 // caller's descriptors and pools it.
 func (c *copier) release(fs *fastState) {
-	c.total = fs.p.Done
+	c.total, c.failedSrc = fs.p.Done, fs.p.FailedSrc
 	fs.p.Reset()
-	fs.se, fs.de = kcopy.Endpoint{}, kcopy.Endpoint{}
+	fs.se, fs.de, fs.dstKnown, fs.cfrRefused = kcopy.Endpoint{}, kcopy.Endpoint{}, false, false
 	fastStates.Put(fs)
 }
 
@@ -128,17 +149,24 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 	}
 
 	se, de := &fs.se, &fs.de
-	if (!srcKnown && kcopy.Classify(srcRC, se, false) != nil) || kcopy.Classify(dstRC, de, true) != nil {
+	if (!srcKnown && kcopy.Classify(srcRC, se, false) != nil) || (!fs.dstKnown && kcopy.Classify(dstRC, de, true) != nil) {
 		// A closed or odd descriptor: the read/write loop reports it
 		// the way io.Copy would.
 		return written, written > 0, errContinue
 	}
 	s.seekable = se.Kind.Seekable()
+	s.msgSrc, s.msgDst = se.Kind == kcopy.KindSocket, de.Kind == kcopy.KindSocket
 	if s.ra != nil {
 		se.Pos = s.pos + written
 	}
 	if c.cfg.report != nil {
 		c.describe(describeEnd(se, srcRC), describeEnd(de, dstRC))
+	}
+	if de.ReadOnly && written == 0 {
+		// io.Copy's copy_file_range fails at once, before reading
+		// a byte; the read/write loop would read first.
+		c.attempt(Attempt{Method: CopyFileRange, Reason: "EBADF", Calls: 0})
+		return 0, true, os.NewSyscallError("write", unix.EBADF)
 	}
 	if se.Kind == kcopy.KindRegular && de.Kind == kcopy.KindRegular && se.Dev == de.Dev && se.Ino == de.Ino {
 		if written > 0 {
@@ -153,6 +181,9 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 		known = se.Size
 	}
 	for _, m := range order(se, de) {
+		if m == CopyFileRange && fs.cfrRefused {
+			continue
+		}
 		if reason := c.skip(m, se, de, known); reason != "" {
 			if reason != optIn {
 				c.attempt(Attempt{Method: m, Reason: reason})
@@ -254,20 +285,32 @@ func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC sys
 func (c *copier) guessFiles(fs *fastState, s *source, srcRC syscall.RawConn) (written int64, done, srcKnown bool, err error) {
 	p := &fs.p
 	if c.cfg.methods.has(CopyFileRange) {
+		known, refused := c.refusedBefore(fs, s)
+		if refused {
+			return 0, false, true, nil
+		}
+		srcKnown = known
 		first := int64(guessFirst)
 		if s.limit >= 0 && s.limit < first {
 			first = s.limit
 		}
 		n, handled, err := c.try(CopyFileRange, p, first)
-		if handled {
+		if !handled {
+			fs.cfrRefused = true
+			srcKnown = c.rememberRefusal(fs, s, srcKnown, err)
+			if err != unix.EINVAL || !srcKnown {
+				return 0, false, srcKnown, nil
+			}
+		} else {
 			if err != nil || n < first || n == s.limit {
 				return n, true, false, err
 			}
 			// Exactly the probe's worth moved: if what is left is
 			// small too, finish without classifying the pair.
-			if kcopy.Classify(srcRC, &fs.se, false) != nil {
+			if !srcKnown && kcopy.Classify(srcRC, &fs.se, false) != nil {
 				return n, false, false, nil
 			}
+			fs.se.Pos = -1
 			if s.ra != nil {
 				fs.se.Pos = s.pos + n
 			}
@@ -279,33 +322,101 @@ func (c *copier) guessFiles(fs *fastState, s *source, srcRC syscall.RawConn) (wr
 				rest = s.limit - n
 			}
 			m, handled, err := c.try(CopyFileRange, p, rest)
-			if !handled { // 0 bytes: at EOF
+			switch {
+			case handled:
+				return n + m, true, true, err
+			case err == kcopy.ErrNoProgress: // 0 bytes: at EOF
 				return n, true, true, nil
 			}
-			return n + m, true, true, err
-		}
-		if err != unix.EINVAL {
-			return 0, false, false, nil
+			// Refused after the first MiB moved (an O_DIRECT tail, a
+			// file size limit, a seal): never EOF; the other methods
+			// or the read/write loop finish and meet the real error.
+			return n, false, true, nil
 		}
 	}
 	// Not two regular files. A pipe source (stdin), or a file source
 	// with a pipe destination (stdout), splices directly; anything else
 	// is classified.
-	if kcopy.Classify(srcRC, &fs.se, false) != nil {
-		return 0, false, false, nil
+	if !srcKnown {
+		if kcopy.Classify(srcRC, &fs.se, false) != nil {
+			return 0, false, false, nil
+		}
+		if s.ra != nil {
+			fs.se.Pos = s.pos
+		}
+	}
+	switch {
+	case !c.cfg.methods.has(Splice):
+	case fs.se.Kind == kcopy.KindPipe:
+		n, handled, err := c.tryFunc(Splice, p, s.limit, kcopy.Splice)
+		return n, handled, true, err
+	case fs.se.Kind == kcopy.KindRegular && fs.se.Size > 0 && !c.cfg.strict:
+		// A file splices directly only into a pipe (stdout): know
+		// the destination first, rather than make a call that fails
+		// into /dev/null or a device.
+		if !fs.dstKnown {
+			if kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
+				return 0, false, true, nil
+			}
+			fs.dstKnown = true
+		}
+		if fs.de.Kind == kcopy.KindPipe {
+			n, handled, err := c.tryFunc(Splice, p, s.limit, kcopy.Splice)
+			return n, handled, true, err
+		}
+	}
+	return 0, false, true, nil
+}
+
+// guessRefusals counts the pairs of kinds and filesystems that refused a
+// guessed copy_file_range for a reason that holds for every copy between
+// them (EXDEV, a pipe or a device on one side). Until there is one, a
+// guess costs no classification; after, a guess first classifies both
+// sides and looks its pair up, so that a later copy of a refusing pair
+// goes straight to the method that worked.
+var guessRefusals atomic.Int32
+
+// refusedBefore classifies both sides when some pair refused a guess
+// before, and reports whether this pair did.
+func (c *copier) refusedBefore(fs *fastState, s *source) (classified, refused bool) {
+	if guessRefusals.Load() == 0 {
+		return false, false
+	}
+	if kcopy.Classify(fs.se.RC, &fs.se, false) != nil || kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
+		fs.se.Pos, fs.de.Pos = -1, -1
+		return false, false
 	}
 	if s.ra != nil {
 		fs.se.Pos = s.pos
 	}
-	switch {
-	case !c.cfg.methods.has(Splice):
-	case fs.se.Kind == kcopy.KindPipe,
-		fs.se.Kind == kcopy.KindRegular && fs.se.Size > 0 && !c.cfg.strict:
-		// Direct only: between two files it fails at once (EINVAL).
-		n, handled, err := c.tryFunc(Splice, p, s.limit, kcopy.Splice)
-		return n, handled, true, err
+	fs.dstKnown = true
+	key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
+	_, refused = probeCache.Load(key)
+	return true, refused
+}
+
+// rememberRefusal classifies both sides after a refused guess (the caller
+// would next) and caches the refusal if it holds for the pair of kinds and
+// filesystems. It reports whether the source is classified.
+func (c *copier) rememberRefusal(fs *fastState, s *source, classified bool, err error) bool {
+	if !classified {
+		if kcopy.Classify(fs.se.RC, &fs.se, false) != nil || kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
+			fs.se.Pos, fs.de.Pos = -1, -1
+			return false
+		}
+		if s.ra != nil {
+			fs.se.Pos = s.pos
+		}
+		fs.dstKnown = true
 	}
-	return 0, false, true, nil
+	regular := fs.se.Kind == kcopy.KindRegular && fs.de.Kind == kcopy.KindRegular
+	if kcopy.StickyFallback(err) || (err == unix.EINVAL && !regular) {
+		key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
+		if _, loaded := probeCache.LoadOrStore(key, reasonText(err)); !loaded {
+			guessRefusals.Add(1)
+		}
+	}
+	return true
 }
 
 // try runs method m's function and records the attempt in the report.
@@ -432,7 +543,7 @@ func reasonText(err error) string {
 }
 
 func describeEnd(e *kcopy.Endpoint, rc syscall.RawConn) string {
-	if e.Kind == kcopy.KindRegular || e.Kind == kcopy.KindBlock {
+	if e.Kind == kcopy.KindRegular { // a device node's filesystem says nothing
 		if fs := kcopy.FSName(rc); fs != "" {
 			return e.Kind.String() + " (" + fs + ")"
 		}

@@ -14,11 +14,6 @@ type config struct {
 	chunk    int64
 }
 
-// defaultChunk is how much one system call moves when progress is reported
-// or the context can be cancelled: large enough that the syscall cost is
-// noise, small enough to report and cancel every few milliseconds.
-const defaultChunk = 8 << 20
-
 // Strict forbids page-referencing paths: sendfile or splice from a regular
 // file or block device into a pipe or socket. Those leave references to the
 // source's page-cache pages in the pipe or socket buffer, so a write to the

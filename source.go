@@ -19,9 +19,15 @@ type source struct {
 	nlr   int
 	sr    *io.SectionReader
 	srPos int64 // sr's position before the copy
-	br    *bufio.Reader
+	// br is a bufio.Reader source whose buffered bytes still go first;
+	// br0 keeps it after that, brInner is the reader under it.
+	br, br0 *bufio.Reader
+	brInner io.Reader
 
 	seekable bool // the fast path found a regular file or block device
+	// msgSrc and msgDst mark datagram or seqpacket sockets: a read or
+	// write of theirs is one message.
+	msgSrc, msgDst bool
 }
 
 // unwrap peels LimitedReaders, a SectionReader and a bufio.Reader off r.
@@ -43,14 +49,16 @@ func (s *source) unwrap(r io.Reader) {
 			continue
 		case *io.SectionReader:
 			pos, _ := t.Seek(0, io.SeekCurrent)
-			ra, base, size := t.Outer()
+			ra, base, _ := t.Outer()
 			s.sr, s.srPos, s.ra, s.pos = t, pos, ra, base+pos
-			if n := max(size-pos, 0); s.limit < 0 || n < s.limit {
+			// Size, not Outer's n: a negative n means "to EOF" (the
+			// section then ends at MaxInt64).
+			if n := max(t.Size()-pos, 0); s.limit < 0 || n < s.limit {
 				s.limit = n
 			}
 			return
 		case *bufio.Reader:
-			s.br = t
+			s.br, s.br0 = t, t
 		}
 		s.r = r
 		return
@@ -65,12 +73,27 @@ func (s *source) inner() any {
 	return s.r
 }
 
-// conn is the source's RawConn, if a bufio.Reader is not in the way.
-func (s *source) conn() syscall.RawConn {
+// descriptor returns the source's RawConn when zcopy may read its
+// descriptor directly (see [Descriptor]), and the object errors should
+// name. It looks through a bufio.Reader, whose buffered bytes must then be
+// written first.
+func (s *source) descriptor() (any, syscall.RawConn) {
 	if s.br != nil {
-		return nil
+		inner := bufioReaderSource(s.br)
+		if inner == nil {
+			return s.br, nil
+		}
+		obj, rc := descriptor(inner)
+		s.brInner, _ = obj.(io.Reader)
+		return obj, rc
 	}
-	return rawConn(s.inner())
+	obj, rc := descriptor(s.inner())
+	if s.ra != nil {
+		s.ra, _ = obj.(io.ReaderAt)
+	} else {
+		s.r, _ = obj.(io.Reader)
+	}
+	return obj, rc
 }
 
 // consume accounts n bytes read from the source.
@@ -114,7 +137,11 @@ const (
 // size is known).
 func (s *source) bufferSize() int {
 	size := int64(streamBuffer)
-	if s.ra != nil || s.seekable {
+	switch {
+	case s.msgDst && !s.msgSrc:
+		// Each write is a message its peer sees: io.Copy's size.
+		size = ioCopyBuffer
+	case s.ra != nil || s.seekable:
 		size = fileBuffer
 	}
 	if s.limit >= 0 && s.limit < size {
@@ -122,41 +149,6 @@ func (s *source) bufferSize() int {
 	}
 	return int(size)
 }
-
-// ioCopyBufferSize is the buffer io.Copy would use for src.
-func ioCopyBufferSize(src io.Reader) int {
-	size := ioCopyBuffer
-	if l, ok := src.(*io.LimitedReader); ok && int64(size) > l.N {
-		size = int(max(l.N, 1))
-	}
-	return size
-}
-
-// srcProbe is handed to bufio.Writer.ReadFrom: Read serves bufio's own
-// loop, WriteTo receives bufio's inner writer and copies on.
-type srcProbe struct {
-	c *copier
-	r io.Reader
-}
-
-func (p *srcProbe) Read(b []byte) (int, error) { return p.r.Read(b) }
-
-func (p *srcProbe) WriteTo(w io.Writer) (int64, error) { return p.c.copy(w, p.r) }
-
-// dstProbe is handed to bufio.Reader.WriteTo: Write receives the buffered
-// bytes, ReadFrom receives bufio's inner reader and copies on.
-type dstProbe struct {
-	c *copier
-	w io.Writer
-}
-
-func (p *dstProbe) Write(b []byte) (int, error) {
-	n, err := p.w.Write(b)
-	p.c.progress(int64(max(n, 0)))
-	return n, err
-}
-
-func (p *dstProbe) ReadFrom(r io.Reader) (int64, error) { return p.c.copy(p.w, r) }
 
 // describe names a type without a descriptor for a report.
 func describe(x any) string { return fmt.Sprintf("%T", x) }

@@ -53,10 +53,13 @@ func handleCopyFileRangeErr(n int64, err error, written int64) (handled bool, _ 
 		if written == 0 {
 			return false, err
 		}
-		// These should not happen after bytes moved, but do in the wild
-		// (rust-lang/rust#91152); the copy is then failed, not retried,
-		// since the destination offset already moved.
-		return true, os.NewSyscallError("copy_file_range", err)
+		// After bytes moved these still happen (rust-lang/rust#91152):
+		// an O_DIRECT source refuses its unaligned tail, a sealed or
+		// size-limited destination its growth. Both offsets moved by
+		// exactly what was copied, so another method finishes the copy
+		// and meets the real error, if there is one; the copy never
+		// ends here as if at EOF.
+		return true, ErrContinue
 	}
 	// ENOSPC, EDQUOT, EIO, ENOMEM and the rest are terminal: trying another
 	// method could hide data loss (coreutils 9.2 NEWS).

@@ -11,7 +11,8 @@ import (
 // Classify fills e from fstat(2) of rc's descriptor, and from the socket
 // type and domain when it is a socket. It resets Pos to -1. For a
 // destination that is a regular file it also reads O_APPEND, per copy,
-// because O_APPEND can be set after open (golang/go#79660).
+// because O_APPEND can be set after open (golang/go#79660), and whether it
+// was opened read-only.
 func Classify(rc syscall.RawConn, e *Endpoint, dst bool) error {
 	e.RC = rc
 	e.err = nil
@@ -19,6 +20,7 @@ func Classify(rc syscall.RawConn, e *Endpoint, dst bool) error {
 		if e.err = classifyFD(int(fd), e); e.err == nil && dst && e.Kind == KindRegular {
 			flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
 			e.Append = err == nil && flags&unix.O_APPEND != 0
+			e.ReadOnly = err == nil && flags&unix.O_ACCMODE == unix.O_RDONLY
 		}
 	})
 	if err != nil {

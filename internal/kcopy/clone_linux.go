@@ -66,6 +66,7 @@ func Clone(p *Pair, remain int64) (written int64, handled bool, err error) {
 	if handled, err = handleCloneErr(err); !handled {
 		return 0, false, err
 	}
+	p.FailedSrc = false
 	if err == nil {
 		p.moved(n)
 	}

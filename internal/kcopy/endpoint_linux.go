@@ -69,6 +69,9 @@ type Endpoint struct {
 	// Append is O_APPEND on a destination: no copy syscall but write(2)
 	// honours it, so every fast path is skipped.
 	Append bool
+	// ReadOnly is a regular-file destination opened O_RDONLY: no
+	// method can write it (EBADF).
+	ReadOnly bool
 	// pollable says whether waits can go through Go's poller; it is found
 	// out on the first wait.
 	pollable tri
@@ -93,6 +96,11 @@ type Pair struct {
 	// source but had to deliver with read/write, because the destination
 	// refused splice (a report figure; the caller resets it).
 	Drained int64
+	// FailedSrc says that the error a method returned came from the
+	// source's descriptor; otherwise it came from the destination's (or
+	// could not be told apart, as with EIO between two files, where
+	// io.Copy names the destination too).
+	FailedSrc bool
 
 	st   ioState // see Pair.do
 	off  int64   // scratch offset handed to the kernel

@@ -102,7 +102,7 @@ func (p *Pair) run(kind callKind, remain int64, pp *pipe) (written int64, handle
 			// a deadline (a cancelled context). Before any byte left
 			// the source this is a fallback, so that the read/write
 			// loop reports it exactly as io.Copy would.
-			if r.taken == 0 {
+			if r.taken == 0 && p.ctxErr() == nil {
 				return 0, false, err
 			}
 			return r.written, true, err
@@ -173,6 +173,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 		r.take(p, n)
 	}
 	var handled bool
+	errno := err
 	switch r.kind {
 	case callCopyFileRange:
 		handled, err = handleCopyFileRangeErr(n, err, r.written)
@@ -180,6 +181,9 @@ func (p *Pair) round1(s, d int) (side, error) {
 		handled, err = handleSendfileErr(n, err, r.written)
 	case callSplice:
 		handled, err = handleSpliceErr(p, n, err, r.written)
+	}
+	if handled && err != nil {
+		p.FailedSrc = sourceFailed(p, errno)
 	}
 	switch {
 	case !handled:
@@ -214,7 +218,7 @@ func (p *Pair) pipeRound(s, d int) (side, error) {
 			// must deliver them (see SpliceViaPipe).
 			r.done, r.drain = true, true
 		case err != nil:
-			r.done, r.err = true, os.NewSyscallError("splice", err)
+			r.done, r.err, p.FailedSrc = true, os.NewSyscallError("splice", err), false
 		case k == 0:
 			r.done, r.err = true, os.NewSyscallError("splice", unix.EIO) // a pipe never gives 0 while holding data
 		case pp.data == 0 && r.remain == 0:
@@ -234,6 +238,7 @@ func (p *Pair) pipeRound(s, d int) (side, error) {
 		r.take(p, k)
 	}
 	handled, err := handleSpliceErr(p, k, err, r.written+pp.data-k)
+	p.FailedSrc = true // only the source can refuse a splice into our pipe
 	switch {
 	case !handled:
 		r.done, r.handled, r.err = true, false, err
@@ -276,12 +281,16 @@ func (p *Pair) do(fn op) (int64, error) {
 			if st.wait == sideSrc && rerr.Error() == notPollable {
 				p.Src.pollable, st.retry = no, true
 			} else {
-				st.err = rerr
+				st.err, p.FailedSrc = rerr, true
 			}
 		}
 		if !st.retry {
 			st.fn = nil
 			return st.n, st.err
+		}
+		if err := p.ctxErr(); err != nil {
+			st.fn = nil
+			return st.n, err
 		}
 	}
 }
@@ -294,7 +303,7 @@ func (p *Pair) outerCallback(s uintptr) bool {
 		if st.wait == sideDst && werr.Error() == notPollable {
 			p.Dst.pollable, st.retry = no, true
 		} else {
-			st.err, st.wait = werr, sideNone
+			st.err, st.wait, p.FailedSrc = werr, sideNone, false
 		}
 		return true
 	}
@@ -328,15 +337,27 @@ func (p *Pair) innerCallback(d uintptr) bool {
 		if st.wait == sideDst {
 			e, fd, events = p.Dst, int(d), unix.POLLOUT
 		}
-		if e.pollable != no {
+		switch {
+		case e.pollable != no && p.Ctx == nil:
 			// Let the poller wait: for the destination by returning
 			// false here, for the source by returning false from
 			// the outer callback.
 			return st.wait != sideDst
-		}
-		if st.err = p.pollWait(fd, events); st.err != nil {
-			st.wait = sideNone
-			return true
+		case p.Ctx != nil:
+			// A cancellable copy waits in slices of poll(2) and goes
+			// back through the RawConns between them, where a closed
+			// descriptor or the caller's own deadline shows: zcopy
+			// never sets a deadline, so it never clears the caller's.
+			ready, err := p.pollOnce(fd, events, int(pollSlice/time.Millisecond))
+			if err != nil || !ready {
+				st.err, st.wait, st.retry = err, sideNone, err == nil
+				return true
+			}
+		default:
+			if st.err = p.pollWait(fd, events); st.err != nil {
+				st.wait = sideNone
+				return true
+			}
 		}
 	}
 }
@@ -371,26 +392,22 @@ func blockedSide(p *Pair, s, d int) side {
 	return sideNone
 }
 
-// pollWait blocks in poll(2) until fd is ready for events, in slices when
-// the copy can be cancelled.
+// pollWait blocks in poll(2) until fd is ready for events.
 func (p *Pair) pollWait(fd int, events int16) error {
-	timeout := -1
-	if p.Ctx != nil && p.Ctx.Done() != nil {
-		timeout = int(pollSlice / time.Millisecond)
-	}
 	for {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-		n, err := ignoringEINTR2(func() (int, error) { return unix.Poll(fds, timeout) })
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		if err := p.ctxErr(); err != nil {
+		ready, err := p.pollOnce(fd, events, -1)
+		if err != nil || ready {
 			return err
 		}
 	}
+}
+
+// pollOnce waits up to timeout milliseconds (-1: no limit) in poll(2) for
+// fd to be ready for events.
+func (p *Pair) pollOnce(fd int, events int16, timeout int) (ready bool, err error) {
+	fds := [1]unix.PollFd{{Fd: int32(fd), Events: events}}
+	n, err := ignoringEINTR2(func() (int, error) { return unix.Poll(fds[:], timeout) })
+	return n > 0, err
 }
 
 func (p *Pair) ctxErr() error {
@@ -439,4 +456,25 @@ func (p *Pair) srcOff() *int64 {
 	}
 	p.off = p.Src.Pos
 	return &p.off
+}
+
+// sourceFailed tells, from the errno and the kinds of the two sides, which
+// descriptor made a call between them fail: errors name the side that
+// failed, as io.Copy's Read and Write errors do.
+func sourceFailed(p *Pair, errno error) bool {
+	switch errno {
+	case unix.EISDIR: // reading a directory
+		return true
+	case unix.EIO:
+		// Pipes, sockets and /dev/null do not fail with EIO: a hung-up
+		// terminal or a bad disk on the other side does. Between two
+		// files or devices io.Copy blames the destination (ReadFrom).
+		return p.Dst.Kind == KindPipe || p.Dst.Kind.Stream() || p.Dst.Kind == KindChar
+	case unix.ECONNRESET, unix.ENOTCONN, unix.ETIMEDOUT, unix.EHOSTUNREACH, unix.ENETUNREACH:
+		// A network failure belongs to the side that is a socket.
+		return p.Src.Kind.Stream() && !p.Dst.Kind.Stream()
+	}
+	// EPIPE, ENOSPC, EDQUOT, EFBIG, EPERM, EROFS and the rest concern
+	// what is written.
+	return false
 }

@@ -42,6 +42,7 @@ func handleSendfileErr(n int64, err error, written int64) (handled bool, _ error
 		if written == 0 {
 			return false, err
 		}
+		return true, ErrContinue // another method finishes (see handleCopyFileRangeErr)
 	}
 	// EPIPE, ECONNRESET, ENOSPC, EIO and the rest are real failures.
 	return true, os.NewSyscallError("sendfile", err)

@@ -134,6 +134,7 @@ func handleSpliceErr(p *Pair, n int64, err error, written int64) (handled bool, 
 		if written == 0 {
 			return false, err
 		}
+		return true, ErrContinue // another method finishes (see handleCopyFileRangeErr)
 	}
 	// EPIPE, ECONNRESET, ENOSPC, EIO and the rest are real failures.
 	return true, os.NewSyscallError("splice", err)
@@ -170,6 +171,7 @@ func (p *Pair) drainPipe(pp *pipe) (int64, error) {
 	for pp.data > 0 {
 		k, err := ignoringEINTR2(func() (int, error) { return unix.Read(pp.r, buf[:min(int64(len(buf)), pp.data)]) })
 		if err != nil {
+			p.FailedSrc = false // our own pipe: not the caller's source
 			return written, os.NewSyscallError("read", err)
 		}
 		pp.data -= int64(k)
@@ -182,6 +184,7 @@ func (p *Pair) drainPipe(pp *pipe) (int64, error) {
 			off += int(m)
 			written += m
 			if err != nil {
+				p.FailedSrc = false
 				return written, os.NewSyscallError("write", err)
 			}
 		}
