@@ -670,7 +670,7 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 // processes handed over, a figure the machine's noise does not move much.
 func switches(ps *os.ProcessState) int64 {
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Nvcsw + ru.Nivcsw
+		return int64(ru.Nvcsw) + int64(ru.Nivcsw) // int32 on 386
 	}
 	return 0
 }
