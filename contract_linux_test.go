@@ -653,6 +653,33 @@ func TestCopyContextBufioConn(t *testing.T) {
 			}
 		})
 	}
+	t.Run("callers-write-deadline-strict", func(t *testing.T) {
+		// Strict mode copies file -> conn with read/write: cancelling
+		// it must not clear the conn's write deadline either.
+		a, _ := unixPair(t)
+		deadline := time.Now().Add(time.Second)
+		a.SetWriteDeadline(deadline)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, err := zcopy.CopyContext(ctx, a, newSrcFile(t, e.ext4, data, 0), zcopy.Strict())
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want context.DeadlineExceeded", err)
+		}
+		wrote := make(chan error, 1)
+		go func() {
+			_, err := a.Write(make([]byte, 8<<20))
+			wrote <- err
+		}()
+		select {
+		case err := <-wrote:
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("later Write: %v, want the caller's deadline", err)
+			}
+		case <-time.After(5 * time.Second):
+			a.Close()
+			t.Error("a later Write blocked past the caller's deadline: the copy cleared it")
+		}
+	})
 	t.Run("callers-deadline", func(t *testing.T) {
 		a, b := unixPair(t)
 		b.Write([]byte("some bytes"))

@@ -85,6 +85,10 @@ type copier struct {
 	cfg       config
 	total     int64 // bytes written so far, for progress
 	failedSrc bool  // the fast path's error came from the source
+	// The descriptors of a copy on the fast path, for the read/write
+	// loop that may finish it, and the source errors should name.
+	srcRC, dstRC syscall.RawConn
+	srcObj       any
 }
 
 func (c *copier) run(dst io.Writer, src io.Reader) (int64, error) {
@@ -138,12 +142,14 @@ func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 			return written, err
 		}
 	}
+	c.srcRC, c.dstRC, c.srcObj = srcRC, dstRC, srcObj
 	n, handled, err := c.fast(w, &s, srcRC, dstRC)
 	switch {
 	case err == errSameFile:
 		// Reading and writing one file interact, so only io.Copy's
 		// own buffer size gives io.Copy's result.
-		return c.generic(dst, src, &s, 0, true)
+		m, err := c.generic(dst, src, &s, 0, true)
+		return written + m, err
 	case handled && err != errContinue && brokenStdout(err, c.failedSrc, w, dstRC):
 		// os.File.Write raises SIGPIPE for EPIPE on descriptors 1 and
 		// 2, killing the program as a shell pipeline expects: let the
@@ -240,11 +246,11 @@ func (c *copier) generic(dst io.Writer, src io.Reader, s *source, written int64,
 		c.attempt(Attempt{Method: m, Reason: "disabled"})
 		return 0, ErrNoMethod
 	}
-	if c.ctx != nil {
-		// Read and Write can only be woken by a deadline.
-		defer c.interruptOnCancel(s.inner(), dst)()
-	}
 	if delegate {
+		if c.ctx != nil {
+			// Read and Write can only be woken by a deadline.
+			defer c.interruptOnCancel(s.inner(), dst)()
+		}
 		if c.cfg.report != nil {
 			c.describe(describe(src), describe(dst))
 		}
@@ -261,6 +267,13 @@ func (c *copier) generic(dst io.Writer, src io.Reader, s *source, written int64,
 // readWrite is the copy loop of io.Copy with a buffer of bufSize bytes,
 // positioned reads for a SectionReader source, progress and cancellation.
 func (c *copier) readWrite(dst io.Writer, s *source, bufSize int) (written int64, calls int, err error) {
+	if n, calls, handled, err := c.readWriteFDs(dst, s, bufSize); handled {
+		return n, calls, err
+	}
+	if c.ctx != nil {
+		// Read and Write can only be woken by a deadline.
+		defer c.interruptOnCancel(s.inner(), dst)()
+	}
 	buf := getBuffer(bufSize)
 	defer putBuffer(buf)
 	for {

@@ -34,6 +34,13 @@ func wrapErr(err error, failedSrc bool, dst, src any) error {
 	}
 	switch s := side.(type) {
 	case *os.File:
+		// os.File's Read and Write put the errno itself under the
+		// PathError; its ReadFrom and WriteTo the *os.SyscallError of
+		// the copy call.
+		var se *os.SyscallError
+		if errors.As(err, &se) && (se.Syscall == "read" || se.Syscall == "write") {
+			err = se.Err
+		}
 		return &fs.PathError{Op: op, Path: s.Name(), Err: err}
 	case net.Conn:
 		if err == os.ErrClosed {
@@ -57,9 +64,11 @@ func isSyscallError(err error) bool {
 // brokenStdout reports whether err is EPIPE from writing to descriptor 1
 // or 2 through an *os.File, where os.File.Write would raise SIGPIPE.
 func brokenStdout(err error, failedSrc bool, w any, rc syscall.RawConn) bool {
-	if failedSrc || !errors.Is(err, syscall.EPIPE) {
-		return false
-	}
+	return !failedSrc && errors.Is(err, syscall.EPIPE) && isStdoutOrErr(w, rc)
+}
+
+// isStdoutOrErr reports whether w is an *os.File on descriptor 1 or 2.
+func isStdoutOrErr(w any, rc syscall.RawConn) bool {
 	if _, ok := w.(*os.File); !ok {
 		return false
 	}

@@ -550,3 +550,33 @@ func describeEnd(e *kcopy.Endpoint, rc syscall.RawConn) string {
 	}
 	return e.Kind.String()
 }
+
+// readWriteFDs is the read/write loop on the two descriptors of a fast-path
+// copy (kcopy.ReadWrite): one hold of both, the poller's waits, and
+// cancellation without deadlines. A stdout or stderr destination keeps
+// os.File.Write, which raises SIGPIPE on a broken pipe as a program's
+// io.Copy would; handled == false leaves the copy to that loop.
+func (c *copier) readWriteFDs(dst io.Writer, s *source, bufSize int) (written int64, calls int, handled bool, err error) {
+	if c.srcRC == nil || c.dstRC == nil || isStdoutOrErr(dst, c.dstRC) {
+		return 0, 0, false, nil
+	}
+	fs := fastStates.Get().(*fastState)
+	defer c.release(fs)
+	p := &fs.p
+	fs.se = kcopy.Endpoint{RC: c.srcRC, Pos: -1, Size: -1}
+	fs.de = kcopy.Endpoint{RC: c.dstRC, Pos: -1, Size: -1}
+	if s.ra != nil {
+		fs.se.Pos = s.pos
+	}
+	p.Src, p.Dst, p.Ctx = &fs.se, &fs.de, c.ctx
+	p.Progress, p.Done = c.cfg.progress, c.total
+	buf := getBuffer(bufSize)
+	defer putBuffer(buf)
+	first := ioCopyBuffer
+	if s.msgSrc {
+		first = 0 // a datagram is read whole
+	}
+	n, taken, err := kcopy.ReadWrite(p, s.limit, *buf, first)
+	s.consume(taken)
+	return n, p.Calls, true, wrapErr(err, p.FailedSrc, dst, c.srcObj)
+}

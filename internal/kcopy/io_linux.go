@@ -55,6 +55,7 @@ const (
 	callSendfile
 	callSplice
 	callSpliceViaPipe
+	callReadWrite
 )
 
 // roundState is the progress of [Pair.run].
@@ -70,6 +71,7 @@ type roundState struct {
 	handled bool
 	drain   bool // the destination refused splice with bytes in the pipe
 	err     error
+	rw      rwState       // callReadWrite's buffer
 	started bool          // the first call was made (pipes grown)
 	grown   [2]pipeGrowth // the caller's pipes this copy grew: source, destination
 }
@@ -86,7 +88,7 @@ func (p *Pair) run(kind callKind, remain int64, pp *pipe) (written int64, handle
 		p.ops.rounds = p.rounds
 	}
 	r := &p.r
-	*r = roundState{kind: kind, remain: remain, handled: true, pipe: pp}
+	*r = roundState{kind: kind, remain: remain, handled: true, pipe: pp, rw: r.rw}
 	r.batch = p.Ctx == nil && p.Progress == nil && p.Chunk <= 0
 	for !r.done {
 		if err := p.ctxErr(); err != nil {
@@ -166,6 +168,8 @@ func (p *Pair) round1(s, d int) (side, error) {
 		n, err = max(k, 0), e
 	case callSpliceViaPipe:
 		return p.pipeRound(s, d)
+	case callReadWrite:
+		return p.rwRound(s, d)
 	}
 	if n > 0 {
 		r.written += n

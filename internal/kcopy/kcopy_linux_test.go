@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -333,4 +335,59 @@ func TestHandledFalseMovesNothing(t *testing.T) {
 	if k, _ := pr.Read(buf); k != 5 || string(buf) != "hello" {
 		t.Fatalf("pipe lost bytes: %q", buf[:k])
 	}
+}
+
+func TestReadWrite(t *testing.T) {
+	for _, size := range []int{0, 1, 4095, 4096, 4097, 100 << 10, 1<<20 + 1} {
+		for _, pos := range []int64{-1, 0, 3} {
+			t.Run(fmt.Sprintf("%d/pos%d", size, pos), func(t *testing.T) {
+				data := pattern(size)
+				p, src, dst := filePair(t, data)
+				want := data
+				if pos >= 0 {
+					p.Src.Pos = pos
+					want = data[min(int(pos), len(data)):]
+				}
+				buf := make([]byte, 64<<10)
+				n, taken, err := ReadWrite(p, -1, buf, 32<<10)
+				if err != nil || n != int64(len(want)) || taken != n {
+					t.Fatalf("n=%d taken=%d err=%v, want %d", n, taken, err, len(want))
+				}
+				got, _ := os.ReadFile(dst.Name())
+				if !bytes.Equal(got, want) {
+					t.Errorf("destination differs")
+				}
+				off, _ := src.Seek(0, io.SeekCurrent)
+				if pos >= 0 && (off != 0 || p.Src.Pos != pos+n) {
+					t.Errorf("explicit position: file offset %d, Pos %d", off, p.Src.Pos)
+				} else if pos < 0 && off != n {
+					t.Errorf("file offset %d, want %d", off, n)
+				}
+			})
+		}
+	}
+	t.Run("first-read-cap", func(t *testing.T) {
+		p, src, dst := filePair(t, pattern(1<<20))
+		dst.Close()
+		ro, err := os.Open(dst.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		rc, _ := ro.SyscallConn()
+		p.Dst.RC = rc
+		n, taken, err := ReadWrite(p, -1, make([]byte, 1<<20), 32<<10)
+		off, _ := src.Seek(0, io.SeekCurrent)
+		if n != 0 || taken != 32<<10 || off != 32<<10 || !errors.Is(err, unix.EBADF) || p.FailedSrc {
+			t.Errorf("n=%d taken=%d offset=%d err=%v failedSrc=%v; want a 32 KiB first read and EBADF from the write", n, taken, off, err, p.FailedSrc)
+		}
+	})
+	t.Run("limit", func(t *testing.T) {
+		p, _, dst := filePair(t, pattern(10000))
+		n, _, err := ReadWrite(p, 777, make([]byte, 4096), 0)
+		got, _ := os.ReadFile(dst.Name())
+		if n != 777 || err != nil || !bytes.Equal(got, pattern(10000)[:777]) {
+			t.Errorf("n=%d err=%v, want 777 bytes", n, err)
+		}
+	})
 }
