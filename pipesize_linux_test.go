@@ -152,10 +152,18 @@ func TestPipeNotGrownForSmallCopy(t *testing.T) {
 	t.Run("pipe->file", func(t *testing.T) {
 		r, w, before := defaultPipe(t)
 		data := testutil.Data(200<<10, 0x9198)
-		go func() { w.Write(data); w.Close() }()
+		during := make(chan int, 1)
+		go func() {
+			w.Write(data) // more than the pipe holds: the copy is under way
+			during <- pipeSizeNoT(w)
+			w.Close()
+		}()
 		dst := emptyFile(t, t.TempDir())
 		if n, err := zcopy.Copy(dst, r); err != nil || n != int64(len(data)) {
 			t.Fatalf("Copy = %d, %v", n, err)
+		}
+		if got := <-during; got != before {
+			t.Errorf("pipe size during a 200 KiB copy: %d, want the %d it had", got, before)
 		}
 		if got := pipeSize(t, r); got != before {
 			t.Errorf("pipe size after a 200 KiB copy: %d, want the %d it had", got, before)
