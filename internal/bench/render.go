@@ -198,9 +198,9 @@ func WriteSVG(w io.Writer, res *Result) error {
 		svgWidth, height, svgWidth, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
 	m := res.Machine
-	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="17" font-weight="bold">zbench: median wall time per copy (shorter is better), with Diff, vs io.Copy and total CPU</text>`+"\n", svgPad)
+	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="17" font-weight="bold">zbench: median wall time per copy (shorter is better)</text>`+"\n", svgPad)
 	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s</text>`+"\n", svgPad,
-		html.EscapeString(fmt.Sprintf("%s, %d cores · %s · %s · %d runs each, fresh process per run, page cache warm", m.CPU, m.Cores, m.Kernel, m.Go, res.Runs)))
+		html.EscapeString(fmt.Sprintf("%s, %d cores · %s · %s · %d runs each · labels: median, Diff, vs io.Copy, total CPU", m.CPU, m.Cores, m.Kernel, m.Go, res.Runs)))
 	legendX := svgWidth - 3*115 - svgPad
 	for i, k := range []string{"raw", "go", "zcopy"} {
 		x := legendX + i*115
