@@ -113,6 +113,12 @@ func (c *copier) run(dst io.Writer, src io.Reader) (int64, error) {
 // copy unwraps both sides and picks the path: the descriptors' fast path
 // when both sides have one zcopy may use, io.Copy itself otherwise.
 func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
+	if sr, ok := src.(SegmentReader); ok {
+		// A source made of host-file ranges, fills and memory (a memfs
+		// file) copies each piece its own way.
+		n, _, err := copySegments(c, dst, sr)
+		return n, err
+	}
 	w, dstRC, err := c.destination(dst)
 	if err != nil {
 		return 0, err

@@ -68,9 +68,13 @@
 //
 // # Extending
 //
-// Methods are a table (see fast_linux.go): another engine, such as an
-// io_uring one, is a further [Method] with a slot in that table and a place
-// in the per-pair order; callers do not change. Endpoints without a
+// Methods are a table (see fast_linux.go): another engine is a further
+// [Method] with a slot in that table and a place in the per-pair order;
+// callers do not change. The io_uring engine is one: [Uring]. By default
+// it copies only large ext4 files that are mostly not in the page cache,
+// the one case where it measured faster than copy_file_range (sendfile
+// beats it into sockets); Only(Uring) forces it and [WithUring] tunes it
+// (see BENCHMARKS.md, io_uring). Endpoints without a
 // descriptor, such as in-memory files, take part through io.WriterTo and
 // io.ReaderFrom, which Copy honours exactly as io.Copy does; one whose bytes
 // live in a host file can hand Copy an [*io.SectionReader] over that file to

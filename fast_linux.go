@@ -68,12 +68,13 @@ var methodFuncs = [numMethods]methodFunc{
 	Mmap: func(p *kcopy.Pair, remain int64, dst io.Writer) (int64, bool, error) {
 		return kcopy.Mmap(p, remain, dst.Write)
 	},
+	Uring: func(p *kcopy.Pair, remain int64, _ io.Writer) (int64, bool, error) { return kcopy.Uring(p, remain) },
 }
 
 // Method orders per pair: the first that works moves the bytes.
 var (
-	fileToFile   = []Method{Clone, CopyFileRange, Sendfile, Mmap}
-	fileToStream = []Method{Sendfile, Splice, Mmap}
+	fileToFile   = []Method{Clone, Uring, CopyFileRange, Sendfile, Mmap}
+	fileToStream = []Method{Sendfile, Splice, Mmap, Uring}
 	fileToPipe   = []Method{Splice, Sendfile, Mmap}
 	fileToOther  = []Method{Sendfile, Mmap}
 	spliceOnly   = []Method{Splice}
@@ -128,7 +129,7 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 	defer c.release(fs)
 	p := &fs.p
 	p.Src, p.Dst, p.Ctx, p.Chunk = &fs.se, &fs.de, c.ctx, c.chunk()
-	p.Progress, p.Done = c.cfg.progress, c.total
+	p.Progress, p.Done, p.Uring = c.cfg.progress, c.total, c.cfg.uring
 	remain := s.limit
 	srcKnown := false
 	if !c.cfg.forced {
@@ -382,32 +383,32 @@ func (c *copier) refusedBefore(fs *fastState, s *source) (classified, refused bo
 	if guessRefusals.Load() == 0 {
 		return false, false
 	}
-	if kcopy.Classify(fs.se.RC, &fs.se, false) != nil || kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
-		fs.se.Pos, fs.de.Pos = -1, -1
+	if !c.classifyBoth(fs, s) {
 		return false, false
 	}
-	if s.ra != nil {
-		fs.se.Pos = s.pos
-	}
-	fs.dstKnown = true
 	key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
 	_, refused = probeCache.Load(key)
 	return true, refused
+}
+
+// classifyBoth classifies both sides of a guess, keeping the source's
+// explicit position. On failure (a closed descriptor) the caller goes on
+// unclassified and the read/write loop reports it.
+func (c *copier) classifyBoth(fs *fastState, s *source) bool {
+	ok := kcopy.Classify(fs.se.RC, &fs.se, false) == nil && kcopy.Classify(fs.de.RC, &fs.de, true) == nil
+	if s.ra != nil {
+		fs.se.Pos = s.pos
+	}
+	fs.dstKnown = ok
+	return ok
 }
 
 // rememberRefusal classifies both sides after a refused guess (the caller
 // would next) and caches the refusal if it holds for the pair of kinds and
 // filesystems. It reports whether the source is classified.
 func (c *copier) rememberRefusal(fs *fastState, s *source, classified bool, err error) bool {
-	if !classified {
-		if kcopy.Classify(fs.se.RC, &fs.se, false) != nil || kcopy.Classify(fs.de.RC, &fs.de, true) != nil {
-			fs.se.Pos, fs.de.Pos = -1, -1
-			return false
-		}
-		if s.ra != nil {
-			fs.se.Pos = s.pos
-		}
-		fs.dstKnown = true
+	if !classified && !c.classifyBoth(fs, s) {
+		return false
 	}
 	regular := fs.se.Kind == kcopy.KindRegular && fs.de.Kind == kcopy.KindRegular
 	if kcopy.StickyFallback(err) || (err == unix.EINVAL && !regular) {
@@ -474,6 +475,9 @@ func (c *copier) skip(m Method, s, d *kcopy.Endpoint, known int64) string {
 		}
 		return "disabled"
 	}
+	if m == Uring && !c.cfg.forced && !uringPays(s, d, known) {
+		return optIn // chosen by default only where it measured faster
+	}
 	small := !c.cfg.forced && known >= 0 && known < probeThreshold
 	pageRefs := s.Kind.Seekable() && (d.Kind == kcopy.KindPipe || d.Kind.Stream())
 	switch {
@@ -504,6 +508,13 @@ func (c *copier) skip(m Method, s, d *kcopy.Endpoint, known int64) string {
 		}
 	case Sendfile:
 		if d.Kind == kcopy.KindOther || d.Kind == kcopy.KindSocket {
+			return "destination is a " + d.Kind.String()
+		}
+	case Uring:
+		if !s.Kind.Seekable() {
+			return "source is a " + s.Kind.String()
+		}
+		if !d.Kind.Seekable() && !d.Kind.Stream() {
 			return "destination is a " + d.Kind.String()
 		}
 	case Mmap:

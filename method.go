@@ -21,11 +21,23 @@ const (
 	// Mmap maps the source and writes from the mapping. Opt-in only: it is
 	// never chosen unless [Only] names it.
 	Mmap
+	// Uring copies through an io_uring ring (internal/uring): blocks read
+	// at independent offsets, each written as its read completes, from a
+	// regular file or block device to a file, block device or stream
+	// socket. By default it is chosen only where it measured faster than
+	// copy_file_range: a file of 256 MiB or more, on ext4 to ext4, mostly
+	// not in the page cache (then read with O_DIRECT); [Only] forces it
+	// anywhere, [WithUring] tunes it. See BENCHMARKS.md (io_uring).
+	Uring
 	// ReadWrite is a read/write loop with a buffer sized for the pair.
 	ReadWrite
 	// Generic is io.Copy itself, used when a side has no descriptor: the
 	// types' own WriterTo/ReaderFrom keep working.
 	Generic
+	// Hole skips a run of zeros of a [SegmentReader] source by seeking a
+	// regular-file destination past its end, leaving a hole; it is not
+	// chosen for other copies and is not in [Methods].
+	Hole
 
 	numMethods = iota + 1
 )
@@ -36,8 +48,10 @@ var methodNames = [numMethods]string{
 	Sendfile:      "sendfile",
 	Splice:        "splice",
 	Mmap:          "mmap",
+	Uring:         "uring",
 	ReadWrite:     "read/write",
 	Generic:       "io.Copy",
+	Hole:          "hole",
 }
 
 func (m Method) String() string {
@@ -59,7 +73,7 @@ func ParseMethod(s string) (Method, bool) {
 
 // Methods lists every method in the order zcopy prefers them.
 func Methods() []Method {
-	return []Method{Clone, CopyFileRange, Sendfile, Splice, Mmap, ReadWrite, Generic}
+	return []Method{Clone, CopyFileRange, Sendfile, Splice, Mmap, Uring, ReadWrite, Generic}
 }
 
 // methodSet is a bit set of methods.
@@ -77,5 +91,6 @@ func setOf(ms ...Method) methodSet {
 
 // defaultMethods is everything but Mmap, which is only a benchmark contender
 // (mmap/send in the article "Rust io::copy with Linux Zero-Copy API") and
-// risks SIGBUS when the file shrinks; it is opt-in.
-var defaultMethods = setOf(Clone, CopyFileRange, Sendfile, Splice, ReadWrite, Generic)
+// risks SIGBUS when the file shrinks; it is opt-in. Uring is in, but skip
+// lets it through only where it measured faster (uringPays).
+var defaultMethods = setOf(Clone, CopyFileRange, Sendfile, Splice, Uring, ReadWrite, Generic)

@@ -1,6 +1,10 @@
 package zcopy
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/zcopy/zcopy/internal/uring"
+)
 
 // An Option changes how [CopyContext] copies.
 type Option func(*config)
@@ -12,6 +16,7 @@ type config struct {
 	progress func(written int64)
 	report   *Report
 	chunk    int64
+	uring    *uring.Config
 }
 
 // Strict forbids page-referencing paths: sendfile or splice from a regular
@@ -52,3 +57,46 @@ func WithChunkSize(n int64) Option { return func(c *config) { c.chunk = n } }
 
 // ErrNoMethod is returned when [Only] allowed no method that can copy the pair.
 var ErrNoMethod = errors.New("zcopy: no allowed method can copy this pair")
+
+// UringOptions tune the [Uring] method. Zero values mean the engine's
+// defaults: 8 blocks of 512 KiB in flight, plain buffers, O_DIRECT reads
+// only for a source mostly missing from the page cache.
+type UringOptions struct {
+	// QueueDepth is how many blocks are in flight at once.
+	QueueDepth int
+	// BlockSize is the bytes one read or write moves.
+	BlockSize int
+	// Fixed registers the blocks with the kernel (READ_FIXED/WRITE_FIXED);
+	// without the memlock to do so, the copy runs unregistered.
+	Fixed bool
+	// Direct says when the source is read with O_DIRECT (where its
+	// alignment allows): faster when the source is not in the page
+	// cache, slower when it is.
+	Direct DirectMode
+	// ZeroCopy sends to TCP sockets with SEND_ZC.
+	ZeroCopy bool
+	// Splice sends to sockets with IORING_OP_SPLICE through a pipe
+	// instead of reading into memory.
+	Splice bool
+}
+
+// WithUring tunes the [Uring] method. It does not enable it: use [Only].
+func WithUring(o UringOptions) Option {
+	return func(c *config) {
+		c.uring = &uring.Config{QueueDepth: o.QueueDepth, BlockSize: o.BlockSize, Fixed: o.Fixed, ZeroCopy: o.ZeroCopy, Splice: o.Splice,
+			Direct: o.Direct == DirectAlways, AutoDirect: o.Direct == DirectAuto}
+	}
+}
+
+// DirectMode says when the [Uring] method reads with O_DIRECT.
+type DirectMode uint8
+
+const (
+	// DirectAuto reads with O_DIRECT when cachestat(2) finds less than
+	// half of the range to copy in the page cache.
+	DirectAuto DirectMode = iota
+	// DirectNever always reads through the page cache.
+	DirectNever
+	// DirectAlways reads with O_DIRECT whenever the alignment allows.
+	DirectAlways
+)

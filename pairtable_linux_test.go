@@ -136,7 +136,7 @@ func TestPairTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	documented := tableRows(string(readme), "## Which path each pair takes")
+	documented := tableRows(string(readme), "### Which path each pair takes")
 	rows := pairRows()
 	tested := map[string]bool{}
 	for _, r := range rows {

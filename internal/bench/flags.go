@@ -9,8 +9,12 @@ import (
 	"strings"
 )
 
-// Scenarios lists the scenario names in the order they run.
+// Scenarios lists the scenario names in the order they run by default.
 var Scenarios = []string{"unix", "tcp", "file", "pipe", "sock2file", "small"}
+
+// ExtraScenarios run only when named (or with -scenario all): tree copies
+// whole directories with zcp, cp, rsync and uutils cp, minutes per table.
+var ExtraScenarios = []string{"tree"}
 
 // defaultSize is the file size without -size: large enough that process
 // start-up is noise next to the copy, small enough that the default run of
@@ -46,6 +50,10 @@ type config struct {
 	svg       string
 	quiet     bool
 	pin       bool
+	// The tree scenario's small-file tree and sparse file.
+	treeFiles  int
+	sparseSize int64
+	treeGoroot bool
 }
 
 // parseFlags parses args; errors read like "-size: cannot parse "abc"".
@@ -53,7 +61,7 @@ type config struct {
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("zbench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // one-line errors are ours to print
-	scen := fs.String("scenario", strings.Join(Scenarios, ","), "scenarios to run, comma-separated: "+strings.Join(Scenarios, ", "))
+	scen := fs.String("scenario", strings.Join(Scenarios, ","), "scenarios to run, comma-separated: "+strings.Join(Scenarios, ", ")+", or all; "+strings.Join(ExtraScenarios, ", ")+" only when named")
 	size := fs.String("size", "", "file size for all but the small scenario, e.g. 256MiB, 1GiB, 64M, 1000000 (default 256MiB)")
 	runs := fs.Int("runs", 5, "runs per contender")
 	dir := fs.String("dir", ".", "directories for the files, comma-separated; the file scenario runs on each\n(and on the current directory's filesystem), the others use the first")
@@ -61,6 +69,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	svg := fs.String("svg", "", "also write a bar chart of the medians to this SVG `file`")
 	quiet := fs.Bool("q", false, "do not print progress on stderr")
 	pin := fs.Bool("pin", false, "run every sender on CPU 0 and the process at the other end on CPU 1, the placement\nwhere each hand-over between them wakes the other CPU (default: the scheduler places them)")
+	files := fs.Int("files", 100000, "the tree scenario: number of 4 KiB files in the small-file tree")
+	sparse := fs.String("sparse", "8GiB", "the tree scenario: apparent size of the sparse file (64 MiB of data)")
+	goroot := fs.Bool("goroot", true, "the tree scenario: include a copy of the Go distribution")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usage)
@@ -72,20 +83,29 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))
 	}
-	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet, pin: *pin}
+	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet, pin: *pin, treeFiles: *files, treeGoroot: *goroot}
+	known := append(slices.Clone(Scenarios), ExtraScenarios...)
 	for _, s := range strings.Split(*scen, ",") {
 		s = strings.TrimSpace(s)
 		if s == "all" {
-			c.scenarios = append(c.scenarios, Scenarios...)
+			c.scenarios = append(c.scenarios, known...)
 			continue
 		}
-		if !slices.Contains(Scenarios, s) {
-			return nil, fmt.Errorf("-scenario: unknown scenario %q (have %s)", s, strings.Join(Scenarios, ", "))
+		if !slices.Contains(known, s) {
+			return nil, fmt.Errorf("-scenario: unknown scenario %q (have %s)", s, strings.Join(known, ", "))
 		}
 		c.scenarios = append(c.scenarios, s)
 	}
 	// Run in the canonical order, each once.
-	c.scenarios = slices.DeleteFunc(slices.Clone(Scenarios), func(s string) bool { return !slices.Contains(c.scenarios, s) })
+	c.scenarios = slices.DeleteFunc(known, func(s string) bool { return !slices.Contains(c.scenarios, s) })
+	if c.treeFiles < 1 {
+		return nil, fmt.Errorf("-files: must be at least 1, not %d", c.treeFiles)
+	}
+	n, err := ParseSize(*sparse)
+	if err != nil || n < 64<<20 {
+		return nil, fmt.Errorf("-sparse: want a size of at least 64MiB, not %q", *sparse)
+	}
+	c.sparseSize = n
 	if *size != "" {
 		n, err := ParseSize(*size)
 		if err != nil {

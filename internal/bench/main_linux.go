@@ -93,6 +93,10 @@ type runner struct {
 	dirs    []*workDir // cfg.dirs, then the current directory if the file scenario adds it
 	sources map[srcKey]*source
 	seq     int
+	// zcpPath is the zcp command the tree scenario built, zcpErr why
+	// it could not.
+	zcpPath string
+	zcpErr  error
 }
 
 // workDir is a directory zbench writes in, with its temporary directory.
@@ -247,6 +251,7 @@ const (
 	topoPipeIn                    // feeder | sender -> file
 	topoPipeOut                   // sender: file -> pipe | receiver
 	topoSock2File                 // feeder -> TCP -> sender -> file
+	topoTree                      // a command copies a tree (tree_linux.go)
 )
 
 // peers names each topology's second process (Table.Peer).
@@ -271,6 +276,8 @@ type tableSpec struct {
 	copies     int    // copies per process
 	streamCRC  uint32 // what a receiver must see: Copies times the source
 	contenders []contender
+	tree       *treeSet   // the tree scenario's input
+	treeArgv   [][]string // the tree scenario's command per contender
 }
 
 // The contenders. Raw ones are the C programs of the article "Rust io::copy
@@ -359,6 +366,8 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 		}
 		add(&tableSpec{topo: topoSock2File, network: "tcp", dir: main, src: sc}, "TCP loopback socket -> file",
 			cReadWrite, cSplicePipe, cIOCopy, cZcopy)
+	case "tree":
+		return r.planTree(add)
 	case "small":
 		ioBase := cIOCopy
 		ioBase.baseline = true
@@ -435,8 +444,10 @@ func fileCRC(path string) (int64, uint32, error) {
 func (r *runner) runTable(ts *tableSpec) error {
 	r.progress("zbench: %s: %d contenders x %d runs", ts.Heading(), len(ts.contenders), r.cfg.runs)
 	// Warm the page cache: the article measured with the file cached.
-	if _, _, err := fileCRC(ts.src.path); err != nil {
-		return err
+	if ts.topo != topoTree {
+		if _, _, err := fileCRC(ts.src.path); err != nil {
+			return err
+		}
 	}
 	// Interleaved, and each round starts one contender later (A B C, B C
 	// A, C A B, ...), so that no contender always runs right after the
@@ -450,7 +461,13 @@ func (r *runner) runTable(ts *tableSpec) error {
 			if row.Skipped != "" {
 				continue
 			}
-			out, err := r.runOnce(ts, c)
+			var out runOut
+			var err error
+			if ts.topo == topoTree {
+				out, err = r.runTreeOnce(ts, i)
+			} else {
+				out, err = r.runOnce(ts, c)
+			}
 			if err != nil {
 				return err
 			}
@@ -463,6 +480,21 @@ func (r *runner) runTable(ts *tableSpec) error {
 				row.Method, row.Report = out.method, out.report
 			}
 			row.Runs = append(row.Runs, out.run)
+		}
+	}
+	if ts.topo == topoTree {
+		var rss []string
+		for _, row := range ts.Rows {
+			var peak int64
+			for _, run := range row.Runs {
+				peak = max(peak, run.MaxRSS)
+			}
+			if peak > 0 {
+				rss = append(rss, fmt.Sprintf("%s %s", row.Name, FormatSize(peak)))
+			}
+		}
+		if len(rss) > 0 {
+			ts.Notes = append(ts.Notes, "Peak RSS (largest of the runs): "+strings.Join(rss, ", ")+".")
 		}
 	}
 	return nil

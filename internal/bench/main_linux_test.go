@@ -133,3 +133,60 @@ func TestPinProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeScenario runs the tree scenario on tiny inputs: GNU cp's rows
+// verify, a copy that differs from the source fails verification, and
+// every table names its inputs.
+func TestTreeScenario(t *testing.T) {
+	if _, err := os.Stat("/bin/cp"); err != nil {
+		t.Skip("no cp:", err)
+	}
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	Main([]string{"-scenario", "tree", "-files", "30", "-size", "1MiB", "-sparse", "64MiB", "-goroot=false", "-runs", "1", "-dir", dir, "-json", "-q"}, nil, &out, &errb)
+	var res Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bad JSON: %v\n%s\nstderr: %s", err, out.String(), errb.String())
+	}
+	if len(res.Tables) != 3 {
+		t.Fatalf("%d tables, want 3 (small files, one file, sparse file)", len(res.Tables))
+	}
+	for _, tb := range res.Tables {
+		for _, r := range tb.Rows {
+			if r.Name == "GNU cp -r" || r.Name == "GNU cp" {
+				if !r.Verified {
+					t.Errorf("%s: %s did not verify: %s", tb.Title, r.Name, r.Failure)
+				}
+			}
+		}
+		if tb.Note == "" {
+			t.Errorf("%s: no note on the input", tb.Title)
+		}
+	}
+}
+
+func TestDigestTreeSeesChanges(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(dir+"/a/b", 0o755)
+	os.WriteFile(dir+"/a/b/f", []byte("hello"), 0o644)
+	os.Symlink("f", dir+"/a/b/l")
+	before, err := digestTree(dir+"/a", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, change := range map[string]func(){
+		"content": func() { os.WriteFile(dir+"/a/b/f", []byte("hellO"), 0o644) },
+		"link":    func() { os.Remove(dir + "/a/b/l"); os.Symlink("g", dir+"/a/b/l") },
+		"name":    func() { os.Rename(dir+"/a/b/f", dir+"/a/b/g") },
+	} {
+		change()
+		after, err := digestTree(dir+"/a", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.crc == before.crc {
+			t.Errorf("%s changed, digest did not", name)
+		}
+		before = after
+	}
+}

@@ -95,6 +95,7 @@ type Run struct {
 	Switches     int64  `json:"switches,omitempty"`
 	PeerSwitches int64  `json:"peer_switches,omitempty"`
 	Bytes        int64  `json:"bytes"`
+	MaxRSS       int64  `json:"max_rss_bytes,omitempty"` // the tree scenario's commands: peak resident memory
 	OK           bool   `json:"ok"`
 	Error        string `json:"error,omitempty"`
 }

@@ -3,6 +3,8 @@ package kcopy
 import (
 	"context"
 	"syscall"
+
+	"github.com/zcopy/zcopy/internal/uring"
 )
 
 // Kind is what a descriptor is, as far as copying is concerned.
@@ -101,6 +103,8 @@ type Pair struct {
 	// could not be told apart, as with EIO between two files, where
 	// io.Copy names the destination too).
 	FailedSrc bool
+	// Uring tunes the io_uring engine ([Uring]); nil means its defaults.
+	Uring *uring.Config
 
 	st   ioState // see Pair.do
 	off  int64   // scratch offset handed to the kernel

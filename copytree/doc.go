@@ -1,0 +1,68 @@
+// Package copytree copies files and directory trees the way GNU cp does,
+// moving every file's bytes with zcopy's fastest system call and copying
+// trees in parallel. It is the library under the zcp command.
+//
+//	sum, err := copytree.Copy(ctx, "src", "dst", copytree.Options{Preserve: copytree.PreserveAll}) // cp -a src dst (dst new)
+//	c := copytree.New(opts); c.Copy(ctx, "a", "t/a"); c.Copy(ctx, "b", "t/b")                  // several operands
+//	sum, err := copytree.CopyFS(ctx, "dst", fsys, opts)                                          // an fs.FS, like os.CopyFS
+//
+// Copy's destination is the name the copy gets (cp -T): working out
+// "dir/base(src)" for a destination directory is the caller's business,
+// as it is cp's.
+//
+// # What is kept
+//
+// [Options.Preserve] selects mode (with POSIX ACLs), ownership, timestamps
+// in nanoseconds, extended attributes (ACLs and security.capability
+// included) and hard links (by device and inode, also across the operands
+// of one [Copier]). Symbolic links are copied as links unless
+// [Options.Deref] says to follow them; a followed loop is reported as
+// cp reports it. FIFOs, sockets and device nodes are recreated with
+// mknod(2), never opened, unless [Options.CopyContents] is set. Sparse
+// files keep their holes (SEEK_DATA/SEEK_HOLE, a trailing hole by
+// ftruncate); [Always] also turns zero runs into holes.
+//
+// # Order and safety
+//
+// The walk and every creation work relative to directory descriptors:
+// directories are opened with openat2(RESOLVE_NO_SYMLINKS) and files with
+// O_NOFOLLOW|O_EXCL, so a symbolic link planted in the destination during
+// the copy is never written through (the destination operand itself is
+// followed where cp follows it). New files are created with permissions
+// withheld (0600 at most) until their owner and mode are set; ownership
+// is set before extended attributes, which chown would clear
+// (security.capability), and mode after ownership, which clears set-id
+// bits. A directory's mode and times are applied after its children, so
+// read-only source directories copy. A source that vanishes during the
+// walk fails that entry only. With [Options.Atomic] each file is written
+// to a temporary name (.zcp-tmp.PID.N.NAME) in its directory and renamed
+// over the destination, so the old file survives any failure, ENOSPC or
+// kill -9 included.
+//
+// # Parallelism and resources
+//
+// [Options.Jobs] workers take tasks newest first: a directory's entries
+// are handled in batches of 256, and the batches of a large directory are
+// shared between workers, so a single flat directory is copied in
+// parallel too. The walk streams: memory and open descriptors are bounded
+// by the number of workers (two descriptors per directory being copied,
+// a few batches queued per worker), whatever the depth or width of the tree.
+//
+// # Reports
+//
+// [Options.OnFile] receives a [FileReport] per entry: the zcopy method
+// that moved the bytes and the reflink, offload and sparse outcomes that
+// GNU cp --debug prints ([FileReport.Debug]). [Options.Progress] receives
+// files and bytes done and the totals, counted by a walk that runs beside
+// the copy. Errors are [*Error] values whose text is GNU cp's message
+// without the program name, and which match the sentinels ([ErrSameFile],
+// [ErrIntoItself], ...) and the errno with errors.Is.
+//
+// # Engines
+//
+// The bytes of each regular file go through an [Engine]; [SyncEngine]
+// calls zcopy.CopyContext. A batching engine (io_uring) plugs in there.
+//
+// The tree copier needs Linux; elsewhere Copy returns an error matching
+// errors.ErrUnsupported, and CopyFS works with the os package.
+package copytree

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package copytree
+
+const nofollow = 0

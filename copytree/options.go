@@ -1,0 +1,185 @@
+package copytree
+
+import (
+	"context"
+	"io"
+	"os"
+	"time"
+
+	"github.com/zcopy/zcopy"
+)
+
+// Deref says which symbolic links in the source are followed.
+type Deref uint8
+
+const (
+	// DerefNever copies symbolic links as links (cp -P, the default with -r).
+	DerefNever Deref = iota
+	// DerefCommandLine follows a link given as the source operand only (cp -H).
+	DerefCommandLine
+	// DerefAlways follows every link in the source (cp -L).
+	DerefAlways
+)
+
+// When is a three-way policy: reflink and sparse handling.
+type When uint8
+
+const (
+	// Auto tries the optimisation and falls back silently.
+	Auto When = iota
+	// Always insists: reflink=always fails where cloning is not supported;
+	// sparse=always also turns runs of zero bytes into holes.
+	Always
+	// Never turns the optimisation off: reflink=never also avoids
+	// copy_file_range, which may clone (GNU cp 9.4).
+	Never
+)
+
+func (w When) String() string {
+	switch w {
+	case Always:
+		return "always"
+	case Never:
+		return "never"
+	}
+	return "auto"
+}
+
+// Preserve is a set of attributes carried from source to destination.
+type Preserve uint8
+
+const (
+	PreserveMode       Preserve = 1 << iota // permission bits and POSIX ACLs
+	PreserveOwnership                       // uid and gid (silently kept only where allowed, as cp does)
+	PreserveTimestamps                      // atime and mtime, in nanoseconds
+	PreserveLinks                           // hard links inside the copy, by (dev, ino)
+	PreserveXattr                           // extended attributes, ACLs and capabilities included
+	PreserveAll        = PreserveMode | PreserveOwnership | PreserveTimestamps | PreserveLinks | PreserveXattr
+)
+
+// Update decides what happens to a destination file that already exists.
+type Update uint8
+
+const (
+	UpdateAll      Update = iota // replace it (cp's default)
+	UpdateNone                   // keep it silently (cp -n, --update=none)
+	UpdateNoneFail               // keep it and report an error (--update=none-fail)
+	UpdateOlder                  // replace it only if it is older than the source (cp -u)
+)
+
+// Backup is how an existing destination is kept before it is replaced.
+type Backup uint8
+
+const (
+	BackupNone     Backup = iota
+	BackupSimple          // name + Suffix
+	BackupNumbered        // name.~N~
+	BackupExisting        // numbered if numbered backups exist, else simple
+)
+
+// Fsync is when written data is flushed to stable storage.
+type Fsync uint8
+
+const (
+	FsyncNone Fsync = iota // leave it to the kernel (cp's behaviour)
+	FsyncFile              // fsync each file before it is closed or renamed
+	FsyncEnd               // one syncfs per destination filesystem at the end
+)
+
+// Options configures a copy. The zero value copies like cp -R -P: contents
+// only, links as links, no attributes beyond the permission bits of new
+// files (minus the umask).
+type Options struct {
+	Preserve Preserve
+	Deref    Deref
+	Reflink  When
+	Sparse   When
+
+	// Update, Force, RemoveDestination and Backup are the overwrite policy.
+	// Interactive, when set, is asked before an existing file is replaced;
+	// returning false skips it.
+	Update            Update
+	Interactive       func(dst string) bool
+	Force             bool // unlink a destination that cannot be opened, and retry
+	RemoveDestination bool // unlink every existing destination file first
+	Backup            Backup
+	Suffix            string // for BackupSimple; "~" when empty
+
+	// HardLink and SymbolicLink make links instead of copying contents
+	// (cp -l, cp -s).
+	HardLink, SymbolicLink bool
+	// OneFileSystem skips directories on other filesystems (cp -x).
+	OneFileSystem bool
+	// AttributesOnly copies no data (cp --attributes-only).
+	AttributesOnly bool
+	// CopyContents reads FIFOs and devices as files instead of recreating
+	// them (cp --copy-contents). Without it they are never read.
+	CopyContents bool
+	// KeepDirectorySymlink lets an existing symlink to a directory stand in
+	// for the destination directory (cp --keep-directory-symlink).
+	KeepDirectorySymlink bool
+	// NoTargetRecursion refuses to copy a directory (cp without -r);
+	// such sources fail with ErrOmitDir.
+	NoRecursion bool
+
+	// Atomic writes each regular file to a temporary file in the
+	// destination directory and renames it over the destination, so a
+	// reader (or a crash) sees the old or the new file, never a mix.
+	Atomic bool
+	Fsync  Fsync
+
+	// Jobs is how many files are copied at once; <= 0 means the CPU count.
+	Jobs int
+
+	// ContinueOnError copies what it can and returns every error joined;
+	// otherwise the first error stops the copy.
+	ContinueOnError bool
+	// OnError, when set, sees each error as it happens (for a command to
+	// print it); the error is still counted and returned.
+	OnError func(err error)
+
+	// OnFile is called once for each entry copied, with how it was copied.
+	// It may be called from several goroutines at once.
+	OnFile func(FileReport)
+	// Report asks the engine, for every file, how it copied it (method,
+	// reflink, offload) even without OnFile, so that Summary.Methods is
+	// filled. It costs a few fstat calls per file.
+	Report bool
+	// Progress is called at most every ProgressInterval (default 100 ms)
+	// and once at the end; the totals come from a walk running beside the
+	// copy and are final once TotalsKnown is true.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
+
+	// Engine selects how batches of small files are copied; nil is the
+	// synchronous engine (zcopy's system calls).
+	Engine Engine
+
+	// CopyOptions are passed to zcopy.CopyContext for every file.
+	CopyOptions []zcopy.Option
+}
+
+// Engine copies the data of a regular file whose source and destination are
+// open. It is the seam where batching engines (io_uring) plug in; the
+// synchronous engine is [SyncEngine].
+type Engine interface {
+	CopyData(ctx context.Context, dst, src *os.File, size int64, opts []zcopy.Option, r *zcopy.Report) (int64, error)
+}
+
+// SyncEngine moves bytes with zcopy.CopyContext.
+type SyncEngine struct{}
+
+// CopyData implements Engine; r may be nil when no report is wanted. It
+// copies the size fstat saw when size > 0, which saves the system call
+// that would only confirm EOF (a file appended to meanwhile is copied up
+// to that size, as rsync does); a size of 0 copies until EOF, for files
+// such as those of /proc that say 0 and have content.
+func (SyncEngine) CopyData(ctx context.Context, dst, src *os.File, size int64, opts []zcopy.Option, r *zcopy.Report) (int64, error) {
+	if r != nil {
+		opts = append(opts[:len(opts):len(opts)], zcopy.WithReport(r))
+	}
+	if size > 0 {
+		return zcopy.CopyContext(ctx, dst, &io.LimitedReader{R: src, N: size}, opts...)
+	}
+	return zcopy.CopyContext(ctx, dst, src, opts...)
+}

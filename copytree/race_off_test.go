@@ -1,0 +1,5 @@
+//go:build !race
+
+package copytree_test
+
+const raceEnabled = false

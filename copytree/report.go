@@ -1,0 +1,281 @@
+package copytree
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zcopy/zcopy"
+)
+
+// Kind is what an entry is.
+type Kind uint8
+
+const (
+	KindFile Kind = iota + 1
+	KindDir
+	KindSymlink
+	KindHardLink // a further name of a file already copied
+	KindFIFO
+	KindSocket
+	KindDevice
+)
+
+var kindNames = [...]string{KindFile: "file", KindDir: "dir", KindSymlink: "symlink", KindHardLink: "hardlink",
+	KindFIFO: "fifo", KindSocket: "socket", KindDevice: "device"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Outcome says whether an optimisation was used for a file.
+type Outcome uint8
+
+const (
+	OutcomeNo          Outcome = iota // not tried, or not needed
+	OutcomeYes                        // used
+	OutcomeUnsupported                // tried and refused by the filesystem
+	OutcomeAvoided                    // turned off by an option
+)
+
+func (o Outcome) String() string {
+	return [...]string{"no", "yes", "unsupported", "avoided"}[o]
+}
+
+// FileReport says how one entry was copied.
+type FileReport struct {
+	Src, Dst string
+	Kind     Kind
+	Size     int64 // bytes of data written (0 for links and specials)
+	// Method is the zcopy method that moved the last bytes.
+	Method zcopy.Method
+	// Reflink, Offload and Sparse are the outcomes GNU cp --debug prints:
+	// cloning, in-kernel copy (copy_file_range, sendfile or splice), and
+	// hole detection (SEEK_HOLE).
+	Reflink, Offload Outcome
+	Sparse           Outcome
+	// Backup is the name the old destination was moved to, if any.
+	Backup string
+	// Skipped is true when the overwrite policy kept the destination.
+	Skipped bool
+}
+
+// Debug formats r as GNU cp --debug does, followed by zcopy's method:
+//
+//	copy offload: yes, reflink: unsupported, sparse detection: no, method: copy_file_range
+func (r FileReport) Debug() string {
+	sparse := "no"
+	if r.Sparse == OutcomeYes {
+		sparse = "SEEK_HOLE"
+	}
+	return fmt.Sprintf("copy offload: %s, reflink: %s, sparse detection: %s, method: %s",
+		r.Offload, r.Reflink, sparse, r.Method)
+}
+
+// Progress is a snapshot of a running copy.
+type Progress struct {
+	Files, Bytes           int64 // done
+	TotalFiles, TotalBytes int64 // counted by the walk beside the copy
+	TotalsKnown            bool  // the counting walk has finished
+	Elapsed                time.Duration
+	Done                   bool // the final call
+}
+
+// Summary counts what a copy did.
+type Summary struct {
+	Files, Dirs, Symlinks, HardLinks, Specials int64
+	Bytes                                      int64
+	Skipped                                    int64
+	Errors                                     int64
+	Methods                                    map[string]int64 // files per zcopy method
+	Elapsed                                    time.Duration
+}
+
+func (s *Summary) add(r *FileReport) {
+	switch r.Kind {
+	case KindFile:
+		s.Files++
+		if s.Methods == nil {
+			s.Methods = map[string]int64{}
+		}
+		if r.Method != 0 {
+			s.Methods[r.Method.String()]++
+		}
+	case KindDir:
+		s.Dirs++
+	case KindSymlink:
+		s.Symlinks++
+	case KindHardLink:
+		s.HardLinks++
+	default:
+		s.Specials++
+	}
+	if r.Skipped {
+		s.Skipped++
+	}
+	s.Bytes += r.Size
+}
+
+// Sentinel errors, matched with errors.Is on an [*Error].
+var (
+	ErrOmitDir       = errors.New("-r not specified; omitting directory")
+	ErrSameFile      = errors.New("are the same file")
+	ErrIntoItself    = errors.New("cannot copy a directory into itself")
+	ErrDirOverFile   = errors.New("cannot overwrite non-directory with directory")
+	ErrFileOverDir   = errors.New("cannot overwrite directory with non-directory")
+	ErrDanglingDst   = errors.New("not writing through dangling symlink")
+	ErrJustCreated   = errors.New("will not overwrite just-created file")
+	ErrNotReplacing  = errors.New("not replacing")
+	ErrSymlinkLoop   = errors.New("cannot copy cyclic symbolic link")
+	ErrCloneRequired = errors.New("reflink not supported")
+	ErrAtomicSpecial = errors.New("atomic replace applies to regular files only")
+)
+
+// Error is a failure to copy one entry. Its message is GNU cp's (without
+// the program name): "cannot stat 'x': No such file or directory".
+type Error struct {
+	// Op is GNU's phrase, with %s where Path goes (and a second %s for
+	// Path2): "cannot stat", "cannot open %s for reading", ...; without a
+	// %s the path follows the phrase.
+	Op   string
+	Path string // the path the phrase names
+	// Path2 is the second path of two-path messages (same file, into itself).
+	Path2 string
+	Err   error // a syscall.Errno or one of the sentinels above
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func (e *Error) Error() string {
+	switch e.Err {
+	case ErrOmitDir:
+		return "-r not specified; omitting directory " + Quote(e.Path)
+	case ErrSameFile:
+		return Quote(e.Path) + " and " + Quote(e.Path2) + " are the same file"
+	case ErrIntoItself:
+		return "cannot copy a directory, " + Quote(e.Path) + ", into itself, " + Quote(e.Path2)
+	case ErrDirOverFile:
+		return "cannot overwrite non-directory " + Quote(e.Path) + " with directory " + Quote(e.Path2)
+	case ErrFileOverDir:
+		return "cannot overwrite directory " + Quote(e.Path) + " with non-directory"
+	case ErrDanglingDst:
+		return "not writing through dangling symlink " + Quote(e.Path)
+	case ErrJustCreated:
+		return "will not overwrite just-created " + Quote(e.Path) + " with " + Quote(e.Path2)
+	case ErrNotReplacing:
+		return "not replacing " + Quote(e.Path)
+	case ErrSymlinkLoop:
+		return "cannot copy cyclic symbolic link " + Quote(e.Path)
+	case ErrCloneRequired:
+		return "failed to clone " + Quote(e.Path) + " from " + Quote(e.Path2) + ": " + Strerror(syscall.EOPNOTSUPP)
+	}
+	if e.Op == "" {
+		return Quote(e.Path) + ": " + Strerror(e.Err)
+	}
+	op := e.Op
+	if !strings.Contains(op, "%s") {
+		op += " %s"
+	}
+	msg := strings.Replace(op, "%s", Quote(e.Path), 1)
+	if strings.Contains(msg, "%s") {
+		msg = strings.Replace(msg, "%s", Quote(e.Path2), 1)
+	}
+	return msg + ": " + Strerror(e.Err)
+}
+
+// Strerror prints err as C's strerror would: "No such file or directory".
+func Strerror(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if s, ok := glibcText[errno]; ok {
+			return s
+		}
+		s := errno.Error()
+		if s != "" {
+			return strings.ToUpper(s[:1]) + s[1:]
+		}
+	}
+	return err.Error()
+}
+
+// glibcText holds strerror texts that differ from Go's beyond the capital.
+var glibcText = map[syscall.Errno]string{
+	syscall.EOPNOTSUPP:   "Operation not supported",
+	syscall.EXDEV:        "Invalid cross-device link",
+	syscall.ENOTEMPTY:    "Directory not empty",
+	syscall.EDQUOT:       "Disk quota exceeded",
+	syscall.ENAMETOOLONG: "File name too long",
+	syscall.EMLINK:       "Too many links",
+}
+
+// Quote quotes a file name as GNU cp's messages do (shell-escape-always
+// style): 'name', with a single quote as '\” and control characters
+// such as a newline as $'\n'.
+func Quote(s string) string {
+	if strings.IndexByte(s, '\'') >= 0 && !strings.ContainsAny(s, "\"$`\\") && !hasControl(s) {
+		return `"` + s + `"`
+	}
+	var b strings.Builder
+	b.WriteByte('\'')
+	inDollar := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		esc := ""
+		switch {
+		case c == '\'':
+			if inDollar {
+				b.WriteString("'\\''")
+				inDollar = false
+			} else {
+				b.WriteString("'\\''")
+			}
+			continue
+		case c == '\n':
+			esc = `\n`
+		case c == '\t':
+			esc = `\t`
+		case c == '\r':
+			esc = `\r`
+		case c < 0x20 || c == 0x7f:
+			esc = fmt.Sprintf(`\%03o`, c)
+		}
+		if esc != "" {
+			if !inDollar {
+				b.WriteString("'$'")
+				inDollar = true
+			}
+			b.WriteString(esc)
+			continue
+		}
+		if inDollar {
+			b.WriteString("''")
+			inDollar = false
+		}
+		b.WriteByte(c)
+	}
+	if inDollar {
+		b.WriteString("'")
+		return b.String()
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}

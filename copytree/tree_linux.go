@@ -1,0 +1,1325 @@
+package copytree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy"
+)
+
+// batchSize is how many directory entries one task handles. A larger
+// directory is split into several tasks so that workers share a flat
+// directory (parallel-by-directory loses on one flat directory).
+const batchSize = 256
+
+// Test hooks: called before each listed entry with its source path, and
+// after a file's data is written with its destination path.
+var testHookBeforeEntry, testHookAfterData func(path string)
+
+// umask is the process's file mode creation mask, read once.
+var umask = sync.OnceValue(func() uint32 {
+	m := unix.Umask(0)
+	unix.Umask(m)
+	return uint32(m)
+})
+
+// run is the state of one Copy call.
+type run struct {
+	c    *Copier
+	o    *Options
+	ctx  context.Context
+	sink errorSink
+	s    *sched
+
+	srcBase, dstBase int    // the operands' root directories (trees) or AT_FDCWD
+	follow           bool   // DerefAlways
+	rootDev          uint64 // for OneFileSystem
+	dstRoot          fileID // never copied into itself
+	euid, egid       int
+	pendingChunks    atomic.Int64
+	prog             *progress
+	opts             []zcopy.Option // for every file
+	wantReport       bool           // ask the engine how it copied (costs an fstat or two)
+}
+
+// dirNode is a directory being copied. pending counts the work still to
+// finish below it (its own listing, queued chunks, subdirectories); the
+// last to finish applies the directory's mode and times, after its
+// children, so read-only source directories copy.
+type dirNode struct {
+	parent           *dirNode
+	srcRel, dstRel   string // relative to srcBase, dstBase
+	srcPath, dstPath string // as the user sees them
+	st               unix.Stat_t
+	created          bool // we made it: its mode is ours to set
+	pending          atomic.Int64
+	skip             bool // OneFileSystem: created but not descended
+}
+
+// dirHandle holds a directory's two descriptors while its entries are
+// copied; chunks of a large directory share it.
+type dirHandle struct {
+	node   *dirNode
+	src    *os.File
+	sfd    int
+	dfd    int
+	setgid bool // the destination directory gives new files its group
+	refs   atomic.Int32
+}
+
+func (h *dirHandle) put() {
+	if h.refs.Add(-1) == 0 {
+		h.src.Close()
+		unix.Close(h.dfd)
+	}
+}
+
+func (c *Copier) copy(ctx context.Context, src, dst string) error {
+	r := &run{c: c, o: &c.opts, ctx: ctx, srcBase: unix.AT_FDCWD, dstBase: unix.AT_FDCWD,
+		follow: c.opts.Deref == DerefAlways, euid: os.Geteuid(), egid: os.Getegid()}
+	r.opts = append(r.opts, c.opts.CopyOptions...)
+	r.wantReport = c.opts.OnFile != nil || c.opts.Report
+	if c.opts.Reflink == Never {
+		r.opts = append(r.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
+	}
+	if c.opts.Progress != nil {
+		r.prog = startProgress(ctx, c.opts, src, c.opts.Deref != DerefNever)
+	}
+	r.top(src, dst)
+	if err := ctx.Err(); err != nil && !r.sink.has(err) {
+		r.fail(err)
+	}
+	if r.prog != nil {
+		r.prog.stop()
+	}
+	return r.sink.err()
+}
+
+func (r *run) fail(err error) { r.c.fail(&r.sink, err) }
+
+// stopped reports whether the copy must stop: cancelled, or failed
+// without ContinueOnError.
+func (r *run) stopped() bool {
+	if r.ctx.Err() != nil {
+		return true
+	}
+	if r.o.ContinueOnError {
+		return false
+	}
+	r.sink.mu.Lock()
+	defer r.sink.mu.Unlock()
+	return r.sink.failed
+}
+
+// top copies one operand.
+func (r *run) top(src, dst string) {
+	if err := r.ctx.Err(); err != nil {
+		r.fail(err)
+		return
+	}
+	var st unix.Stat_t
+	statFlags := unix.AT_SYMLINK_NOFOLLOW
+	if r.o.Deref != DerefNever {
+		statFlags = 0
+	}
+	if err := fstatat(unix.AT_FDCWD, src, &st, statFlags); err != nil {
+		r.fail(&Error{Op: "cannot stat", Path: src, Err: err})
+		return
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if strings.HasSuffix(dst, "/") {
+			// A file cannot be named "x/": GNU says ENOTDIR, where
+			// open(2) would say EISDIR.
+			r.fail(&Error{Op: "cannot create regular file", Path: dst, Err: unix.ENOTDIR})
+			return
+		}
+		r.entry(nil, unix.AT_FDCWD, unix.AT_FDCWD, src, dst, src, dst, &st, true)
+		r.finishRun()
+		return
+	}
+	if r.o.NoRecursion {
+		r.fail(&Error{Path: src, Err: ErrOmitDir})
+		return
+	}
+	// Into itself: is the source among the destination's ancestors?
+	// GNU cp reports it and still copies the tree once, leaving out the
+	// destination itself; so do we.
+	if err := r.intoItself(&st, src, dst); err != nil {
+		r.fail(err)
+	}
+	created, err := r.mkdir(unix.AT_FDCWD, dst, src, dst, true)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	sfd, err := openat(unix.AT_FDCWD, src, unix.O_RDONLY|unix.O_DIRECTORY|r.nofollowTop(), 0)
+	if err != nil {
+		r.fail(&Error{Op: "cannot access", Path: src, Err: err})
+		return
+	}
+	dflags := unix.O_RDONLY | unix.O_DIRECTORY
+	if !r.o.KeepDirectorySymlink {
+		dflags |= unix.O_NOFOLLOW
+	}
+	dfd, err := openat(unix.AT_FDCWD, dst, dflags, 0)
+	if err != nil {
+		unix.Close(sfd)
+		r.fail(&Error{Op: "cannot access", Path: dst, Err: err})
+		return
+	}
+	var dstSt unix.Stat_t
+	if err := fstat(dfd, &dstSt); err == nil {
+		r.dstRoot = fileID{dstSt.Dev, dstSt.Ino}
+		if dstSt.Dev == st.Dev && dstSt.Ino == st.Ino {
+			unix.Close(sfd)
+			unix.Close(dfd)
+			r.fail(&Error{Path: src, Path2: dst, Err: ErrSameFile})
+			return
+		}
+	}
+	r.srcBase, r.dstBase, r.rootDev = sfd, dfd, st.Dev
+	defer func() {
+		unix.Close(sfd)
+		unix.Close(dfd)
+		r.srcBase, r.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
+	}()
+	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created}
+	root.pending.Store(1)
+	r.s = newSched()
+	r.s.push(func() { r.listDir(root) })
+	r.s.run(r.o.Jobs)
+	r.finishRun()
+}
+
+// finishRun flushes with syncfs for FsyncEnd.
+func (r *run) finishRun() {
+	if r.o.Fsync != FsyncEnd || r.stopped() && !r.o.ContinueOnError {
+		return
+	}
+	fd := r.dstBase
+	if fd == unix.AT_FDCWD {
+		fd = -1
+	}
+	if fd >= 0 {
+		if err := unix.Syncfs(fd); err != nil {
+			r.fail(&Error{Op: "cannot sync", Path: ".", Err: err})
+		}
+		return
+	}
+	unix.Sync()
+}
+
+func (r *run) nofollowTop() int {
+	if r.o.Deref == DerefNever {
+		return unix.O_NOFOLLOW
+	}
+	return 0
+}
+
+// intoItself refuses to copy a directory into itself or below itself, by
+// (dev, ino) of the destination's ancestors, as GNU cp does.
+func (r *run) intoItself(src *unix.Stat_t, srcPath, dst string) error {
+	fd, err := openat(unix.AT_FDCWD, filepath.Dir(filepath.Clean(dst)), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil // mkdir reports it
+	}
+	// Bounded by the path's depth; two descriptors at a time.
+	for range 4096 {
+		var st unix.Stat_t
+		if err := fstat(fd, &st); err != nil {
+			break
+		}
+		if st.Dev == src.Dev && st.Ino == src.Ino {
+			unix.Close(fd)
+			return &Error{Path: srcPath, Path2: dst, Err: ErrIntoItself}
+		}
+		up, err := openat(fd, "..", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if err != nil {
+			break
+		}
+		var upSt unix.Stat_t
+		if fstat(up, &upSt) == nil && upSt.Dev == st.Dev && upSt.Ino == st.Ino {
+			unix.Close(up)
+			break // the root
+		}
+		unix.Close(fd)
+		fd = up
+	}
+	unix.Close(fd)
+	return nil
+}
+
+// mkdir creates the destination directory dname in ddir, or accepts an
+// existing one; created says whether it is new.
+func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created bool, err error) {
+	mode := uint32(0o700)
+	if err := unix.Mkdirat(ddir, dname, mode); err == nil {
+		return true, nil
+	} else if err != unix.EEXIST {
+		return false, &Error{Op: "cannot create directory", Path: dstPath, Err: err}
+	}
+	var st unix.Stat_t
+	if err := fstatat(ddir, dname, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false, &Error{Op: "cannot stat", Path: dstPath, Err: err}
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return false, nil
+	case unix.S_IFLNK:
+		if r.o.KeepDirectorySymlink && fstatat(ddir, dname, &st, 0) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return false, nil
+		}
+	}
+	return false, &Error{Path: dstPath, Path2: srcPath, Err: ErrDirOverFile}
+}
+
+// listDir copies the entries of n, handing batches of a large directory to
+// other workers.
+func (r *run) listDir(n *dirNode) {
+	defer r.release(n)
+	if r.stopped() || n.skip {
+		return
+	}
+	var sfd int
+	var err error
+	if r.follow {
+		sfd, err = openat(r.srcBase, n.srcRel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	} else {
+		sfd, err = openBeneath(r.srcBase, n.srcRel, true)
+	}
+	if err != nil {
+		r.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
+		return
+	}
+	dfd, err := openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
+	if err != nil {
+		unix.Close(sfd)
+		r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
+		return
+	}
+	h := &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
+	h.refs.Store(1)
+	defer h.put()
+	var dst unix.Stat_t
+	if fstat(dfd, &dst) == nil {
+		h.setgid = dst.Mode&unix.S_ISGID != 0
+	}
+	r.dirAttrs(h)
+	jobs := int64(r.o.Jobs)
+	for {
+		ents, err := h.src.ReadDir(batchSize)
+		if len(ents) > 0 {
+			if err == nil && jobs > 1 && r.pendingChunks.Load() < 2*jobs {
+				// More entries follow: let another worker take this batch.
+				h.refs.Add(1)
+				n.pending.Add(1)
+				r.pendingChunks.Add(1)
+				batch := ents
+				r.s.push(func() {
+					r.entries(h, batch)
+					r.pendingChunks.Add(-1)
+					h.put()
+					r.release(n)
+				})
+			} else {
+				r.entries(h, ents)
+			}
+		}
+		if err == io.EOF || len(ents) == 0 {
+			return
+		}
+		if err != nil {
+			r.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
+			return
+		}
+		if r.stopped() {
+			return
+		}
+	}
+}
+
+func (r *run) entries(h *dirHandle, ents []os.DirEntry) {
+	n := h.node
+	for _, e := range ents {
+		if r.stopped() {
+			return
+		}
+		name := e.Name()
+		if testHookBeforeEntry != nil {
+			testHookBeforeEntry(join(n.srcPath, name))
+		}
+		if e.Type().IsRegular() && !r.follow {
+			// The listing says regular: open and fstat it, no lstat first.
+			r.regular(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
+			continue
+		}
+		r.entry(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
+	}
+}
+
+func join(dir, name string) string {
+	if strings.HasSuffix(dir, "/") {
+		return dir + name
+	}
+	return dir + "/" + name
+}
+
+func rel(dir, name string) string {
+	if dir == "." {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// entry copies one non-root entry (h != nil) or a top-level non-directory
+// (h == nil, st given, names are paths relative to the working directory).
+func (r *run) entry(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+	var lst unix.Stat_t
+	if st == nil {
+		flags := unix.AT_SYMLINK_NOFOLLOW
+		if r.follow {
+			flags = 0
+		}
+		if err := fstatat(sdir, sname, &lst, flags); err != nil {
+			// Under -L a dangling link is "cannot stat" too (GNU), and a
+			// chain of links that loops is a cyclic link.
+			if r.follow && err == unix.ELOOP {
+				r.fail(&Error{Path: srcPath, Err: ErrSymlinkLoop})
+			} else {
+				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
+			}
+			return
+		}
+		st = &lst
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		r.subdir(h, sname, dname, srcPath, dstPath, st)
+	case unix.S_IFREG:
+		r.regular(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+	case unix.S_IFLNK:
+		r.symlink(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+	default:
+		if r.o.CopyContents {
+			r.regular(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+			return
+		}
+		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+	}
+}
+
+// subdir creates a destination directory and queues its listing.
+func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *unix.Stat_t) {
+	parent := h.node
+	id := fileID{st.Dev, st.Ino}
+	if id == r.dstRoot {
+		return // the destination itself, met while copying a tree that holds it
+	}
+	if r.follow {
+		for p := parent; p != nil; p = p.parent {
+			if p.st.Dev == st.Dev && p.st.Ino == st.Ino {
+				r.fail(&Error{Path: srcPath, Err: ErrSymlinkLoop})
+				return
+			}
+		}
+	}
+	// Directories are always recreated, even with -l and -s.
+	created, err := r.mkdir(h.dfd, dname, srcPath, dstPath, false)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, sname), dstRel: rel(parent.dstRel, dname),
+		srcPath: srcPath, dstPath: dstPath, st: *st, created: created,
+		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
+	child.pending.Store(1)
+	parent.pending.Add(1)
+	r.s.push(func() { r.listDir(child) })
+}
+
+// release ends one piece of work below n; the last one applies n's
+// attributes and releases n's parent.
+func (r *run) release(n *dirNode) {
+	for n != nil && n.pending.Add(-1) == 0 {
+		r.finishDir(n)
+		n = n.parent
+	}
+}
+
+// dirAttrs applies ownership and xattrs to a directory as soon as its
+// descriptors are open (before its children, as cp does).
+func (r *run) dirAttrs(h *dirHandle) {
+	n := h.node
+	if r.o.Preserve&PreserveOwnership != 0 {
+		// force: an existing directory, or one in a setgid parent, may
+		// not have our ids; a directory is one chown among its files.
+		r.chown(h.dfd, "", 0, n.dstPath, &n.st, true)
+	}
+	if r.o.Preserve&(PreserveXattr|PreserveMode) != 0 {
+		r.xattrs(h.sfd, h.dfd, n.srcPath, n.dstPath)
+	}
+}
+
+// finishDir applies a directory's mode and times once its children are done.
+func (r *run) finishDir(n *dirNode) {
+	defer r.report(&FileReport{Src: n.srcPath, Dst: n.dstPath, Kind: KindDir})
+	mode := r.o.Preserve&PreserveMode != 0
+	times := r.o.Preserve&PreserveTimestamps != 0
+	if !mode && !times && !n.created {
+		return
+	}
+	if r.ctx.Err() != nil {
+		return
+	}
+	fd, err := openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
+	if err != nil {
+		r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
+		return
+	}
+	defer unix.Close(fd)
+	perm := uint32(n.st.Mode) & 0o7777
+	if !mode {
+		perm &^= umask()
+	}
+	if mode || n.created {
+		if err := unix.Fchmod(fd, perm); err != nil {
+			r.fail(&Error{Op: "preserving permissions for", Path: n.dstPath, Err: err})
+		}
+	}
+	if times {
+		ts := statTimes(&n.st)
+		if err := futimens(fd, &ts); err != nil {
+			r.fail(&Error{Op: "preserving times for", Path: n.dstPath, Err: err})
+		}
+	}
+}
+
+func (r *run) report(fr *FileReport) {
+	r.c.report(fr)
+	if r.prog != nil && fr.Kind != KindDir {
+		r.prog.files.Add(1)
+		if fr.Size > 0 && !r.prog.inFile(fr.Size) {
+			r.prog.bytes.Add(fr.Size)
+		}
+	}
+}
+
+// chown sets ownership by descriptor (name == "") or by name in dir,
+// without following a link. Failures to give a file away are silent
+// unless root, as with cp -a.
+func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Stat_t, force bool) {
+	if !force && int(st.Uid) == r.euid && int(st.Gid) == r.egid {
+		return // a new file is already ours
+	}
+	var err error
+	if name == "" {
+		err = unix.Fchown(fd, int(st.Uid), int(st.Gid))
+	} else {
+		err = unix.Fchownat(dirfd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
+	}
+	if err == nil {
+		return
+	}
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
+		// Not root: keep at least the group where we belong to it (GNU).
+		if name == "" {
+			unix.Fchown(fd, -1, int(st.Gid))
+		} else {
+			unix.Fchownat(dirfd, name, -1, int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
+		}
+		if r.euid != 0 {
+			return
+		}
+	}
+	r.fail(&Error{Op: "failed to preserve ownership for", Path: dstPath, Err: err})
+}
+
+// xattrs copies extended attributes from sfd to dfd: all of them with
+// PreserveXattr, only the POSIX ACLs with PreserveMode alone. Filesystems
+// that take none are skipped silently, as with cp -a.
+func (r *run) xattrs(sfd, dfd int, srcPath, dstPath string) {
+	all := r.o.Preserve&PreserveXattr != 0
+	var buf [1024]byte
+	names, _, err := listXattrs(sfd, "", buf[:])
+	if err != nil || len(names) == 0 {
+		return
+	}
+	val := make([]byte, 256)
+	for _, name := range names {
+		if !all && !strings.HasPrefix(name, "system.posix_acl_") {
+			continue
+		}
+		var v []byte
+		v, val, err = getXattr(sfd, "", name, val)
+		if err != nil {
+			if !xattrUnsupported(err) && err != unix.ENODATA {
+				r.fail(&Error{Op: "getting attribute " + strconv.Quote(name) + " of", Path: srcPath, Err: err})
+			}
+			continue
+		}
+		if err := setXattr(dfd, "", name, v); err != nil && !xattrUnsupported(err) {
+			r.fail(&Error{Op: "setting attribute " + strconv.Quote(name) + " for", Path: dstPath, Err: err})
+		}
+	}
+}
+
+// hardlinked finds or claims the first copy of a multiply-linked file.
+// It returns the earlier copy's path, or a claim to fill in and close.
+func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
+	if r.o.Preserve&PreserveLinks == 0 || st.Nlink < 2 {
+		return "", nil
+	}
+	id := fileID{st.Dev, st.Ino}
+	r.c.mu.Lock()
+	e := r.c.links[id]
+	if e == nil {
+		e = &linkEntry{done: make(chan struct{})}
+		r.c.links[id] = e
+		r.c.mu.Unlock()
+		return "", e
+	}
+	r.c.mu.Unlock()
+	<-e.done
+	if e.path == "" {
+		return "", nil // the first copy failed: copy this one
+	}
+	return e.path, nil
+}
+
+func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string) {
+	err := unix.Linkat(unix.AT_FDCWD, prior, ddir, dname, 0)
+	if err == unix.EEXIST {
+		if err = unix.Unlinkat(ddir, dname, 0); err == nil {
+			err = unix.Linkat(unix.AT_FDCWD, prior, ddir, dname, 0)
+		}
+	}
+	if err != nil {
+		r.fail(&Error{Op: "cannot create hard link %s to %s", Path: dstPath, Path2: prior, Err: err})
+		return
+	}
+	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink})
+}
+
+// existing decides what to do with a destination name that exists, for a
+// source that is not a directory. It returns how to open it: skip, replace
+// (unlink first), or write in place (open flags for openat).
+type verdict uint8
+
+const (
+	vReplace verdict = iota // unlink, then create
+	vInPlace                // open O_WRONLY|O_TRUNC
+	vSkip
+)
+
+func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_t, top, regular bool) (v verdict, followLink bool, backup string, err error) {
+	var dst unix.Stat_t
+	if err := fstatat(ddir, dname, &dst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			return vReplace, false, "", nil // gone meanwhile: create
+		}
+		return 0, false, "", &Error{Op: "cannot stat", Path: dstPath, Err: err}
+	}
+	isLink := dst.Mode&unix.S_IFMT == unix.S_IFLNK
+	if isLink && top && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone && !r.o.Atomic {
+		// cp writes through a symlink the user named as the destination.
+		var target unix.Stat_t
+		if err := fstatat(ddir, dname, &target, 0); err != nil {
+			if err == unix.ENOENT && !r.o.Force {
+				return 0, false, "", &Error{Path: dstPath, Err: ErrDanglingDst}
+			}
+		} else {
+			dst, followLink = target, true
+		}
+	}
+	if dst.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return 0, false, "", &Error{Path: dstPath, Err: ErrFileOverDir}
+	}
+	if dst.Dev == src.Dev && dst.Ino == src.Ino && !r.o.HardLink {
+		return 0, false, "", &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
+	}
+	if r.c.created != nil {
+		r.c.mu.Lock()
+		_, just := r.c.created[fileID{dst.Dev, dst.Ino}]
+		r.c.mu.Unlock()
+		if just {
+			return 0, false, "", &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
+		}
+	}
+	switch r.o.Update {
+	case UpdateNone:
+		return vSkip, false, "", nil
+	case UpdateNoneFail:
+		return 0, false, "", &Error{Path: dstPath, Err: ErrNotReplacing}
+	case UpdateOlder:
+		if timeCmp(dst.Mtim, src.Mtim) >= 0 {
+			return vSkip, false, "", nil
+		}
+	}
+	if r.o.Interactive != nil && !r.o.Interactive(dstPath) {
+		return vSkip, false, "", nil
+	}
+	if r.o.Backup != BackupNone {
+		name, err := backupName(ddir, dname, r.o.Backup, r.o.Suffix)
+		if err != nil {
+			return 0, false, "", &Error{Op: "cannot backup", Path: dstPath, Err: err}
+		}
+		if r.o.Atomic {
+			err = unix.Linkat(ddir, dname, ddir, name, 0)
+		} else {
+			err = unix.Renameat(ddir, dname, ddir, name)
+		}
+		if err != nil {
+			return 0, false, "", &Error{Op: "cannot backup", Path: dstPath, Err: err}
+		}
+		backup = filepath.Join(filepath.Dir(dstPath), filepath.Base(name))
+		if r.o.Atomic {
+			return vInPlace, false, backup, nil
+		}
+		return vReplace, false, backup, nil
+	}
+	if r.o.RemoveDestination || !regular || (isLink && !followLink) || dst.Mode&unix.S_IFMT != unix.S_IFREG {
+		return vReplace, false, "", nil
+	}
+	return vInPlace, followLink, "", nil
+}
+
+func timeCmp(a, b unix.Timespec) int {
+	switch {
+	case a.Sec != b.Sec:
+		if a.Sec < b.Sec {
+			return -1
+		}
+		return 1
+	case a.Nsec < b.Nsec:
+		return -1
+	case a.Nsec > b.Nsec:
+		return 1
+	}
+	return 0
+}
+
+// backupName picks the backup name for dname in ddir (GNU --backup).
+func backupName(ddir int, dname string, b Backup, suffix string) (string, error) {
+	if b == BackupSimple {
+		return dname + suffix, nil
+	}
+	dir, base := filepath.Split(dname)
+	d := dir
+	if d == "" {
+		d = "."
+	}
+	fd, err := openat(ddir, d, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return "", err
+	}
+	f := os.NewFile(uintptr(fd), d)
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return "", err
+	}
+	highest := 0
+	prefix := base + ".~"
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) && strings.HasSuffix(n, "~") {
+			if v, err := strconv.Atoi(n[len(prefix) : len(n)-1]); err == nil && v > highest {
+				highest = v
+			}
+		}
+	}
+	if b == BackupExisting && highest == 0 {
+		return dname + suffix, nil
+	}
+	return fmt.Sprintf("%s.~%d~", dname, highest+1), nil
+}
+
+// tempSeq numbers temporary files within the process.
+var tempSeq atomic.Uint64
+
+// tempName is the name an atomic copy is written under: hidden, marked
+// with zcp and the process id, so that a later run (or a person) can tell
+// a leftover from a crash: .zcp-tmp.PID.SEQ.NAME
+func tempName(dname string) string {
+	dir, base := filepath.Split(dname)
+	name := fmt.Sprintf(".zcp-tmp.%d.%d.%s", os.Getpid(), tempSeq.Add(1), base)
+	if len(name) > 255 {
+		name = name[:255]
+	}
+	return dir + name
+}
+
+// regular copies a regular file (or, with CopyContents, reads a special one).
+// st is nil when only the directory listing has been read.
+func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+	if r.o.HardLink || r.o.SymbolicLink {
+		if st == nil {
+			var lst unix.Stat_t
+			if err := fstatat(sdir, sname, &lst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
+				return
+			}
+			st = &lst
+		}
+		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st)
+		return
+	}
+	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindFile}
+	oflags := unix.O_RDONLY | unix.O_NONBLOCK
+	if !r.follow && !(top && r.o.Deref != DerefNever) {
+		oflags |= unix.O_NOFOLLOW
+	}
+	if r.o.CopyContents {
+		oflags &^= unix.O_NONBLOCK
+	}
+	sfd, err := openat(sdir, sname, oflags, 0)
+	if err != nil {
+		r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: err})
+		return
+	}
+	var sst unix.Stat_t
+	if err := fstat(sfd, &sst); err != nil {
+		unix.Close(sfd)
+		r.fail(&Error{Op: "cannot fstat", Path: srcPath, Err: err})
+		return
+	}
+	if sst.Mode&unix.S_IFMT != unix.S_IFREG && !r.o.CopyContents {
+		// Replaced by something else since it was listed: never read a
+		// FIFO or device that was not asked for; recreate it instead.
+		unix.Close(sfd)
+		if sst.Mode&unix.S_IFMT == unix.S_IFDIR {
+			r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: unix.EISDIR})
+			return
+		}
+		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, &sst, top)
+		return
+	}
+	if prior, claim := r.hardlinked(&sst); prior != "" {
+		unix.Close(sfd)
+		r.linkTo(prior, ddir, dname, srcPath, dstPath)
+		return
+	} else if claim != nil {
+		defer func() { close(claim.done) }()
+		defer func() {
+			if fi, err := os.Lstat(dstPath); err == nil && fi.Mode().IsRegular() {
+				claim.path = dstPath
+			}
+		}()
+	}
+	// O_NONBLOCK stays: regular files ignore it, and it costs nothing
+	// here where clearing it would cost two fcntl calls per file.
+	srcF := os.NewFile(uintptr(sfd), srcPath)
+	defer srcF.Close()
+	st = &sst
+
+	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
+	createMode := uint32(st.Mode) & 0o7777
+	if preserveAttrs {
+		createMode &= 0o600 // withheld until ownership and mode are applied
+	}
+	created := true
+	var tmp string
+	dflags := unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW
+	openName := dname
+	if r.o.Atomic {
+		// Check the policies against the existing name first.
+		var cur unix.Stat_t
+		if err := fstatat(ddir, dname, &cur, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+			v, _, backup, err := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			if v == vSkip {
+				rep.Skipped = true
+				r.report(&rep)
+				return
+			}
+			rep.Backup = backup
+		}
+		tmp = tempName(dname)
+		openName = tmp
+	}
+	dfd, err := openat(ddir, openName, dflags, createMode)
+	if err == unix.EEXIST && !r.o.Atomic {
+		v, follow, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
+		if verr != nil {
+			r.fail(verr)
+			return
+		}
+		rep.Backup = backup
+		switch v {
+		case vSkip:
+			rep.Skipped = true
+			r.report(&rep)
+			return
+		case vReplace:
+			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
+				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+				return
+			}
+			dfd, err = openat(ddir, dname, dflags, createMode)
+		case vInPlace:
+			created = false
+			fl := unix.O_WRONLY | unix.O_TRUNC
+			if r.o.AttributesOnly {
+				fl = unix.O_WRONLY // the data stays (GNU)
+			}
+			if !follow {
+				fl |= unix.O_NOFOLLOW
+			}
+			dfd, err = openat(ddir, dname, fl, 0)
+			if err != nil && r.o.Force {
+				if uerr := unix.Unlinkat(ddir, dname, 0); uerr == nil {
+					created = true
+					dfd, err = openat(ddir, dname, dflags, createMode)
+				}
+			}
+		}
+	}
+	if err != nil {
+		r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
+		return
+	}
+	dstF := os.NewFile(uintptr(dfd), dstPath)
+	ok := false
+	defer func() {
+		if !ok && tmp != "" {
+			unix.Unlinkat(ddir, tmp, 0)
+		}
+	}()
+	if !r.o.AttributesOnly {
+		if err := r.data(dstF, srcF, st, &rep); err != nil {
+			dstF.Close()
+			if errors.Is(err, ErrCloneRequired) {
+				if created {
+					unix.Unlinkat(ddir, openName, 0) // GNU 9.2: no empty file left
+				}
+				r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrCloneRequired})
+				return
+			}
+			if r.ctx.Err() != nil {
+				r.fail(r.ctx.Err())
+				return
+			}
+			r.fail(&Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: err})
+			return
+		}
+	}
+	if testHookAfterData != nil {
+		testHookAfterData(dstPath)
+	}
+	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, created, h != nil && h.setgid)
+	if r.o.Fsync == FsyncFile {
+		if err := ignoringEINTR(func() error { return unix.Fsync(dfd) }); err != nil {
+			dstF.Close()
+			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
+			return
+		}
+	}
+	if r.c.created != nil {
+		var dst unix.Stat_t
+		if fstat(dfd, &dst) == nil {
+			r.c.mu.Lock()
+			r.c.created[fileID{dst.Dev, dst.Ino}] = dstPath
+			r.c.mu.Unlock()
+		}
+	}
+	if err := dstF.Close(); err != nil {
+		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
+		return
+	}
+	if tmp != "" {
+		if err := unix.Renameat(ddir, tmp, ddir, dname); err != nil {
+			r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
+			return
+		}
+	}
+	ok = true
+	r.report(&rep)
+}
+
+// fileAttrs applies ownership, xattrs, mode and times, in that order:
+// chown clears security.capability, so xattrs come after it; chmod comes
+// after chown, which clears set-id bits.
+func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, created, setgidDir bool) {
+	p := r.o.Preserve
+	if p&PreserveOwnership != 0 {
+		r.chown(dfd, "", 0, dstPath, st, setgidDir || !created)
+	}
+	if p&(PreserveXattr|PreserveMode) != 0 {
+		r.xattrs(sfd, dfd, srcPath, dstPath)
+	}
+	perm := uint32(st.Mode) & 0o7777
+	switch {
+	case p&PreserveMode != 0:
+		if err := unix.Fchmod(dfd, perm); err != nil {
+			r.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})
+		}
+	case created && p&(PreserveOwnership|PreserveXattr) != 0:
+		// Created with permissions withheld: give the default mode now.
+		unix.Fchmod(dfd, perm&^umask()&0o777)
+	}
+	if p&PreserveTimestamps != 0 {
+		ts := statTimes(st)
+		if err := futimens(dfd, &ts); err != nil {
+			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
+		}
+	}
+}
+
+// data copies the bytes of src to dst.
+func (r *run) data(dst, src *os.File, st *unix.Stat_t, rep *FileReport) error {
+	size := st.Size
+	if r.o.Reflink == Always {
+		if err := unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())); err != nil {
+			if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) ||
+				errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EBADF) {
+				return ErrCloneRequired
+			}
+			return err
+		}
+		rep.Reflink, rep.Method, rep.Size = OutcomeYes, zcopy.Clone, size
+		return nil
+	}
+	opts := r.opts
+	if r.prog != nil && size > 8<<20 {
+		opts = append(opts[:len(opts):len(opts)], zcopy.WithProgress(r.prog.fileProgress()))
+	}
+	sparseScan := r.o.Sparse != Never && st.Blocks*512 < st.Size
+	if r.o.Sparse == Always {
+		n, err := zeroScanCopy(r.ctx, dst, src, size)
+		rep.Size, rep.Method, rep.Sparse = n, zcopy.ReadWrite, OutcomeYes
+		return err
+	}
+	if sparseScan {
+		n, handled, err := r.sparseCopy(dst, src, size, opts, rep)
+		if handled {
+			rep.Size = n
+			return err
+		}
+	}
+	var zr zcopy.Report
+	zrp := &zr
+	if !r.wantReport {
+		zrp = nil
+	}
+	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, zrp)
+	rep.Size = n
+	outcomes(&zr, rep, r.o.Reflink)
+	return err
+}
+
+// outcomes turns the engine's report into cp --debug's words.
+func outcomes(zr *zcopy.Report, rep *FileReport, reflink When) {
+	rep.Method = zr.Method
+	rep.Reflink, rep.Offload = OutcomeNo, OutcomeNo
+	if reflink == Never {
+		rep.Reflink = OutcomeAvoided
+	}
+	for _, a := range zr.Attempts {
+		switch a.Method {
+		case zcopy.Clone:
+			if a.Used {
+				rep.Reflink = OutcomeYes
+			} else if a.Reason != "" && reflink != Never {
+				rep.Reflink = OutcomeUnsupported
+			}
+		case zcopy.CopyFileRange, zcopy.Sendfile, zcopy.Splice:
+			if a.Used {
+				rep.Offload = OutcomeYes
+			} else if a.Reason != "" && rep.Offload == OutcomeNo {
+				rep.Offload = OutcomeUnsupported
+			}
+		}
+	}
+	if rep.Reflink == OutcomeNo && reflink != Never && zr.Method == zcopy.CopyFileRange {
+		rep.Reflink = OutcomeUnsupported
+	}
+	if reflink == Never && rep.Offload == OutcomeNo {
+		rep.Offload = OutcomeAvoided
+	}
+}
+
+// sparseCopy copies the data segments SEEK_DATA/SEEK_HOLE find and leaves
+// the holes; handled is false (nothing written) where the filesystem cannot
+// seek holes.
+func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep *FileReport) (written int64, handled bool, err error) {
+	sfd := int(src.Fd())
+	off := int64(0)
+	for off < size {
+		data, err := unix.Seek(sfd, off, unix.SEEK_DATA)
+		if err == unix.ENXIO {
+			break // only a hole remains
+		}
+		if err != nil {
+			if off == 0 && (err == unix.EINVAL || err == unix.EOPNOTSUPP) {
+				return 0, false, nil
+			}
+			return written, true, err
+		}
+		if data >= size {
+			break
+		}
+		hole, err := unix.Seek(sfd, data, unix.SEEK_HOLE)
+		if err != nil {
+			return written, true, err
+		}
+		if hole > size {
+			hole = size // the file grew: copy what stat saw
+		}
+		if off == 0 && data == 0 && hole >= size {
+			// No hole after all (compressed or preallocated): plain copy.
+			if _, err := unix.Seek(sfd, 0, io.SeekStart); err != nil {
+				return 0, true, err
+			}
+			return 0, false, nil
+		}
+		if _, err := dst.Seek(data, io.SeekStart); err != nil {
+			return written, true, err
+		}
+		var zr zcopy.Report
+		o := opts
+		if r.wantReport {
+			o = append(o[:len(o):len(o)], zcopy.WithReport(&zr))
+		}
+		n, err := zcopy.CopyContext(r.ctx, dst, io.NewSectionReader(src, data, hole-data), o...)
+		written += n
+		outcomes(&zr, rep, r.o.Reflink)
+		if err != nil {
+			return written, true, err
+		}
+		if n < hole-data {
+			break // the source shrank
+		}
+		off = hole
+	}
+	rep.Sparse = OutcomeYes
+	return written, true, ignoringEINTR(func() error { return unix.Ftruncate(int(dst.Fd()), size) })
+}
+
+// zeroScanCopy is --sparse=always: it reads the file and seeks over every
+// all-zero block, so runs of zeros become holes.
+func zeroScanCopy(ctx context.Context, dst, src *os.File, size int64) (int64, error) {
+	const block = 4096
+	buf := make([]byte, 128<<10)
+	var off int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return off, err
+		}
+		n, err := src.ReadAt(buf, off)
+		for i := 0; i < n; i += block {
+			b := buf[i:min(i+block, n)]
+			if allZero(b) {
+				continue
+			}
+			if _, werr := dst.WriteAt(b, off+int64(i)); werr != nil {
+				return off, werr
+			}
+		}
+		off += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return off, err
+		}
+	}
+	return off, ignoringEINTR(func() error { return unix.Ftruncate(int(dst.Fd()), off) })
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// makeLink is cp -l and cp -s.
+func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t) {
+	do := func() error {
+		if r.o.SymbolicLink {
+			return unix.Symlinkat(srcPath, ddir, dname)
+		}
+		flags := 0
+		if r.follow {
+			flags = unix.AT_SYMLINK_FOLLOW
+		}
+		return unix.Linkat(sdir, sname, ddir, dname, flags)
+	}
+	err := do()
+	if err == unix.EEXIST {
+		v, _, _, verr := r.existing(ddir, dname, srcPath, dstPath, st, false, false)
+		if verr != nil {
+			r.fail(verr)
+			return
+		}
+		if v == vSkip {
+			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink, Skipped: true})
+			return
+		}
+		if err = unix.Unlinkat(ddir, dname, 0); err == nil {
+			err = do()
+		}
+	}
+	if err != nil {
+		op := "cannot create hard link %s to %s"
+		if r.o.SymbolicLink {
+			op = "cannot create symbolic link %s to %s"
+		}
+		r.fail(&Error{Op: op, Path: dstPath, Path2: srcPath, Err: err})
+		return
+	}
+	kind := KindHardLink
+	if r.o.SymbolicLink {
+		kind = KindSymlink
+	}
+	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind})
+}
+
+// symlink copies a symbolic link as a link.
+func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+	if prior, claim := r.hardlinked(st); prior != "" {
+		r.linkTo(prior, ddir, dname, srcPath, dstPath)
+		return
+	} else if claim != nil {
+		defer close(claim.done)
+		defer func() { claim.path = dstPath }()
+	}
+	target, err := readlinkat(sdir, sname)
+	if err != nil {
+		r.fail(&Error{Op: "cannot read symbolic link", Path: srcPath, Err: err})
+		return
+	}
+	err = unix.Symlinkat(target, ddir, dname)
+	if err == unix.EEXIST {
+		v, _, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
+		if verr != nil {
+			r.fail(verr)
+			return
+		}
+		if v == vSkip {
+			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink, Skipped: true})
+			return
+		}
+		if backup == "" {
+			if err = unix.Unlinkat(ddir, dname, 0); err != nil {
+				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+				return
+			}
+		}
+		err = unix.Symlinkat(target, ddir, dname)
+	}
+	if err != nil {
+		r.fail(&Error{Op: "cannot create symbolic link", Path: dstPath, Err: err})
+		return
+	}
+	if r.o.Preserve&PreserveOwnership != 0 {
+		r.chown(-1, dname, ddir, dstPath, st, false)
+	}
+	if r.o.Preserve&PreserveTimestamps != 0 {
+		ts := statTimes(st)
+		if err := unix.UtimesNanoAt(ddir, dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil && err != unix.EOPNOTSUPP {
+			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
+		}
+	}
+	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink})
+}
+
+func readlinkat(dirfd int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		var n int
+		err := ignoringEINTR(func() (err error) {
+			n, err = unix.Readlinkat(dirfd, name, buf)
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+}
+
+// special recreates a FIFO, socket or device node; it is never opened.
+func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+	if prior, claim := r.hardlinked(st); prior != "" {
+		r.linkTo(prior, ddir, dname, srcPath, dstPath)
+		return
+	} else if claim != nil {
+		defer close(claim.done)
+		defer func() { claim.path = dstPath }()
+	}
+	kind := KindDevice
+	op := "cannot create special file"
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		kind, op = KindFIFO, "cannot create fifo"
+	case unix.S_IFSOCK:
+		kind = KindSocket
+	}
+	perm := uint32(st.Mode) & 0o777
+	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
+		perm &= 0o600
+	}
+	mk := func() error {
+		return unix.Mknodat(ddir, dname, st.Mode&unix.S_IFMT|perm, int(st.Rdev))
+	}
+	err := mk()
+	if err == unix.EEXIST {
+		v, _, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
+		if verr != nil {
+			r.fail(verr)
+			return
+		}
+		if v == vSkip {
+			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Skipped: true})
+			return
+		}
+		if backup == "" {
+			if err = unix.Unlinkat(ddir, dname, 0); err != nil {
+				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+				return
+			}
+		}
+		err = mk()
+	}
+	if err != nil {
+		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+		return
+	}
+	p := r.o.Preserve
+	if p&PreserveOwnership != 0 {
+		r.chown(-1, dname, ddir, dstPath, st, false)
+	}
+	if p&(PreserveOwnership|PreserveMode) != 0 {
+		mode := uint32(st.Mode) & 0o7777
+		if p&PreserveMode == 0 {
+			mode &^= umask()
+		}
+		if err := unix.Fchmodat(ddir, dname, mode, 0); err != nil {
+			r.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})
+		}
+	}
+	if p&PreserveTimestamps != 0 {
+		ts := statTimes(st)
+		if err := unix.UtimesNanoAt(ddir, dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
+		}
+	}
+	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind})
+}

@@ -1,0 +1,90 @@
+package uring
+
+import (
+	"os"
+	"time"
+)
+
+// Job is one regular file for [CopyFiles] to copy.
+type Job struct {
+	// SrcDir and DstDir are directory descriptors the paths are relative
+	// to (AT_FDCWD, -100 on Linux, for the working directory; ignored
+	// for absolute paths). The caller keeps them open until CopyFiles
+	// returns.
+	SrcDir, DstDir int
+	Src, Dst       string
+	// Mode is the permission the destination is created with; 0 means
+	// 0600. The destination is created with O_CREAT|O_EXCL|O_NOFOLLOW:
+	// an existing file or a planted symlink is never written through.
+	// Apply the final mode after the data is written (KeepDst).
+	Mode uint32
+	// KeepDst leaves the destination open and returns it in
+	// Result.DstFile, so that the caller can set metadata on the
+	// descriptor (fchmod, fchown, futimens, fsetxattr: what io_uring
+	// cannot do) and must then close it.
+	KeepDst bool
+}
+
+// Result is what became of one [Job].
+type Result struct {
+	Written int64
+	// Stat is the source as statx(2) saw it (by path, without following
+	// a symlink) just before it was opened.
+	Stat Stat
+	// DstFile is the open destination when Job.KeepDst was set and the
+	// copy succeeded; the caller closes it.
+	DstFile *os.File
+	// Err is nil or an *fs.PathError (Op "statx", "open", "read",
+	// "write", "close") naming the file it concerns. When a copy fails
+	// after creating its destination, the destination is removed;
+	// Removed says so, and a failure to remove it is joined to Err.
+	Err     error
+	Removed bool
+}
+
+// Stat is the part of statx(2) a tree copy needs.
+type Stat struct {
+	Mode                uint32 // type and permission bits (S_IFMT | 07777)
+	Uid, Gid            uint32
+	Size                int64
+	Nlink               uint32
+	Dev, Ino            uint64
+	Atime, Mtime, Btime time.Time
+}
+
+// Engine selects how [CopyFiles] makes its system calls.
+type Engine uint8
+
+const (
+	// EngineAuto uses the engine that measured faster for this workload
+	// on this kind of machine (see BENCHMARKS.md): Sync today.
+	EngineAuto Engine = iota
+	// EngineSync is a pool of goroutines making plain system calls.
+	EngineSync
+	// EngineUring batches chains of io_uring operations, many files in
+	// flight; it falls back to EngineSync where io_uring is unavailable.
+	EngineUring
+)
+
+// FilesConfig tunes [CopyFiles]; the zero value means the defaults.
+type FilesConfig struct {
+	Engine Engine
+	// InFlight is how many files are copied at once: chains in the
+	// ring, or goroutines of the sync pool (default 32 for the ring,
+	// 4 x GOMAXPROCS for the pool).
+	InFlight int
+	// BufSize is the bytes one read moves (default 64 KiB); a larger
+	// file takes several read/write rounds.
+	BufSize int
+}
+
+// String names the engine ("auto", "sync", "uring").
+func (e Engine) String() string {
+	switch e {
+	case EngineSync:
+		return "sync"
+	case EngineUring:
+		return "uring"
+	}
+	return "auto"
+}

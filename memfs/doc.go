@@ -1,0 +1,93 @@
+// Package memfs is an in-memory filesystem whose files are lists of
+// extents, so that large files cost memory only for the bytes written to
+// them: a file can be a zero-copy view of host files, holes cost nothing,
+// and a memory limit bounds the rest. It is meant for sandboxes and test
+// filesystems that hold large files without copying them (WASM runtimes,
+// build systems, test suites).
+//
+// # Files
+//
+// A regular file's data is a set of extents in a B-tree keyed by file
+// offset (O(log n) to reach any offset):
+//
+//   - host extents: a range of a host file, read through a read-only
+//     shared mapping made on first read (see Host files);
+//   - fills: a run of one byte; holes (writes past the end, growing
+//     Truncate) are fills of zero and read as zeros;
+//   - heap extents: bytes in memory, written in place; a write over host
+//     or fill ranges allocates heap memory for exactly the bytes written,
+//     appending to a heap neighbour when it can (up to 1 MiB), so that a
+//     sequentially written file stays one extent per MiB.
+//
+// Adjacent fills of one byte and contiguous ranges of one host file merge.
+// [File.ImportRange], [FS.ImportFile], [File.ReadFrom] of an *os.File and
+// [FS.Import] of a whole tree make host extents in O(1) per file, reading
+// no data.
+//
+// # The filesystem
+//
+// [FS] has directories, regular files, symlinks and hard links, stores
+// permissions, owners and nanosecond timestamps (but enforces none: open
+// flags decide what a handle may do), renames atomically (whole subtrees
+// too), and keeps the data of a file unlinked while open until its last
+// handle closes. The read side is io/fs (FS, ReadFileFS, ReadDirFS,
+// StatFS, SubFS, ReadLinkFS; checked with testing/fstest.TestFS); the
+// write side has the method set of [os.Root] and its errors: an
+// *fs.PathError (or *os.LinkError) around the errno Linux gives, so
+// errors.Is(err, fs.ErrNotExist) and the rest work. Access times are not
+// updated by reads (like a noatime mount).
+//
+// # Memory limit
+//
+// [WithMemoryLimit] sets a budget for heap data. Heap buffers are charged
+// before they are allocated and refunded when overwritten by a host
+// range, truncated away, or dropped with the last link and last handle. A
+// write that would exceed the budget fails with an error matching
+// syscall.ENOSPC and changes nothing. Holes and host extents are free;
+// [FS.Usage] reports heap, offloaded and hole bytes separately.
+//
+// # Host files
+//
+// Host extents are a live view of their host file, not a snapshot: if
+// another process changes the host bytes after the import, reads of the
+// memfs file see the new bytes (until they are overwritten in memfs;
+// memfs never writes to host files). If the host file grows, the memfs
+// file keeps the size it had at import. If it shrinks, reads of the lost
+// range return an error wrapping syscall.EIO (a [*BackingError]) instead
+// of crashing the process with SIGBUS: every copy out of a mapping runs
+// with runtime/debug.SetPanicOnFault on the reading goroutine and
+// recovers the fault, and no slice of a mapping is ever handed to
+// callers. If the path of a tree import names a different file when it
+// is first opened (replaced by a rename), reads fail with syscall.ESTALE.
+// [FS.ImportSnapshot] (Linux) takes a snapshot instead: a kernel copy into
+// a memfd sealed against shrinking, growing and writing, so later host
+// changes never show and no read can fault; it costs memory, charged to
+// the limit.
+//
+// Imported trees open no host file until it is read: a bounded cache
+// (128 entries) keeps the most recently read host files open and mapped;
+// [FS.Close] unmaps and closes them all.
+//
+// # Copying out
+//
+// [File] implements zcopy.SegmentReader and io.WriterTo, so io.Copy and
+// zcopy.Copy from a memfs file to a host file move host extents with
+// copy_file_range (sendfile to a socket), leave holes as holes and write
+// only heap bytes. [FS.Export] writes a whole tree that way.
+//
+// # Concurrency and lock order
+//
+// All methods are safe for concurrent use. The locks, in the order they
+// are taken:
+//
+//  1. File.mu: a handle's offset and directory listing;
+//  2. the filesystem's namespace RWMutex: directory entries, parents and
+//     link counts; read-locked for lookups, write-locked for changes, so
+//     every namespace change is atomic;
+//  3. an inode's RWMutex: its metadata and data; read-locked for reads,
+//     write-locked for writes; at most one inode lock is held at a time;
+//  4. the host-file cache's mutex, a leaf: no system call runs under it.
+//
+// The memory limiter is lock-free. No lock of memfs is held while a
+// SegmentReader's emit runs.
+package memfs

@@ -1,0 +1,712 @@
+package memfs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// FS is an in-memory filesystem. Its methods take slash-separated paths
+// relative to its root. The zero value is not usable; call [New].
+//
+// Open, ReadFile, ReadDir, ReadLink and Sub, the io/fs methods, take only
+// paths valid under [fs.ValidPath]. The others, named and shaped like
+// [os.Root]'s (Stat and Lstat too), also take "..", "." and doubled or
+// trailing slashes, as long as the path stays inside the root; a path that
+// would leave it (an absolute path, ".." at the root, an absolute symlink)
+// fails like os.Root's: "path escapes from parent".
+type FS struct {
+	s    *state
+	root *inode // the root of this view: [FS.Sub] shares s
+}
+
+// state is what the views of one filesystem share.
+type state struct {
+	mu      sync.RWMutex // the namespace: children, parent, nlink; see the package doc
+	lim     limiter
+	cache   mapCache
+	nextIno atomic.Uint64
+	// snapshots counts the bytes of sealed memfd snapshots, charged to
+	// lim until Close.
+	snapshots atomic.Int64
+	umask     fs.FileMode
+	uid       int
+	gid       int
+}
+
+// An inode is a directory, regular file or symlink.
+type inode struct {
+	ino uint64
+	typ fs.FileMode // type bits, fixed at creation (so read without a lock)
+
+	// mu protects the fields from mode to released: metadata and data.
+	mu       sync.RWMutex
+	mode     fs.FileMode // permission, setuid, setgid and sticky bits
+	uid, gid int
+	atime    int64 // ns since the epoch
+	mtime    int64
+	ctime    int64
+	data     *content // regular files
+	target   string   // symlinks
+	released bool     // data dropped: unlinked and closed
+
+	// Protected by state.mu.
+	nlink    atomic.Int32
+	children map[string]*inode // directories
+	parent   *inode            // directories
+
+	opens atomic.Int32 // open handles
+}
+
+func (n *inode) isDir() bool     { return n.typ.IsDir() }
+func (n *inode) isSymlink() bool { return n.typ&fs.ModeSymlink != 0 }
+func (n *inode) isRegular() bool { return n.typ.IsRegular() }
+
+// An Option configures a filesystem made by [New].
+type Option func(*state)
+
+// WithMemoryLimit bounds the heap memory file data may use, in bytes; 0
+// (the default) means no limit. A write or import that would go over it
+// fails with an error matching syscall.ENOSPC and changes nothing. Holes
+// and host extents cost nothing against it.
+func WithMemoryLimit(bytes int64) Option {
+	return func(s *state) { s.lim.budget = max(bytes, 0) }
+}
+
+// WithUmask sets the bits cleared from the permissions of files and
+// directories created by OpenFile, Create, Mkdir, MkdirAll and WriteFile
+// (default 0o022, like most processes' umask).
+func WithUmask(mask fs.FileMode) Option {
+	return func(s *state) { s.umask = mask & fs.ModePerm }
+}
+
+// WithOwner sets the owner of new files (default: the process's uid and gid).
+func WithOwner(uid, gid int) Option {
+	return func(s *state) { s.uid, s.gid = uid, gid }
+}
+
+// New returns an empty filesystem whose root is a directory with mode 0o755.
+func New(opts ...Option) *FS {
+	s := &state{umask: 0o022, uid: os.Getuid(), gid: os.Getgid()}
+	for _, o := range opts {
+		o(s)
+	}
+	root := s.newInode(fs.ModeDir | 0o755)
+	root.children = map[string]*inode{}
+	root.nlink.Store(2)
+	root.parent = root
+	return &FS{s: s, root: root}
+}
+
+func now() int64 { return time.Now().UnixNano() }
+
+func (s *state) newInode(mode fs.FileMode) *inode {
+	t := now()
+	n := &inode{ino: s.nextIno.Add(1), typ: mode.Type(), mode: mode &^ fs.ModeType, uid: s.uid, gid: s.gid, atime: t, mtime: t, ctime: t}
+	if mode.IsRegular() {
+		n.data = newContent()
+	}
+	return n
+}
+
+// Close releases the host files the filesystem reads from: their
+// mappings and descriptors. Later reads of imported data fail with
+// [ErrClosed]; data in memory stays readable.
+func (fsys *FS) Close() error {
+	if fsys.s.cache.close() {
+		fsys.s.lim.refund(fsys.s.snapshots.Swap(0))
+	}
+	return nil
+}
+
+// Usage reports the memory use and the layout of the data of the files
+// reachable from this view's root.
+func (fsys *FS) Usage() Usage {
+	u := Usage{Heap: fsys.s.lim.used.Load(), Limit: fsys.s.lim.budget, Snapshots: fsys.s.snapshots.Load()}
+	seen := map[*inode]bool{}
+	fsys.s.mu.RLock()
+	var walk func(d *inode)
+	walk = func(d *inode) {
+		for _, c := range d.children {
+			switch {
+			case c.isDir():
+				walk(c)
+			case c.isRegular() && !seen[c]:
+				seen[c] = true
+				c.mu.RLock()
+				u.Offloaded += c.data.hostBytes
+				u.Holes += c.data.fillBytes
+				u.InMemory += c.data.heapBytes
+				u.Extents += c.data.extents()
+				c.mu.RUnlock()
+			}
+		}
+	}
+	walk(fsys.root)
+	fsys.s.mu.RUnlock()
+	return u
+}
+
+// Errors that os.Root gives without an errno.
+var (
+	errPathEscapes = errors.New("path escapes from parent")
+	errEmptyPath   = errors.New("empty path")
+	errNegative    = errors.New("negative offset")
+	// ErrWriteAtInAppendMode is returned by WriteAt on a file opened with
+	// O_APPEND, as os.File does.
+	ErrWriteAtInAppendMode = errors.New("memfs: invalid use of WriteAt on file opened with O_APPEND")
+)
+
+// maxSymlinks is Linux's limit on symlinks followed in one lookup (ELOOP).
+const maxSymlinks = 40
+
+// lookup is the result of a path walk.
+type lookup struct {
+	dir   *inode // the directory holding the final component
+	base  string // the final component; "" when the path names dir itself
+	node  *inode // the final inode, nil if it does not exist
+	slash bool   // the path ended in a slash: it must name a directory
+}
+
+// walk resolves name from the view's root. follow resolves a symlink in
+// the final component. Missing final components are not an error (node is
+// nil); missing directories on the way are.
+// Preconditions: s.mu is held (read or write).
+func (fsys *FS) walk(name string, follow bool) (lookup, error) {
+	if name == "" {
+		return lookup{}, errEmptyPath
+	}
+	if strings.HasPrefix(name, "/") {
+		return lookup{}, errPathEscapes
+	}
+	comps := strings.Split(name, "/")
+	slash := strings.HasSuffix(name, "/")
+	dir := fsys.root
+	links := 0
+	for i := 0; i < len(comps); i++ {
+		c := comps[i]
+		last := true
+		for _, rest := range comps[i+1:] {
+			if rest != "" && rest != "." {
+				last = false
+				break
+			}
+		}
+		switch c {
+		case "", ".":
+			if last {
+				return lookup{dir: dir, node: dir, slash: slash}, nil
+			}
+			continue
+		case "..":
+			if dir == fsys.root {
+				return lookup{}, errPathEscapes
+			}
+			dir = dir.parent
+			if last {
+				return lookup{dir: dir, node: dir, slash: slash}, nil
+			}
+			continue
+		}
+		child := dir.children[c]
+		if child == nil {
+			if last {
+				return lookup{dir: dir, base: c, slash: slash}, nil
+			}
+			return lookup{}, syscall.ENOENT
+		}
+		if child.isSymlink() && (!last || follow || slash) {
+			links++
+			if links > maxSymlinks {
+				return lookup{}, syscall.ELOOP
+			}
+			target := child.target
+			if strings.HasPrefix(target, "/") {
+				return lookup{}, errPathEscapes
+			}
+			comps, i = append(strings.Split(target, "/"), comps[i+1:]...), -1
+			continue
+		}
+		if last {
+			if slash && !child.isDir() {
+				return lookup{}, syscall.ENOTDIR
+			}
+			return lookup{dir: dir, base: c, node: child, slash: slash}, nil
+		}
+		if !child.isDir() {
+			return lookup{}, syscall.ENOTDIR
+		}
+		dir = child
+	}
+	return lookup{dir: dir, node: dir, slash: slash}, nil
+}
+
+func pathErr(op, name string, err error) error {
+	return &fs.PathError{Op: op, Path: name, Err: err}
+}
+
+func linkErr(op, oldname, newname string, err error) error {
+	return &os.LinkError{Op: op, Old: oldname, New: newname, Err: err}
+}
+
+// touch sets a directory's mtime and ctime after a change of its entries.
+func touch(n *inode) {
+	t := now()
+	n.mu.Lock()
+	n.mtime, n.ctime = t, t
+	n.mu.Unlock()
+}
+
+// OpenFile opens the named file with the flags of [os.OpenFile] (O_RDONLY,
+// O_WRONLY, O_RDWR, O_APPEND, O_CREATE, O_EXCL, O_TRUNC); perm, less the
+// umask, is the mode of a created file.
+func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
+	const op = "openat"
+	create := flag&os.O_CREATE != 0
+	excl := create && flag&os.O_EXCL != 0
+	if create {
+		fsys.s.mu.Lock()
+		defer fsys.s.mu.Unlock()
+	} else {
+		fsys.s.mu.RLock()
+		defer fsys.s.mu.RUnlock()
+	}
+	l, err := fsys.walk(name, !excl)
+	if err != nil {
+		return nil, pathErr(op, name, err)
+	}
+	acc := flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR)
+	n := l.node
+	switch {
+	case n == nil && !create:
+		return nil, pathErr(op, name, syscall.ENOENT)
+	case n == nil && l.slash:
+		return nil, pathErr(op, name, syscall.EISDIR)
+	case n == nil:
+		n = fsys.s.newInode(perm & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky) &^ fsys.s.umask)
+		n.nlink.Store(1)
+		l.dir.children[l.base] = n
+		touch(l.dir)
+	case excl:
+		return nil, pathErr(op, name, syscall.EEXIST)
+	case n.isDir() && (acc != os.O_RDONLY || flag&os.O_TRUNC != 0):
+		return nil, pathErr(op, name, syscall.EISDIR)
+	case n.isSymlink():
+		// Only reachable with O_CREATE|O_EXCL, handled above.
+		return nil, pathErr(op, name, syscall.ELOOP)
+	case flag&os.O_TRUNC != 0 && n.isRegular():
+		n.mu.Lock()
+		if n.data.size > 0 {
+			n.data.truncate(&fsys.s.lim, 0)
+			t := now()
+			n.mtime, n.ctime = t, t
+		}
+		n.mu.Unlock()
+	}
+	n.opens.Add(1)
+	return &File{fsys: fsys, node: n, name: name, flag: flag}, nil
+}
+
+// Create creates or truncates the named file, like [os.Root.Create]: mode
+// 0o666 less the umask, opened O_RDWR.
+func (fsys *FS) Create(name string) (*File, error) {
+	return fsys.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
+}
+
+// Mkdir creates a directory with perm less the umask.
+func (fsys *FS) Mkdir(name string, perm fs.FileMode) error {
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	return fsys.mkdirLocked(name, perm)
+}
+
+// Preconditions: s.mu is held for writing.
+func (fsys *FS) mkdirLocked(name string, perm fs.FileMode) error {
+	const op = "mkdirat"
+	l, err := fsys.walk(name, false)
+	if err != nil {
+		return pathErr(op, name, err)
+	}
+	if l.node != nil {
+		return pathErr(op, name, syscall.EEXIST)
+	}
+	d := fsys.s.newInode(fs.ModeDir | perm&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky)&^fsys.s.umask)
+	d.children = map[string]*inode{}
+	d.nlink.Store(2)
+	d.parent = l.dir
+	l.dir.children[l.base] = d
+	l.dir.nlink.Add(1)
+	touch(l.dir)
+	return nil
+}
+
+// MkdirAll creates a directory and the parents it needs, like
+// [os.Root.MkdirAll]; an existing directory is not an error.
+func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	comps := strings.Split(name, "/")
+	for i := range comps {
+		if comps[i] == "" && i > 0 {
+			continue
+		}
+		prefix := strings.Join(comps[:i+1], "/")
+		if prefix == "" {
+			return pathErr("mkdirat", name, errEmptyPath)
+		}
+		l, err := fsys.walk(prefix, true)
+		if err != nil {
+			return pathErr("mkdirat", prefix, err)
+		}
+		if l.node != nil {
+			if !l.node.isDir() {
+				return pathErr("openat", prefix, syscall.ENOTDIR) // os.Root's Op
+			}
+			continue
+		}
+		if err := fsys.mkdirLocked(prefix, perm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unlinkLocked drops one link to n; a file's data goes with the last link
+// once no handle has it open.
+// Preconditions: s.mu is held for writing.
+func (fsys *FS) unlinkLocked(dir *inode, base string, n *inode) {
+	delete(dir.children, base)
+	touch(dir)
+	if n.isDir() {
+		dir.nlink.Add(-1)
+		n.nlink.Store(0)
+		return
+	}
+	n.nlink.Add(-1)
+	n.mu.Lock()
+	n.ctime = now()
+	n.mu.Unlock()
+	fsys.maybeRelease(n)
+}
+
+// maybeRelease frees a file's data once it has no links and no handles.
+// Preconditions: s.mu is held for writing.
+func (fsys *FS) maybeRelease(n *inode) {
+	if n.nlink.Load() > 0 || n.opens.Load() > 0 || !n.isRegular() {
+		return
+	}
+	n.mu.Lock()
+	if !n.released {
+		n.released = true
+		n.data.release(&fsys.s.lim)
+	}
+	n.mu.Unlock()
+}
+
+// Remove removes a file, symlink or empty directory.
+func (fsys *FS) Remove(name string) error {
+	const op = "removeat"
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	l, err := fsys.walk(name, false)
+	if err != nil {
+		return pathErr(op, name, err)
+	}
+	switch {
+	case l.base == "":
+		return pathErr(op, name, syscall.EINVAL)
+	case l.node == nil:
+		return pathErr(op, name, syscall.ENOENT)
+	case l.node.isDir() && len(l.node.children) > 0:
+		return pathErr(op, name, syscall.ENOTEMPTY)
+	case l.slash && !l.node.isDir():
+		return pathErr(op, name, syscall.ENOTDIR)
+	}
+	fsys.unlinkLocked(l.dir, l.base, l.node)
+	return nil
+}
+
+// RemoveAll removes name and everything under it, like [os.Root.RemoveAll]:
+// a missing name is not an error. Open files keep their data until closed.
+func (fsys *FS) RemoveAll(name string) error {
+	const op = "unlinkat"
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	l, err := fsys.walk(name, false)
+	if errors.Is(err, syscall.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return pathErr(op, name, err)
+	}
+	if l.base == "" {
+		return pathErr("RemoveAll", name, syscall.EINVAL) // os.Root's Op
+	}
+	if l.node == nil {
+		return nil
+	}
+	fsys.removeTreeLocked(l.dir, l.base, l.node)
+	return nil
+}
+
+// Preconditions: s.mu is held for writing.
+func (fsys *FS) removeTreeLocked(dir *inode, base string, n *inode) {
+	if n.isDir() {
+		for name, c := range n.children {
+			fsys.removeTreeLocked(n, name, c)
+		}
+	}
+	fsys.unlinkLocked(dir, base, n)
+}
+
+// Rename renames (moves) oldname to newname atomically, with the rules of
+// [os.Root.Rename]: a file or symlink replaces a file or symlink, an
+// existing directory is never replaced (EEXIST, as os.Rename checks), and
+// a directory cannot move into itself (EINVAL).
+func (fsys *FS) Rename(oldname, newname string) error {
+	const op = "renameat"
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	src, err := fsys.walk(oldname, false)
+	if err != nil {
+		return linkErr(op, oldname, newname, err)
+	}
+	if src.node == nil {
+		return linkErr(op, oldname, newname, syscall.ENOENT)
+	}
+	dst, err := fsys.walk(newname, false)
+	if err != nil {
+		return linkErr(op, oldname, newname, err)
+	}
+	n := src.node
+	if old := dst.node; old != nil && old.isDir() && (old != n || oldname == newname) {
+		// Like os.Rename, which checks this before rename(2) for
+		// portability: a directory is never replaced.
+		return linkErr(op, oldname, newname, syscall.EEXIST)
+	}
+	if src.base == "" || dst.base == "" {
+		return linkErr(op, oldname, newname, syscall.EBUSY)
+	}
+	if (src.slash || dst.slash) && !n.isDir() {
+		return linkErr(op, oldname, newname, syscall.ENOTDIR)
+	}
+	if n.isDir() {
+		for d := dst.dir; ; d = d.parent {
+			if d == n {
+				return linkErr(op, oldname, newname, syscall.EINVAL)
+			}
+			if d == d.parent || d == fsys.root {
+				break
+			}
+		}
+	}
+	if old := dst.node; old != nil {
+		if old == n {
+			return nil // rename(2): the same file, nothing happens
+		}
+		if n.isDir() {
+			return linkErr(op, oldname, newname, syscall.ENOTDIR)
+		}
+		fsys.unlinkLocked(dst.dir, dst.base, old)
+	}
+	delete(src.dir.children, src.base)
+	dst.dir.children[dst.base] = n
+	if n.isDir() {
+		src.dir.nlink.Add(-1)
+		dst.dir.nlink.Add(1)
+		n.parent = dst.dir
+	}
+	touch(src.dir)
+	touch(dst.dir)
+	n.mu.Lock()
+	n.ctime = now()
+	n.mu.Unlock()
+	return nil
+}
+
+// Symlink creates newname as a symbolic link to oldname, which is stored
+// as given. Lookups follow relative targets inside the filesystem; an
+// absolute target, or one leaving the root, fails like os.Root does.
+func (fsys *FS) Symlink(oldname, newname string) error {
+	const op = "symlinkat"
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	l, err := fsys.walk(newname, false)
+	if err != nil {
+		return linkErr(op, oldname, newname, err)
+	}
+	if l.node != nil {
+		return linkErr(op, oldname, newname, syscall.EEXIST)
+	}
+	if l.slash || oldname == "" {
+		return linkErr(op, oldname, newname, syscall.ENOENT)
+	}
+	n := fsys.s.newInode(fs.ModeSymlink | 0o777)
+	n.target = oldname
+	n.nlink.Store(1)
+	l.dir.children[l.base] = n
+	touch(l.dir)
+	return nil
+}
+
+// Link creates newname as a hard link to oldname (not following a final
+// symlink, like link(2)). Directories cannot be linked (EPERM).
+func (fsys *FS) Link(oldname, newname string) error {
+	const op = "linkat"
+	fsys.s.mu.Lock()
+	defer fsys.s.mu.Unlock()
+	src, err := fsys.walk(oldname, false)
+	if err != nil {
+		return linkErr(op, oldname, newname, err)
+	}
+	if src.node == nil {
+		return linkErr(op, oldname, newname, syscall.ENOENT)
+	}
+	dst, err := fsys.walk(newname, false)
+	if err != nil {
+		return linkErr(op, oldname, newname, err)
+	}
+	if src.node.isDir() {
+		return linkErr(op, oldname, newname, syscall.EPERM)
+	}
+	if dst.node != nil {
+		return linkErr(op, oldname, newname, syscall.EEXIST)
+	}
+	dst.dir.children[dst.base] = src.node
+	src.node.nlink.Add(1)
+	touch(dst.dir)
+	src.node.mu.Lock()
+	src.node.ctime = now()
+	src.node.mu.Unlock()
+	return nil
+}
+
+// node resolves name for a metadata operation.
+func (fsys *FS) node(op, name string, follow bool) (*inode, error) {
+	fsys.s.mu.RLock()
+	defer fsys.s.mu.RUnlock()
+	l, err := fsys.walk(name, follow)
+	if err != nil {
+		return nil, pathErr(op, name, err)
+	}
+	if l.node == nil {
+		return nil, pathErr(op, name, syscall.ENOENT)
+	}
+	return l.node, nil
+}
+
+// Chmod sets the permission bits (and setuid, setgid, sticky) of name,
+// following symlinks.
+func (fsys *FS) Chmod(name string, mode fs.FileMode) error {
+	n, err := fsys.node("chmodat", name, true)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.mode = mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	n.ctime = now()
+	n.mu.Unlock()
+	return nil
+}
+
+func (fsys *FS) chown(op, name string, uid, gid int, follow bool) error {
+	n, err := fsys.node(op, name, follow)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	if uid != -1 {
+		n.uid = uid
+	}
+	if gid != -1 {
+		n.gid = gid
+	}
+	n.ctime = now()
+	n.mu.Unlock()
+	return nil
+}
+
+// Chown sets the owner of name, following symlinks; -1 keeps a value.
+// Ownership is stored, not enforced.
+func (fsys *FS) Chown(name string, uid, gid int) error {
+	return fsys.chown("chownat", name, uid, gid, true)
+}
+
+// Lchown is Chown on a symlink itself.
+func (fsys *FS) Lchown(name string, uid, gid int) error {
+	return fsys.chown("lchownat", name, uid, gid, false)
+}
+
+// Chtimes sets the access and modification times of name, following
+// symlinks; a zero time keeps the current value, as in [os.Chtimes].
+func (fsys *FS) Chtimes(name string, atime, mtime time.Time) error {
+	n, err := fsys.node("chtimesat", name, true)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	if !atime.IsZero() {
+		n.atime = atime.UnixNano()
+	}
+	if !mtime.IsZero() {
+		n.mtime = mtime.UnixNano()
+	}
+	n.ctime = now()
+	n.mu.Unlock()
+	return nil
+}
+
+// Truncate sets the size of the named file: growth makes a hole, which
+// costs no memory; shrinking frees what the cut bytes held.
+func (fsys *FS) Truncate(name string, size int64) error {
+	const op = "truncate"
+	n, err := fsys.node(op, name, true)
+	if err != nil {
+		return err
+	}
+	switch {
+	case n.isDir():
+		return pathErr(op, name, syscall.EISDIR)
+	case size < 0:
+		return pathErr(op, name, syscall.EINVAL)
+	}
+	n.mu.Lock()
+	n.data.truncate(&fsys.s.lim, size)
+	t := now()
+	n.mtime, n.ctime = t, t
+	n.mu.Unlock()
+	return nil
+}
+
+// Readlink returns the target of the named symlink, as stored. Unlike
+// ReadLink it takes os.Root-style paths.
+func (fsys *FS) Readlink(name string) (string, error) {
+	const op = "readlinkat"
+	n, err := fsys.node(op, name, false)
+	if err != nil {
+		return "", err
+	}
+	if !n.isSymlink() {
+		return "", pathErr(op, name, syscall.EINVAL)
+	}
+	return n.target, nil
+}
+
+// WriteFile writes data to the named file, creating it with perm less the
+// umask or truncating it, like [os.WriteFile].
+func (fsys *FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
+	f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err1 := f.Close(); err == nil {
+		err = err1
+	}
+	return err
+}
