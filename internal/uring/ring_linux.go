@@ -47,11 +47,6 @@ type Ring struct {
 	closed  bool
 }
 
-// Options tune a ring.
-type ringConfig struct {
-	entries uint32
-}
-
 // defaultEntries is the SQ size of a ring made with entries <= 0.
 const defaultEntries = 64
 
@@ -394,9 +389,6 @@ var testHookCQE func(Completion) int32
 
 // Inflight is the number of completions the kernel still owes.
 func (r *Ring) Inflight() int { return r.inflight }
-
-// overflowed reports that the kernel had to hold completions back.
-func (r *Ring) overflowed() bool { return atomic.LoadUint32(r.sqFlags)&sqCQOverflow != 0 }
 
 // Close cancels every operation in flight, waits for all their
 // completions (discarding them), then unmaps the rings and arenas and
