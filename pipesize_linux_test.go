@@ -56,11 +56,11 @@ func TestPipeGrownAndRestoredPipeToFile(t *testing.T) {
 			sizes <- -1
 			return
 		}
-		// The copy grew the pipe before its first splice; once the
-		// pipe is full again the copy is under way.
-		w.Write(data[1 : 300<<10])
+		// The copy grows the pipe once it has moved 256 KiB; when
+		// 1 MiB went in, it has taken at least 960 KiB out.
+		w.Write(data[1 : 1<<20])
 		sizes <- pipeSizeNoT(w)
-		w.Write(data[300<<10:])
+		w.Write(data[1<<20:])
 	}()
 	dst := emptyFile(t, t.TempDir())
 	var rep zcopy.Report
@@ -113,9 +113,11 @@ func TestPipeGrownFileToPipe(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		var res result
-		first := make([]byte, 1)
+		first := make([]byte, 512<<10)
 		if _, res.err = io.ReadFull(r, first); res.err == nil {
-			res.during = pipeSizeNoT(r) // grown before the first splice
+			// The copy grows the pipe once it has moved 256 KiB, before
+			// its next splice; 512 KiB took more than one.
+			res.during = pipeSizeNoT(r)
 			var rest []byte
 			rest, res.err = io.ReadAll(r)
 			res.got = append(first, rest...)
@@ -144,8 +146,33 @@ func TestPipeGrownFileToPipe(t *testing.T) {
 }
 
 // A small copy leaves the caller's pipe alone: growing it would cost more
-// system calls than the copy saves.
+// system calls than the copy saves. A pipe source has no size: it is grown
+// only after 256 KiB moved.
 func TestPipeNotGrownForSmallCopy(t *testing.T) {
+	t.Run("pipe->file", func(t *testing.T) {
+		r, w, before := defaultPipe(t)
+		data := testutil.Data(200<<10, 0x9198)
+		during := make(chan int, 1)
+		go func() {
+			w.Write(data) // more than the pipe holds: the copy is under way
+			during <- pipeSizeNoT(w)
+			w.Close()
+		}()
+		dst := emptyFile(t, t.TempDir())
+		if n, err := zcopy.Copy(dst, r); err != nil || n != int64(len(data)) {
+			t.Fatalf("Copy = %d, %v", n, err)
+		}
+		if got := <-during; got != before {
+			t.Errorf("pipe size during a 200 KiB copy: %d, want the %d it had", got, before)
+		}
+		if got := pipeSize(t, r); got != before {
+			t.Errorf("pipe size after a 200 KiB copy: %d, want the %d it had", got, before)
+		}
+	})
+	t.Run("file->pipe", testFileToPipeSmall)
+}
+
+func testFileToPipeSmall(t *testing.T) {
 	r, w, before := defaultPipe(t)
 	data := testutil.Data(60<<10, 0x9197)
 	src := fileWith(t, t.TempDir(), data)

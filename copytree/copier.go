@@ -22,16 +22,6 @@ type Copier struct {
 	created map[fileID]string // dst files created by this Copier, when RefuseJustCreated
 }
 
-// fileID names a file by device and inode.
-type fileID struct{ dev, ino uint64 }
-
-// linkEntry is the first copy of a multiply-linked source file; later names
-// wait for done and link to path.
-type linkEntry struct {
-	done chan struct{}
-	path string // the copy, "" if it failed
-}
-
 // New returns a Copier with opts.
 func New(opts Options) *Copier {
 	if opts.Jobs <= 0 {
@@ -133,16 +123,4 @@ func (c *Copier) report(r *FileReport) {
 	if c.opts.OnFile != nil {
 		c.opts.OnFile(*r)
 	}
-}
-
-// has reports whether err was recorded already.
-func (s *errorSink) has(err error) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range s.errs {
-		if errors.Is(e, err) {
-			return true
-		}
-	}
-	return false
 }

@@ -123,13 +123,13 @@ func TestEndToEnd(t *testing.T) {
 			}
 			// Every table here has a second process; its CPU time was
 			// measured.
-			if tb.Peer == "" || r.Runs[0].PeerCPU <= 0 || r.TotalCPU != r.CPU+r.PeerCPU || r.VsIOCopy <= 0 {
+			if tb.Peer == "" || r.Runs[0].PeerCPU <= 0 || r.TotalCPU != r.CPU+r.PeerCPU || r.VsIOCopy <= 0 || r.Switches <= 0 || r.PeerSwitches <= 0 {
 				t.Errorf("%s: %s: peer %q, CPU %v + %v = %v, vs io.Copy %v", tb.Title, r.Name, tb.Peer, r.CPU, r.PeerCPU, r.TotalCPU, r.VsIOCopy)
 			}
 		}
 	}
-	if rows != 7+5+6 {
-		t.Errorf("got %d rows, want 18", rows)
+	if rows != 7+6+7 {
+		t.Errorf("got %d rows, want 20", rows)
 	}
 	if b, err := os.ReadFile(svg); err != nil || !bytes.HasPrefix(b, []byte("<svg")) {
 		t.Errorf("no SVG written: %v", err)

@@ -88,7 +88,7 @@ func sampleResult() *Result {
 	runs := func(ok bool, d ...float64) []Run {
 		var rs []Run
 		for _, x := range d {
-			rs = append(rs, Run{Elapsed: ms(x), CPU: ms(x / 2), PeerCPU: ms(x / 4), Bytes: 1 << 30, OK: ok})
+			rs = append(rs, Run{Elapsed: ms(x), CPU: ms(x / 2), PeerCPU: ms(x / 4), Switches: int64(x), PeerSwitches: int64(2 * x), Bytes: 1 << 30, OK: ok})
 		}
 		if !ok {
 			rs[0].Error = "receiver got 5 of 10 bytes"
@@ -201,7 +201,10 @@ func TestWriteJSON(t *testing.T) {
 		r.PeerCPU != ms(32.75) || r.TotalCPU != ms(98.25) || r.VsIOCopy != Ratio(ms(131), ms(262)) || got.Tables[0].Peer != "receiver" {
 		t.Errorf("decoded row = %+v", r)
 	}
-	for _, want := range []string{`"median_ns": 131000000`, `"peer_cpu_median_ns": 32750000`, `"total_cpu_median_ns": 98250000`, `"vs_io_copy": 0.5`, `"peer": "receiver"`, `"peer_cpu_ns": 32750000`} {
+	if r.Switches != 131 || r.PeerSwitches != 262 {
+		t.Errorf("switches = %d, %d; want the medians 131, 262", r.Switches, r.PeerSwitches)
+	}
+	for _, want := range []string{`"median_ns": 131000000`, `"switches_median": 131`, `"peer_switches": 262`, `"peer_cpu_median_ns": 32750000`, `"total_cpu_median_ns": 98250000`, `"vs_io_copy": 0.5`, `"peer": "receiver"`, `"peer_cpu_ns": 32750000`} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("JSON lacks %s:\n%s", want, b.String())
 		}
@@ -247,8 +250,11 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.scenarios, ",") != "unix,pipe" || c.size != 1<<20 || c.runs != 2 || len(c.dirs) != 2 || !c.dirGiven {
+	if strings.Join(c.scenarios, ",") != "unix,pipe" || c.size != 1<<20 || c.runs != 2 || len(c.dirs) != 2 || !c.dirGiven || c.pin {
 		t.Errorf("config = %+v", c)
+	}
+	if c, _ = parseFlags([]string{"-pin"}, io.Discard); !c.pin {
+		t.Errorf("-pin not set: %+v", c)
 	}
 	c, _ = parseFlags(nil, io.Discard)
 	if len(c.scenarios) != len(Scenarios) || c.fileSize() != defaultSize || c.dirs[0] != "." || c.dirGiven {

@@ -11,8 +11,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/zcopy/zcopy"
 )
@@ -37,6 +40,8 @@ type job struct {
 	Copies    int    `json:"copies,omitempty"` // copies in one process (small)
 	Result    string `json:"result,omitempty"` // where a sender writes its childResult
 	Listen    bool   `json:"listen,omitempty"` // fd 3 is a listener to accept one connection from
+	// CPU, when set, is 1 + the CPU the whole process must run on (-pin).
+	CPU int `json:"cpu,omitempty"`
 }
 
 // childResult is what a sender or receiver reports.
@@ -56,6 +61,12 @@ func runChild(spec string, stderr io.Writer) int {
 	if err := json.Unmarshal([]byte(spec), &j); err != nil {
 		fmt.Fprintf(stderr, "zbench child: bad %s: %v\n", childEnv, err)
 		return 2
+	}
+	if j.CPU > 0 {
+		if err := pinProcess(j.CPU - 1); err != nil {
+			fmt.Fprintf(stderr, "%s: -pin: %v\n", j.Role, err)
+			return 1
+		}
 	}
 	var (
 		res childResult
@@ -90,6 +101,28 @@ func runChild(spec string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// pinProcess binds every thread of this process to cpu. Threads the
+// runtime starts later inherit the binding from the thread that starts
+// them.
+func pinProcess(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("CPU %d: %w", cpu, err)
+		}
+	}
+	return nil
 }
 
 // receive reads to the end of its connection or stdin into a buffer,

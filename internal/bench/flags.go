@@ -49,6 +49,7 @@ type config struct {
 	json      bool
 	svg       string
 	quiet     bool
+	pin       bool
 	// The tree scenario's small-file tree and sparse file.
 	treeFiles  int
 	sparseSize int64
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	js := fs.Bool("json", false, "print JSON instead of markdown tables")
 	svg := fs.String("svg", "", "also write a bar chart of the medians to this SVG `file`")
 	quiet := fs.Bool("q", false, "do not print progress on stderr")
+	pin := fs.Bool("pin", false, "run every sender on CPU 0 and the process at the other end on CPU 1, the placement\nwhere each hand-over between them wakes the other CPU (default: the scheduler places them)")
 	files := fs.Int("files", 100000, "the tree scenario: number of 4 KiB files in the small-file tree")
 	sparse := fs.String("sparse", "8GiB", "the tree scenario: apparent size of the sparse file (64 MiB of data)")
 	goroot := fs.Bool("goroot", true, "the tree scenario: include a copy of the Go distribution")
@@ -81,7 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))
 	}
-	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet, treeFiles: *files, treeGoroot: *goroot}
+	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet, pin: *pin, treeFiles: *files, treeGoroot: *goroot}
 	known := append(slices.Clone(Scenarios), ExtraScenarios...)
 	for _, s := range strings.Split(*scen, ",") {
 		s = strings.TrimSpace(s)

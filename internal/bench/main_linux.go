@@ -154,6 +154,7 @@ func (r *runner) prepare() error {
 		}
 	}
 	r.res = &Result{
+		Pinned:  r.cfg.pin,
 		Title:   Title,
 		Machine: machine(),
 		Runs:    r.cfg.runs,
@@ -289,6 +290,7 @@ var (
 	cSendfile    = contender{key: "sendfile", name: "sendfile", kind: "raw", method: "sendfile"}
 	cSplicePipe  = contender{key: "splicepipe", name: "splice/pipe", kind: "raw", method: "splice via 1 MiB pipe"}
 	cSplice      = contender{key: "splice", name: "splice", kind: "raw", method: "splice"}
+	cSplice1M    = contender{key: "splice1m", name: "splice, 1 MiB pipe", kind: "raw", method: "F_SETPIPE_SZ + splice"}
 	cCFR         = contender{key: "cfr", name: "copy_file_range", kind: "raw", method: "copy_file_range"}
 	cClone       = contender{key: "ficlone", name: "FICLONE", kind: "raw", method: "ioctl FICLONE"}
 	cIOCopy      = contender{key: "iocopy", name: "Go io.Copy", kind: "go", method: "Go's choice"}
@@ -354,9 +356,9 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 			return nil, err
 		}
 		add(&tableSpec{topo: topoPipeIn, dir: main, src: sc}, "pipe (stdin) -> file",
-			cReadWrite, cSplice, cIOCopy, cZcopy, cZcopySplice)
+			cReadWrite, cSplice, cSplice1M, cIOCopy, cZcopy, cZcopySplice)
 		add(&tableSpec{topo: topoPipeOut, dir: main, src: sc}, "file -> pipe (stdout)",
-			cReadWrite, cSplice, cSendfile, cIOCopy, cZcopy, cZcopySplice)
+			cReadWrite, cSplice, cSplice1M, cSendfile, cIOCopy, cZcopy, cZcopySplice)
 	case "sock2file":
 		sc, err := r.source(main, size)
 		if err != nil {
@@ -511,6 +513,12 @@ func (r *runner) runTimeout(ts *tableSpec) time.Duration {
 // command prepares a child running j; it dies with zbench (Pdeathsig) and
 // with ctx.
 func (r *runner) command(ctx context.Context, j job) (*exec.Cmd, *bytes.Buffer) {
+	if r.cfg.pin {
+		j.CPU = 2 // CPU 1: receivers and feeders
+		if j.Role == "send" {
+			j.CPU = 1 // CPU 0
+		}
+	}
 	spec, _ := json.Marshal(j)
 	cmd := exec.CommandContext(ctx, r.exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
@@ -625,6 +633,7 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	serr := sender.Wait()
 	if ps := sender.ProcessState; ps != nil {
 		out.run.CPU = ps.UserTime() + ps.SystemTime()
+		out.run.Switches = switches(ps)
 	}
 	if serr != nil {
 		cancel() // a receiver may still wait for a connection
@@ -634,6 +643,7 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 		herr = helper.Wait()
 		if ps := helper.ProcessState; ps != nil {
 			out.run.PeerCPU = ps.UserTime() + ps.SystemTime()
+			out.run.PeerSwitches = switches(ps)
 		}
 	}
 	if serr != nil {
@@ -684,6 +694,17 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	}
 	out.run.OK = true
 	return out, nil
+}
+
+// switches is how often a finished process gave up or lost its CPU
+// (voluntary and involuntary context switches): every sleep on a full or
+// empty pipe or socket buffer counts, so it shows how often the two
+// processes handed over, a figure the machine's noise does not move much.
+func switches(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return int64(ru.Nvcsw) + int64(ru.Nivcsw) // int32 on 386
+	}
+	return 0
 }
 
 // listen opens the run's listener: a Unix socket in tmp (abstract if

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
+	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -63,6 +65,72 @@ func TestWrongAnswerFails(t *testing.T) {
 	t.Logf("failures: %v", failed)
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("left behind in -dir: %v", ents)
+	}
+}
+
+// TestPin runs a pipe table with -pin: every child binds itself to its
+// CPU, every row still verifies, and the header says so.
+func TestPin(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("-pin needs two CPUs")
+	}
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := Main([]string{"-scenario", "pipe", "-size", "256KiB", "-runs", "1", "-dir", dir, "-pin", "-json", "-q"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit code %d; stderr: %s", code, errb.String())
+	}
+	var res Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bad JSON: %v", err)
+	}
+	if !res.Pinned || len(res.Tables) != 2 {
+		t.Fatalf("pinned %v, %d tables", res.Pinned, len(res.Tables))
+	}
+	for _, tb := range res.Tables {
+		for _, r := range tb.Rows {
+			if !r.Verified {
+				t.Errorf("%s: %s: %s", tb.Title, r.Name, r.Failure)
+			}
+		}
+	}
+}
+
+// TestPinProcess checks, in a child, that pinProcess binds the threads the
+// runtime already has and those it starts later.
+func TestPinProcess(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	if os.Getenv("ZBENCH_PIN_TEST") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestPinProcess$")
+		cmd.Env = append(os.Environ(), "ZBENCH_PIN_TEST=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return
+	}
+	if err := pinProcess(1); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []int, 8)
+	for range cap(done) { // goroutines on threads started after pinning
+		go func() {
+			runtime.LockOSThread()
+			var set unix.CPUSet
+			unix.SchedGetaffinity(0, &set)
+			var cpus []int
+			for c := range 64 {
+				if set.IsSet(c) {
+					cpus = append(cpus, c)
+				}
+			}
+			done <- cpus
+		}()
+	}
+	for range cap(done) {
+		if cpus := <-done; len(cpus) != 1 || cpus[0] != 1 {
+			t.Errorf("a thread may run on CPUs %v, want [1]", cpus)
+		}
 	}
 }
 

@@ -9,7 +9,10 @@ type Result struct {
 	Machine Machine `json:"machine"`
 	// Runs is how many times each contender ran; Cache describes the
 	// page-cache state the runs started from.
-	Runs   int      `json:"runs"`
+	Runs int `json:"runs"`
+	// Pinned is set by -pin: senders ran on CPU 0, the other processes
+	// on CPU 1.
+	Pinned bool     `json:"pinned,omitempty"`
 	Cache  string   `json:"cache"`
 	Tables []*Table `json:"tables"`
 	// Interrupted is set when Ctrl-C cut the benchmark short.
@@ -71,6 +74,10 @@ type Row struct {
 	// sender+peer per run (0 without a peer).
 	PeerCPU  time.Duration `json:"peer_cpu_median_ns,omitempty"`
 	TotalCPU time.Duration `json:"total_cpu_median_ns,omitempty"`
+	// Switches and PeerSwitches are the medians of Run's counts, for the
+	// whole process (not per copy).
+	Switches     int64 `json:"switches_median,omitempty"`
+	PeerSwitches int64 `json:"peer_switches_median,omitempty"`
 	// Ratio is Median relative to the baseline row ("Diff"); VsIOCopy
 	// relative to the Go io.Copy row. 0 when that row did not verify.
 	Ratio    float64 `json:"ratio,omitempty"`
@@ -83,10 +90,14 @@ type Run struct {
 	Elapsed time.Duration `json:"elapsed_ns"`
 	CPU     time.Duration `json:"cpu_ns"`
 	PeerCPU time.Duration `json:"peer_cpu_ns,omitempty"` // the receiver's or feeder's user+sys
-	Bytes   int64         `json:"bytes"`
-	MaxRSS  int64         `json:"max_rss_bytes,omitempty"` // the tree scenario's commands: peak resident memory
-	OK      bool          `json:"ok"`
-	Error   string        `json:"error,omitempty"`
+	// Switches and PeerSwitches count the context switches of the sender
+	// and of the peer (getrusage: voluntary + involuntary).
+	Switches     int64  `json:"switches,omitempty"`
+	PeerSwitches int64  `json:"peer_switches,omitempty"`
+	Bytes        int64  `json:"bytes"`
+	MaxRSS       int64  `json:"max_rss_bytes,omitempty"` // the tree scenario's commands: peak resident memory
+	OK           bool   `json:"ok"`
+	Error        string `json:"error,omitempty"`
 }
 
 // Summarize fills the rows' statistics: times per copy, the ratio to the
@@ -96,7 +107,7 @@ func (t *Table) Summarize() {
 	var base, ioCopy *Row
 	for _, r := range t.Rows {
 		r.Failure, r.Verified = "", false
-		var el, cpu, peer, total []time.Duration
+		var el, cpu, peer, total, sw, psw []time.Duration
 		for _, run := range r.Runs {
 			if !run.OK && r.Failure == "" {
 				r.Failure = run.Error
@@ -108,11 +119,15 @@ func (t *Table) Summarize() {
 			cpu = append(cpu, run.CPU/copies)
 			peer = append(peer, run.PeerCPU/copies)
 			total = append(total, (run.CPU+run.PeerCPU)/copies)
+			sw = append(sw, time.Duration(run.Switches))
+			psw = append(psw, time.Duration(run.PeerSwitches))
 		}
 		r.Verified = r.Skipped == "" && len(r.Runs) > 0 && r.Failure == ""
 		s := Summarize(el)
 		r.Median, r.Min, r.Max = s.Median, s.Min, s.Max
 		r.CPU, r.PeerCPU, r.TotalCPU = Summarize(cpu).Median, 0, 0
+		// Counts ride in Durations (both int64) to share Summarize.
+		r.Switches, r.PeerSwitches = int64(Summarize(sw).Median), int64(Summarize(psw).Median)
 		if t.Peer != "" {
 			r.PeerCPU, r.TotalCPU = Summarize(peer).Median, Summarize(total).Median
 		}

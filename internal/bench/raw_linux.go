@@ -38,6 +38,7 @@ var rawCopies = map[string]rawCopy{
 	"sendfile":   func(dst, src int, _ int64) (int64, error) { return rawSendfile(dst, src, 0) },
 	"splicepipe": rawSplicePipe,
 	"splice":     rawSplice,
+	"splice1m":   rawSplice1M,
 	"cfr":        rawCopyFileRange,
 	"ficlone":    rawClone,
 }
@@ -305,6 +306,16 @@ func rawSplice(dst, src int, _ int64) (int64, error) {
 		}
 		total += n
 	}
+}
+
+// rawSplice1M is rawSplice after raising the pipe side to 1 MiB, as zcopy
+// does for a large copy, so that the two rows differ in code, not in pipe
+// size.
+func rawSplice1M(dst, src int, size int64) (int64, error) {
+	for _, fd := range []int{src, dst} {
+		unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, rawPipeSize) // EBADF on the side that is not a pipe
+	}
+	return rawSplice(dst, src, size)
 }
 
 func rawCopyFileRange(dst, src int, _ int64) (int64, error) {

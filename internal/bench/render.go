@@ -119,6 +119,9 @@ func WriteMarkdown(w io.Writer, res *Result) error {
 	fmt.Fprintf(&b, "- Go: %s\n", m.Go)
 	fmt.Fprintf(&b, "- Runs: %d per contender, interleaved and rotated (A B C, B C A, ...), each run a fresh process\n", res.Runs)
 	fmt.Fprintf(&b, "- Page cache: %s\n", res.Cache)
+	if res.Pinned {
+		b.WriteString("- Placement: every sender on CPU 0, the receiver or feeder on CPU 1 (-pin)\n")
+	}
 	fmt.Fprintf(&b, "- Columns: %s\n", columnsNote)
 	if res.Interrupted {
 		b.WriteString("- INTERRUPTED: the tables below are incomplete\n")
@@ -195,9 +198,9 @@ func WriteSVG(w io.Writer, res *Result) error {
 		svgWidth, height, svgWidth, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
 	m := res.Machine
-	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="17" font-weight="bold">zbench: median wall time per copy (shorter is better), with Diff, vs io.Copy and total CPU</text>`+"\n", svgPad)
+	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="17" font-weight="bold">zbench: median wall time per copy (shorter is better)</text>`+"\n", svgPad)
 	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s</text>`+"\n", svgPad,
-		html.EscapeString(fmt.Sprintf("%s, %d cores · %s · %s · %d runs each, fresh process per run, page cache warm", m.CPU, m.Cores, m.Kernel, m.Go, res.Runs)))
+		html.EscapeString(fmt.Sprintf("%s, %d cores · %s · %s · %d runs each · labels: median, Diff, vs io.Copy, total CPU", m.CPU, m.Cores, m.Kernel, m.Go, res.Runs)))
 	legendX := svgWidth - 3*115 - svgPad
 	for i, k := range []string{"raw", "go", "zcopy"} {
 		x := legendX + i*115

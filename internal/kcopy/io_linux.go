@@ -60,20 +60,20 @@ const (
 
 // roundState is the progress of [Pair.run].
 type roundState struct {
-	kind    callKind
-	batch   bool  // all rounds in one hold of the descriptors
-	remain  int64 // source bytes still to take; < 0: until EOF
-	written int64 // bytes delivered to the destination
-	taken   int64 // bytes taken from the source
-	lastN   int64 // delivered since progress was last reported
-	pipe    *pipe // callSpliceViaPipe's pipe
-	done    bool
-	handled bool
-	drain   bool // the destination refused splice with bytes in the pipe
-	err     error
-	rw      rwState       // callReadWrite's buffer
-	started bool          // the first call was made (pipes grown)
-	grown   [2]pipeGrowth // the caller's pipes this copy grew: source, destination
+	kind      callKind
+	batch     bool  // all rounds in one hold of the descriptors
+	remain    int64 // source bytes still to take; < 0: until EOF
+	written   int64 // bytes delivered to the destination
+	taken     int64 // bytes taken from the source
+	lastN     int64 // delivered since progress was last reported
+	pipe      *pipe // callSpliceViaPipe's pipe
+	done      bool
+	handled   bool
+	drain     bool // the destination refused splice with bytes in the pipe
+	err       error
+	rw        rwState       // callReadWrite's buffer
+	growTried bool          // growPipes ran for this copy
+	grown     [2]pipeGrowth // the caller's pipes this copy grew: source, destination
 }
 
 // run drives a method that makes one kind of call per round until remain
@@ -133,12 +133,6 @@ func (p *Pair) rounds(s, d int) (int64, side, error) {
 // EAGAIN, and the side that would block, untouched.
 func (p *Pair) round1(s, d int) (side, error) {
 	r := &p.r
-	if !r.started {
-		r.started = true
-		if r.kind == callSplice || r.kind == callSendfile {
-			p.growPipes(s, d)
-		}
-	}
 	var n int64
 	var err error
 	switch r.kind {
@@ -195,8 +189,15 @@ func (p *Pair) round1(s, d int) (side, error) {
 	case err != nil || n == 0 || r.remain == 0:
 		r.done, r.err = true, err
 	}
-	if r.done {
-		r.restorePipes()
+	switch {
+	case r.done:
+		if r.grown[0].size != 0 || r.grown[1].size != 0 {
+			r.restorePipes()
+		}
+	case !r.growTried && r.written >= growPipeMin &&
+		(r.kind == callSplice || (r.kind == callSendfile && p.Dst.Kind == KindPipe)):
+		r.growTried = true
+		p.growPipes(s, d)
 	}
 	return sideNone, nil
 }

@@ -16,9 +16,11 @@ const maxSpliceRound = 1 << 30
 // pipe-max-size, and Go's internal/poll uses it for its splice pipes.
 const pipeSize = 1 << 20
 
-// growPipeMin is the smallest copy for which a caller's pipe is grown: a
-// copy that fits a default pipe (64 KiB) a few times over gains nothing
-// worth three fcntl calls.
+// growPipeMin is how much a copy moves through a caller's pipe before the
+// pipe is grown: a copy that ends sooner (most copies from a pipe have no
+// known size) gains nothing worth three fcntl calls, one of which
+// allocates the pipe's new ring, and the first 256 KiB take only four
+// hand-overs at 64 KiB.
 const growPipeMin = 256 << 10
 
 // pipeGrowth is a caller's pipe that a copy grew, to put back afterwards.
@@ -28,22 +30,22 @@ type pipeGrowth struct {
 }
 
 // growPipes raises the caller's pipes on either side of a direct splice or
-// of a sendfile into a pipe to pipeSize for the copy. A 64 KiB pipe makes
-// the two processes hand over every 64 KiB; on a 2-vCPU VM each hand-over
-// that wakes an idle vCPU costs tens of microseconds, and splice, which
-// fills the whole pipe in one call and so always sleeps, lost wall time to
-// io.Copy's 32 KiB writes (1.35-2 x in BENCHMARKS.md). With 1 MiB there are
-// 16 x fewer hand-overs. libzfs grows a caller's pipe the same way for zfs
-// send/recv.
+// of a sendfile into a pipe to pipeSize, once the copy has moved
+// growPipeMin bytes. A 64 KiB pipe makes the two processes hand over every
+// 64 KiB; on a 2-vCPU VM each hand-over that wakes an idle vCPU costs tens
+// of microseconds, and splice, which fills the whole pipe in one call and
+// so always sleeps, lost wall time to io.Copy's 32 KiB writes (zbench
+// -scenario pipe -pin). With 1 MiB there are 16 x fewer hand-overs. libzfs
+// grows a caller's pipe the same way for zfs send/recv.
 func (p *Pair) growPipes(s, d int) {
 	r := &p.r
-	if (r.remain >= 0 && r.remain < growPipeMin) || (p.Src.Kind == KindRegular && p.Src.Size < growPipeMin) {
+	if r.remain >= 0 && r.remain < growPipeMin {
 		return
 	}
 	grow := [2]bool{p.Src.Kind == KindPipe, p.Dst.Kind == KindPipe}
 	if r.kind == callSplice && !grow[0] {
 		// A direct splice from anything but a pipe goes into one; the
-		// destination may not be classified yet (stdout).
+		// destination may not be classified (a guessed stdout).
 		grow[1] = true
 	}
 	for i, fd := range [2]int{s, d} {

@@ -259,7 +259,7 @@ func BenchmarkFileCopy(b *testing.B) {
 		{"uring auto-direct", zcopyFile(zcopy.Only(zcopy.Uring))},
 		{"uring O_DIRECT", zcopyFile(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{Direct: zcopy.DirectAlways}))},
 		{"uring fixed", zcopyFile(zcopy.Only(zcopy.Uring), zcopy.WithUring(zcopy.UringOptions{Fixed: true}))},
-		{"batch (seed)", batchFile},
+		{"batch-then-write", batchFile},
 	}
 	verified := map[string]bool{}
 	cache := "warm"
