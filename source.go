@@ -124,7 +124,7 @@ func (s *source) forget() {
 }
 
 // Buffer sizes of the read/write loop: 32 KiB is io.Copy's and measurably
-// slow for files; 1 MiB moved files fastest in the seed's measurements;
+// slow for files; 1 MiB moved files fastest in zbench's file scenario;
 // sockets and pipes rarely hand over more than 256 KiB per read.
 const (
 	ioCopyBuffer = 32 << 10

@@ -35,6 +35,7 @@ func classifyFD(fd int, e *Endpoint) error {
 		return os.NewSyscallError("fstat", err)
 	}
 	e.Dev, e.Ino, e.Blksize, e.Size, e.Pos = uint64(st.Dev), uint64(st.Ino), int64(st.Blksize), -1, -1
+	e.Blocks = int64(st.Blocks)
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		e.Kind, e.Size = KindRegular, st.Size

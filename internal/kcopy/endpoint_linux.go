@@ -65,6 +65,7 @@ type Endpoint struct {
 	Dev     uint64 // st_dev: the filesystem, for per-filesystem probe caching
 	Ino     uint64
 	Blksize int64
+	Blocks  int64 // st_blocks, in 512-byte units: fewer than Size needs means holes
 	// Pos is an explicit read position (io.SectionReader); -1 means the
 	// descriptor's own file offset is used and advanced.
 	Pos int64
