@@ -16,20 +16,9 @@ import (
 type Copier struct {
 	opts Options
 
-	mu      sync.Mutex
-	sum     Summary
-	links   map[fileID]*linkEntry
-	created map[fileID]string // dst files created by this Copier, when RefuseJustCreated
-}
-
-// fileID names a file by device and inode.
-type fileID struct{ dev, ino uint64 }
-
-// linkEntry is the first copy of a multiply-linked source file; later names
-// wait for done and link to path.
-type linkEntry struct {
-	done chan struct{}
-	path string // the copy, "" if it failed
+	mu   sync.Mutex
+	sum  Summary
+	tree treeState // what the platform's tree copier keeps between calls
 }
 
 // New returns a Copier with opts.
@@ -46,7 +35,7 @@ func New(opts Options) *Copier {
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 100 * time.Millisecond
 	}
-	return &Copier{opts: opts, links: map[fileID]*linkEntry{}}
+	return &Copier{opts: opts}
 }
 
 // RefuseJustCreated makes c remember every file it creates and refuse to
@@ -55,9 +44,7 @@ func New(opts Options) *Copier {
 // several source operands.
 func (c *Copier) RefuseJustCreated() {
 	c.mu.Lock()
-	if c.created == nil {
-		c.created = map[fileID]string{}
-	}
+	c.tree.refuseJustCreated()
 	c.mu.Unlock()
 }
 
@@ -133,16 +120,4 @@ func (c *Copier) report(r *FileReport) {
 	if c.opts.OnFile != nil {
 		c.opts.OnFile(*r)
 	}
-}
-
-// has reports whether err was recorded already.
-func (s *errorSink) has(err error) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range s.errs {
-		if errors.Is(e, err) {
-			return true
-		}
-	}
-	return false
 }

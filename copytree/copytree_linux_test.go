@@ -616,7 +616,7 @@ func TestStopOnFirstError(t *testing.T) {
 		t.Errorf("err %v, %d errors", err, sum.Errors)
 	}
 	restore()
-	restore = copytree.SetTestHookBeforeEntry(func(p string) { os.Remove(p) })
+	defer copytree.SetTestHookBeforeEntry(func(p string) { os.Remove(p) })()
 	var seen atomic.Int64
 	sum, err = copytree.Copy(context.Background(), filepath.Join(dir, "src"), filepath.Join(dir, "dst2"), copytree.Options{Jobs: 1, ContinueOnError: true, OnError: func(error) { seen.Add(1) }})
 	_ = sum

@@ -183,9 +183,7 @@ func (e *Error) Error() string {
 		op += " %s"
 	}
 	msg := strings.Replace(op, "%s", Quote(e.Path), 1)
-	if strings.Contains(msg, "%s") {
-		msg = strings.Replace(msg, "%s", Quote(e.Path2), 1)
-	}
+	msg = strings.Replace(msg, "%s", Quote(e.Path2), 1)
 	return msg + ": " + Strerror(e.Err)
 }
 

@@ -26,6 +26,29 @@ const batchSize = 256
 // after a file's data is written with its destination path.
 var testHookBeforeEntry, testHookAfterData func(path string)
 
+// treeState is what a Copier keeps between Copy calls: hard links seen
+// and, when asked, the files it created.
+type treeState struct {
+	links   map[fileID]*linkEntry
+	created map[fileID]string // dst files created, when RefuseJustCreated
+}
+
+func (t *treeState) refuseJustCreated() {
+	if t.created == nil {
+		t.created = map[fileID]string{}
+	}
+}
+
+// fileID names a file by device and inode.
+type fileID struct{ dev, ino uint64 }
+
+// linkEntry is the first copy of a multiply-linked source file; later names
+// wait for done and link to path.
+type linkEntry struct {
+	done chan struct{}
+	path string // the copy, "" if it failed
+}
+
 // umask is the process's file mode creation mask, read once.
 var umask = sync.OnceValue(func() uint32 {
 	m := unix.Umask(0)
@@ -581,10 +604,13 @@ func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
 	}
 	id := fileID{st.Dev, st.Ino}
 	r.c.mu.Lock()
-	e := r.c.links[id]
+	if r.c.tree.links == nil {
+		r.c.tree.links = map[fileID]*linkEntry{}
+	}
+	e := r.c.tree.links[id]
 	if e == nil {
 		e = &linkEntry{done: make(chan struct{})}
-		r.c.links[id] = e
+		r.c.tree.links[id] = e
 		r.c.mu.Unlock()
 		return "", e
 	}
@@ -647,9 +673,9 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 	if dst.Dev == src.Dev && dst.Ino == src.Ino && !r.o.HardLink {
 		return 0, false, "", &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
 	}
-	if r.c.created != nil {
+	if r.c.tree.created != nil {
 		r.c.mu.Lock()
-		_, just := r.c.created[fileID{dst.Dev, dst.Ino}]
+		_, just := r.c.tree.created[fileID{dst.Dev, dst.Ino}]
 		r.c.mu.Unlock()
 		if just {
 			return 0, false, "", &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
@@ -926,11 +952,11 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			return
 		}
 	}
-	if r.c.created != nil {
+	if r.c.tree.created != nil {
 		var dst unix.Stat_t
 		if fstat(dfd, &dst) == nil {
 			r.c.mu.Lock()
-			r.c.created[fileID{dst.Dev, dst.Ino}] = dstPath
+			r.c.tree.created[fileID{dst.Dev, dst.Ino}] = dstPath
 			r.c.mu.Unlock()
 		}
 	}
@@ -1322,4 +1348,16 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}
 	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind})
+}
+
+// has reports whether err was recorded already.
+func (s *errorSink) has(err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.errs {
+		if errors.Is(e, err) {
+			return true
+		}
+	}
+	return false
 }

@@ -137,17 +137,16 @@ var longOpts = []longOpt{
 
 // config is the command line, understood.
 type config struct {
-	opts                  copytree.Options
-	recursive             bool
-	derefSet              bool
-	target                string
-	noTarget              bool
-	parents               bool
-	stripSlashes          bool
-	verbose, debug        bool
-	json                  bool
-	progress              int // -1 off, 0 auto, 1 on
-	preserveLinksExplicit bool
+	opts           copytree.Options
+	recursive      bool
+	derefSet       bool
+	target         string
+	noTarget       bool
+	parents        bool
+	stripSlashes   bool
+	verbose, debug bool
+	json           bool
+	progress       int // -1 off, 0 auto, 1 on
 }
 
 // env is what run needs from the process, injected for tests.

@@ -27,14 +27,6 @@ func (s *sched) push(t func()) {
 	s.cond.Signal()
 }
 
-// queued reports how many tasks wait.
-func (s *sched) queued() int {
-	s.mu.Lock()
-	n := len(s.stack)
-	s.mu.Unlock()
-	return n
-}
-
 // run works with n workers until no task is queued or running.
 func (s *sched) run(n int) {
 	var wg sync.WaitGroup
