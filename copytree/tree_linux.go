@@ -216,6 +216,7 @@ func (r *run) top(src, dst string) {
 		unix.Close(dfd)
 		r.srcBase, r.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
 	}()
+	r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
 	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created}
 	root.pending.Store(1)
 	r.s = newSched()
@@ -462,6 +463,8 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 		r.fail(err)
 		return
 	}
+	// Reported when created, before its children, as cp -v prints it.
+	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
 	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, sname), dstRel: rel(parent.dstRel, dname),
 		srcPath: srcPath, dstPath: dstPath, st: *st, created: created,
 		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
@@ -495,7 +498,6 @@ func (r *run) dirAttrs(h *dirHandle) {
 
 // finishDir applies a directory's mode and times once its children are done.
 func (r *run) finishDir(n *dirNode) {
-	defer r.report(&FileReport{Src: n.srcPath, Dst: n.dstPath, Kind: KindDir})
 	mode := r.o.Preserve&PreserveMode != 0
 	times := r.o.Preserve&PreserveTimestamps != 0
 	if !mode && !times && !n.created {
