@@ -514,7 +514,8 @@ func (r *run) finishDir(n *dirNode) {
 	defer unix.Close(fd)
 	perm := uint32(n.st.Mode) & 0o7777
 	if !mode {
-		perm &^= umask()
+		// As mkdir(2) would have made it: no set-id bits, sticky kept.
+		perm = perm & 0o1777 &^ umask()
 	}
 	if mode || n.created {
 		if err := unix.Fchmod(fd, perm); err != nil {
@@ -850,7 +851,9 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	st = &sst
 
 	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
-	createMode := uint32(st.Mode) & 0o7777
+	// Without mode preservation cp gives the permission bits minus the
+	// umask, and no set-id or sticky bit (GNU).
+	createMode := uint32(st.Mode) & 0o777
 	if preserveAttrs {
 		createMode &= 0o600 // withheld until ownership and mode are applied
 	}
@@ -1300,7 +1303,8 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	case unix.S_IFSOCK:
 		kind = KindSocket
 	}
-	perm := uint32(st.Mode) & 0o777
+	// mknod(2) keeps the set-id bits (minus the umask), as GNU's copy shows.
+	perm := uint32(st.Mode) & 0o7777
 	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
 		perm &= 0o600
 	}
