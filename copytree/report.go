@@ -64,6 +64,10 @@ type FileReport struct {
 	Backup string
 	// Skipped is true when the overwrite policy kept the destination.
 	Skipped bool
+	// Removed is true when an existing destination file was unlinked
+	// first (RemoveDestination, or Force after a failed open): cp -v
+	// prints "removed 'dst'" for it.
+	Removed bool
 }
 
 // Debug formats r as GNU cp --debug does, followed by zcopy's method:

@@ -898,6 +898,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 				return
 			}
+			rep.Removed = backup == "" && r.o.RemoveDestination
 			dfd, err = openat(ddir, dname, dflags, createMode)
 		case vInPlace:
 			created = false
@@ -911,7 +912,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			dfd, err = openat(ddir, dname, fl, 0)
 			if err != nil && r.o.Force {
 				if uerr := unix.Unlinkat(ddir, dname, 0); uerr == nil {
-					created = true
+					created, rep.Removed = true, true
 					dfd, err = openat(ddir, dname, dflags, createMode)
 				}
 			}

@@ -571,6 +571,9 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			if bar != nil {
 				bar.clear()
 			}
+			if r.Removed {
+				fmt.Fprintf(e.stdout, "removed %s\n", copytree.Quote(r.Dst))
+			}
 			line := copytree.Quote(r.Src) + " -> " + copytree.Quote(r.Dst)
 			if r.Backup != "" {
 				line += " (backup: " + copytree.Quote(r.Backup) + ")"
