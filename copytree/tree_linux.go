@@ -85,6 +85,7 @@ type dirNode struct {
 	srcPath, dstPath string // as the user sees them
 	st               unix.Stat_t
 	created          bool // we made it: its mode is ours to set
+	parentSetgid     bool // the destination parent has set-group-ID
 	pending          atomic.Int64
 	skip             bool // OneFileSystem: created but not descended
 }
@@ -217,7 +218,8 @@ func (r *run) top(src, dst string) {
 		r.srcBase, r.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
 	}()
 	r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
-	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created}
+	// parentSetgid: the root's parent was not looked at; fstat the root.
+	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created, parentSetgid: true}
 	root.pending.Store(1)
 	r.s = newSched()
 	r.s.push(func() { r.listDir(root) })
@@ -310,7 +312,8 @@ func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created
 // listDir copies the entries of n, handing batches of a large directory to
 // other workers.
 func (r *run) listDir(n *dirNode) {
-	defer r.release(n)
+	var h *dirHandle
+	defer func() { r.releaseHeld(n, h) }()
 	if r.stopped() || n.skip {
 		return
 	}
@@ -331,12 +334,15 @@ func (r *run) listDir(n *dirNode) {
 		r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
 		return
 	}
-	h := &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
+	h = &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
 	h.refs.Store(1)
-	defer h.put()
-	var dst unix.Stat_t
-	if fstat(dfd, &dst) == nil {
-		h.setgid = dst.Mode&unix.S_ISGID != 0
+	// A directory made by mkdir 0700 under a parent without set-group-ID
+	// has none itself: no fstat needed.
+	if !n.created || n.parentSetgid {
+		var dst unix.Stat_t
+		if fstat(dfd, &dst) == nil {
+			h.setgid = dst.Mode&unix.S_ISGID != 0
+		}
 	}
 	r.dirAttrs(h)
 	jobs := int64(r.o.Jobs)
@@ -352,8 +358,7 @@ func (r *run) listDir(n *dirNode) {
 				r.s.push(func() {
 					r.entries(h, batch)
 					r.pendingChunks.Add(-1)
-					h.put()
-					r.release(n)
+					r.releaseHeld(n, h)
 				})
 			} else {
 				r.entries(h, ents)
@@ -466,7 +471,7 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 	// Reported when created, before its children, as cp -v prints it.
 	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
 	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, sname), dstRel: rel(parent.dstRel, dname),
-		srcPath: srcPath, dstPath: dstPath, st: *st, created: created,
+		srcPath: srcPath, dstPath: dstPath, st: *st, created: created, parentSetgid: h.setgid,
 		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
 	child.pending.Store(1)
 	parent.pending.Add(1)
@@ -477,9 +482,27 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 // attributes and releases n's parent.
 func (r *run) release(n *dirNode) {
 	for n != nil && n.pending.Add(-1) == 0 {
-		r.finishDir(n)
+		r.finishDir(n, -1)
 		n = n.parent
 	}
+}
+
+// releaseHeld is release for work that holds n's descriptors (h, nil if
+// the listing failed): when it is the last, n's attributes are applied
+// through h's descriptor instead of opening the directory again. It drops
+// the hold on h.
+func (r *run) releaseHeld(n *dirNode, h *dirHandle) {
+	if h == nil {
+		r.release(n)
+		return
+	}
+	if n.pending.Add(-1) == 0 {
+		r.finishDir(n, h.dfd)
+		h.put()
+		r.release(n.parent)
+		return
+	}
+	h.put()
 }
 
 // dirAttrs applies ownership and xattrs to a directory as soon as its
@@ -497,7 +520,9 @@ func (r *run) dirAttrs(h *dirHandle) {
 }
 
 // finishDir applies a directory's mode and times once its children are done.
-func (r *run) finishDir(n *dirNode) {
+// fd is the destination directory's descriptor if the caller holds one,
+// else -1.
+func (r *run) finishDir(n *dirNode, fd int) {
 	mode := r.o.Preserve&PreserveMode != 0
 	times := r.o.Preserve&PreserveTimestamps != 0
 	if !mode && !times && !n.created {
@@ -506,12 +531,15 @@ func (r *run) finishDir(n *dirNode) {
 	if r.ctx.Err() != nil {
 		return
 	}
-	fd, err := openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
-	if err != nil {
-		r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
-		return
+	if fd < 0 {
+		var err error
+		fd, err = openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
+		if err != nil {
+			r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
+			return
+		}
+		defer unix.Close(fd)
 	}
-	defer unix.Close(fd)
 	perm := uint32(n.st.Mode) & 0o7777
 	if !mode {
 		// As mkdir(2) would have made it: no set-id bits, sticky kept.
