@@ -220,6 +220,12 @@ func (r *runner) progress(format string, a ...any) {
 
 func (r *runner) runAll() error {
 	for _, s := range r.cfg.scenarios {
+		if s == "tree" {
+			if err := r.runTree(); err != nil {
+				return err
+			}
+			continue
+		}
 		tables, err := r.plan(s)
 		if err != nil {
 			return err

@@ -5,7 +5,10 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -63,5 +66,18 @@ func TestWrongAnswerFails(t *testing.T) {
 	t.Logf("failures: %v", failed)
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("left behind in -dir: %v", ents)
+	}
+}
+
+// TestTreeScenarioOptIn: tree is accepted by -scenario but not run by
+// default (it prepares two large trees).
+func TestTreeScenarioOptIn(t *testing.T) {
+	c, err := parseFlags([]string{"-scenario", "tree,unix"}, io.Discard)
+	if err != nil || strings.Join(c.scenarios, ",") != "unix,tree" {
+		t.Fatalf("%v %v", c, err)
+	}
+	c, _ = parseFlags(nil, io.Discard)
+	if slices.Contains(c.scenarios, "tree") {
+		t.Error("tree runs by default")
 	}
 }
