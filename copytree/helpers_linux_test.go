@@ -310,6 +310,10 @@ func buildCorpus(t testing.TB, root string, o corpusOpts) {
 		write("owner/file", []byte("owned\n"), 0o640)
 		must(os.Chown(filepath.Join(root, "owner/file"), 1234, 5678))
 		must(os.Lchown(filepath.Join(root, "sym/rel"), 1234, 5678))
+		// Only trusted.* and security.* go on a symlink; cp -a copies them.
+		if err := unix.Lsetxattr(filepath.Join(root, "sym/rel"), "trusted.zcp", []byte("on a link"), 0); err != nil {
+			t.Logf("trusted.* on a symlink: %v", err)
+		}
 		must(os.Chown(filepath.Join(root, "owner"), 4321, 8765))
 	}
 

@@ -602,9 +602,31 @@ func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Sta
 // PreserveXattr, only the POSIX ACLs with PreserveMode alone. Filesystems
 // that take none are skipped silently, as with cp -a.
 func (r *run) xattrs(sfd, dfd int, srcPath, dstPath string) {
+	r.copyXattrs(sfd, "", dfd, "", srcPath, dstPath)
+}
+
+// xattrsByName is xattrs for entries that are never opened (symbolic
+// links, FIFOs, devices): the l*xattr calls on /proc/self/fd/DIR/NAME,
+// which reach the directory through its descriptor and do not follow NAME.
+func (r *run) xattrsByName(sdir int, sname string, ddir int, dname, srcPath, dstPath string) {
+	if r.o.Preserve&PreserveXattr == 0 {
+		return
+	}
+	r.copyXattrs(-1, fdPath(sdir, sname), -1, fdPath(ddir, dname), srcPath, dstPath)
+}
+
+func fdPath(dir int, name string) string {
+	if dir == unix.AT_FDCWD || strings.HasPrefix(name, "/") {
+		return name
+	}
+	return "/proc/self/fd/" + strconv.Itoa(dir) + "/" + name
+}
+
+// copyXattrs copies by descriptor (fd >= 0) or by path (fd < 0).
+func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, dstPath string) {
 	all := r.o.Preserve&PreserveXattr != 0
 	var buf [1024]byte
-	names, _, err := listXattrs(sfd, "", buf[:])
+	names, _, err := listXattrs(sfd, spath, buf[:])
 	if err != nil || len(names) == 0 {
 		return
 	}
@@ -614,14 +636,14 @@ func (r *run) xattrs(sfd, dfd int, srcPath, dstPath string) {
 			continue
 		}
 		var v []byte
-		v, val, err = getXattr(sfd, "", name, val)
+		v, val, err = getXattr(sfd, spath, name, val)
 		if err != nil {
 			if !xattrUnsupported(err) && err != unix.ENODATA {
 				r.fail(&Error{Op: "getting attribute " + strconv.Quote(name) + " of", Path: srcPath, Err: err})
 			}
 			continue
 		}
-		if err := setXattr(dfd, "", name, v); err != nil && !xattrUnsupported(err) {
+		if err := setXattr(dfd, dpath, name, v); err != nil && !xattrUnsupported(err) {
 			r.fail(&Error{Op: "setting attribute " + strconv.Quote(name) + " for", Path: dstPath, Err: err})
 		}
 	}
@@ -1289,6 +1311,7 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if r.o.Preserve&PreserveOwnership != 0 {
 		r.chown(-1, dname, ddir, dstPath, st, false)
 	}
+	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
 	if r.o.Preserve&PreserveTimestamps != 0 {
 		ts := statTimes(st)
 		if err := unix.UtimesNanoAt(ddir, dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil && err != unix.EOPNOTSUPP {
@@ -1367,6 +1390,7 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if p&PreserveOwnership != 0 {
 		r.chown(-1, dname, ddir, dstPath, st, false)
 	}
+	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
 	if p&(PreserveOwnership|PreserveMode) != 0 {
 		mode := uint32(st.Mode) & 0o7777
 		if p&PreserveMode == 0 {
