@@ -349,7 +349,7 @@ func (r *run) listDir(n *dirNode) {
 	for {
 		ents, err := h.src.ReadDir(batchSize)
 		if len(ents) > 0 {
-			if err == nil && jobs > 1 && r.pendingChunks.Load() < 2*jobs {
+			if err == nil && jobs > 1 && r.pendingChunks.Load() < 2*jobs && r.s.hungry() {
 				// More entries follow: let another worker take this batch.
 				h.refs.Add(1)
 				n.pending.Add(1)
