@@ -16,10 +16,9 @@ import (
 type Copier struct {
 	opts Options
 
-	mu      sync.Mutex
-	sum     Summary
-	links   map[fileID]*linkEntry
-	created map[fileID]string // dst files created by this Copier, when RefuseJustCreated
+	mu   sync.Mutex
+	sum  Summary
+	tree treeState // what the platform's tree copier keeps between calls
 }
 
 // New returns a Copier with opts.
@@ -36,7 +35,7 @@ func New(opts Options) *Copier {
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 100 * time.Millisecond
 	}
-	return &Copier{opts: opts, links: map[fileID]*linkEntry{}}
+	return &Copier{opts: opts}
 }
 
 // RefuseJustCreated makes c remember every file it creates and refuse to
@@ -45,9 +44,7 @@ func New(opts Options) *Copier {
 // several source operands.
 func (c *Copier) RefuseJustCreated() {
 	c.mu.Lock()
-	if c.created == nil {
-		c.created = map[fileID]string{}
-	}
+	c.tree.refuseJustCreated()
 	c.mu.Unlock()
 }
 

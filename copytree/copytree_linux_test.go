@@ -3,6 +3,7 @@ package copytree_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -697,4 +699,64 @@ func TestBoundedDescriptors(t *testing.T) {
 		t.Errorf("peak %d open descriptors (base %d), want <= %d", peak, base, limit)
 	}
 	t.Logf("peak %d descriptors, base %d", peak, base)
+}
+
+// TestOneFileSystem: with OneFileSystem a directory on another filesystem
+// is created, empty, as cp -x does.
+func TestOneFileSystem(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(filepath.Join(src, "mnt"), 0o755)
+	os.WriteFile(filepath.Join(src, "f"), []byte("f"), 0o644)
+	testutil.NeedRoot(t)
+	if err := unix.Mount("tmpfs", filepath.Join(src, "mnt"), "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	defer unix.Unmount(filepath.Join(src, "mnt"), 0)
+	os.WriteFile(filepath.Join(src, "mnt", "other"), []byte("o"), 0o644)
+	dst := filepath.Join(dir, "dst")
+	if _, err := copytree.Copy(context.Background(), src, dst, copytree.Options{OneFileSystem: true}); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := readNames(filepath.Join(dst, "mnt")); err != nil || len(names) != 0 {
+		t.Errorf("mnt: %v %v, want an empty directory", names, err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "f")); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestCopyFS: an fs.FS with directories, modes, symlinks; the existing
+// file policy of os.CopyFS is UpdateNoneFail.
+func TestCopyFS(t *testing.T) {
+	dir := t.TempDir()
+	fsys := fstest.MapFS{
+		"a/b/c.txt": {Data: []byte("c"), Mode: 0o600},
+		"a/run":     {Data: []byte("#!"), Mode: 0o755},
+		"a/link":    {Data: []byte("b/c.txt"), Mode: fs.ModeSymlink},
+	}
+	sum, err := copytree.CopyFS(context.Background(), dir, fsys, copytree.Options{Preserve: copytree.PreserveMode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Files != 2 || sum.Symlinks != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "a", "link")); err != nil || string(b) != "c" {
+		t.Errorf("through the link: %q %v", b, err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "a", "b", "c.txt")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	_, err = copytree.CopyFS(context.Background(), dir, fsys, copytree.Options{Update: copytree.UpdateNoneFail})
+	if !errors.Is(err, copytree.ErrNotReplacing) {
+		t.Errorf("second copy: %v", err)
+	}
+	// A real directory through os.DirFS: the fast path still applies.
+	var methods []zcopy.Method
+	_, err = copytree.CopyFS(context.Background(), filepath.Join(dir, "again"), os.DirFS(filepath.Join(dir, "a", "b")),
+		copytree.Options{OnFile: func(r copytree.FileReport) { methods = append(methods, r.Method) }})
+	if err != nil || len(methods) != 2 || methods[1] != zcopy.CopyFileRange {
+		t.Errorf("os.DirFS: %v, methods %v", err, methods)
+	}
 }

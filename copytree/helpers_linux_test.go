@@ -301,9 +301,19 @@ func buildCorpus(t testing.TB, root string, o corpusOpts) {
 		if err := unix.Setxattr(filepath.Join(root, "xattr/cap"), "security.capability", capv, 0); err != nil {
 			t.Logf("security.capability: %v", err)
 		}
+		// A set-group-ID directory: new entries take its group; the
+		// copy must still carry each entry's own group.
+		write("setgid/sub/file", []byte("group\n"), 0o640)
+		must(os.Chown(filepath.Join(root, "setgid"), 0, 4242))
+		must(unix.Chmod(filepath.Join(root, "setgid"), 0o2775))
+		must(os.Chown(filepath.Join(root, "setgid/sub"), 0, 0))
 		write("owner/file", []byte("owned\n"), 0o640)
 		must(os.Chown(filepath.Join(root, "owner/file"), 1234, 5678))
 		must(os.Lchown(filepath.Join(root, "sym/rel"), 1234, 5678))
+		// Only trusted.* and security.* go on a symlink; cp -a copies them.
+		if err := unix.Lsetxattr(filepath.Join(root, "sym/rel"), "trusted.zcp", []byte("on a link"), 0); err != nil {
+			t.Logf("trusted.* on a symlink: %v", err)
+		}
 		must(os.Chown(filepath.Join(root, "owner"), 4321, 8765))
 	}
 

@@ -146,8 +146,16 @@ func (p *progress) emit(done bool) {
 	}
 }
 
+// stop ends the ticker and the counting walk and reports the end. If the
+// walk had not finished, the copy's own counts are the totals: it has
+// visited everything.
 func (p *progress) stop() {
 	p.cancel()
 	p.wg.Wait()
+	if !p.totalsKnown.Load() {
+		p.totFiles.Store(p.files.Load())
+		p.totBytes.Store(p.bytes.Load())
+		p.totalsKnown.Store(true)
+	}
 	p.emit(true)
 }

@@ -64,6 +64,10 @@ type FileReport struct {
 	Backup string
 	// Skipped is true when the overwrite policy kept the destination.
 	Skipped bool
+	// Removed is true when an existing destination file was unlinked
+	// first (RemoveDestination, or Force after a failed open): cp -v
+	// prints "removed 'dst'" for it.
+	Removed bool
 }
 
 // Debug formats r as GNU cp --debug does, followed by zcopy's method:
@@ -183,7 +187,7 @@ func (e *Error) Error() string {
 		op += " %s"
 	}
 	msg := strings.Replace(op, "%s", Quote(e.Path), 1)
-	msg = strings.Replace(msg, "%s", Quote(e.Path2), 1) // a second %s, if any
+	msg = strings.Replace(msg, "%s", Quote(e.Path2), 1)
 	return msg + ": " + Strerror(e.Err)
 }
 

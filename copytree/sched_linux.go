@@ -11,6 +11,7 @@ type sched struct {
 	cond    sync.Cond
 	stack   []func()
 	running int
+	waiting int // workers idle in cond.Wait
 	stopped bool
 }
 
@@ -25,6 +26,17 @@ func (s *sched) push(t func()) {
 	s.stack = append(s.stack, t)
 	s.mu.Unlock()
 	s.cond.Signal()
+}
+
+// hungry reports whether a worker waits for work with nothing queued:
+// only then is a directory's listing worth splitting. Two workers
+// creating files in one directory serialise on its inode lock, so
+// workers are better kept in different directories while there are any.
+func (s *sched) hungry() bool {
+	s.mu.Lock()
+	h := s.waiting > 0 && len(s.stack) == 0
+	s.mu.Unlock()
+	return h
 }
 
 // run works with n workers until no task is queued or running.
@@ -44,7 +56,9 @@ func (s *sched) work() {
 	s.mu.Lock()
 	for {
 		for len(s.stack) == 0 && s.running > 0 && !s.stopped {
+			s.waiting++
 			s.cond.Wait()
+			s.waiting--
 		}
 		if len(s.stack) == 0 || s.stopped {
 			s.stopped = true

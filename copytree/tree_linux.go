@@ -26,6 +26,29 @@ const batchSize = 256
 // after a file's data is written with its destination path.
 var testHookBeforeEntry, testHookAfterData func(path string)
 
+// treeState is what a Copier keeps between Copy calls: hard links seen
+// and, when asked, the files it created.
+type treeState struct {
+	links   map[fileID]*linkEntry
+	created map[fileID]string // dst files created, when RefuseJustCreated
+}
+
+func (t *treeState) refuseJustCreated() {
+	if t.created == nil {
+		t.created = map[fileID]string{}
+	}
+}
+
+// fileID names a file by device and inode.
+type fileID struct{ dev, ino uint64 }
+
+// linkEntry is the first copy of a multiply-linked source file; later names
+// wait for done and link to path.
+type linkEntry struct {
+	done chan struct{}
+	path string // the copy, "" if it failed
+}
+
 // umask is the process's file mode creation mask, read once.
 var umask = sync.OnceValue(func() uint32 {
 	m := unix.Umask(0)
@@ -62,6 +85,7 @@ type dirNode struct {
 	srcPath, dstPath string // as the user sees them
 	st               unix.Stat_t
 	created          bool // we made it: its mode is ours to set
+	parentSetgid     bool // the destination parent has set-group-ID
 	pending          atomic.Int64
 	skip             bool // OneFileSystem: created but not descended
 }
@@ -193,7 +217,9 @@ func (r *run) top(src, dst string) {
 		unix.Close(dfd)
 		r.srcBase, r.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
 	}()
-	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created}
+	r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
+	// parentSetgid: the root's parent was not looked at; fstat the root.
+	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created, parentSetgid: true}
 	root.pending.Store(1)
 	r.s = newSched()
 	r.s.push(func() { r.listDir(root) })
@@ -286,7 +312,8 @@ func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created
 // listDir copies the entries of n, handing batches of a large directory to
 // other workers.
 func (r *run) listDir(n *dirNode) {
-	defer r.release(n)
+	var h *dirHandle
+	defer func() { r.releaseHeld(n, h) }()
 	if r.stopped() || n.skip {
 		return
 	}
@@ -307,19 +334,22 @@ func (r *run) listDir(n *dirNode) {
 		r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
 		return
 	}
-	h := &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
+	h = &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
 	h.refs.Store(1)
-	defer h.put()
-	var dst unix.Stat_t
-	if fstat(dfd, &dst) == nil {
-		h.setgid = dst.Mode&unix.S_ISGID != 0
+	// A directory made by mkdir 0700 under a parent without set-group-ID
+	// has none itself: no fstat needed.
+	if !n.created || n.parentSetgid {
+		var dst unix.Stat_t
+		if fstat(dfd, &dst) == nil {
+			h.setgid = dst.Mode&unix.S_ISGID != 0
+		}
 	}
 	r.dirAttrs(h)
 	jobs := int64(r.o.Jobs)
 	for {
 		ents, err := h.src.ReadDir(batchSize)
 		if len(ents) > 0 {
-			if err == nil && jobs > 1 && r.pendingChunks.Load() < 2*jobs {
+			if err == nil && jobs > 1 && r.pendingChunks.Load() < 2*jobs && r.s.hungry() {
 				// More entries follow: let another worker take this batch.
 				h.refs.Add(1)
 				n.pending.Add(1)
@@ -328,8 +358,7 @@ func (r *run) listDir(n *dirNode) {
 				r.s.push(func() {
 					r.entries(h, batch)
 					r.pendingChunks.Add(-1)
-					h.put()
-					r.release(n)
+					r.releaseHeld(n, h)
 				})
 			} else {
 				r.entries(h, ents)
@@ -439,8 +468,10 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 		r.fail(err)
 		return
 	}
+	// Reported when created, before its children, as cp -v prints it.
+	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
 	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, sname), dstRel: rel(parent.dstRel, dname),
-		srcPath: srcPath, dstPath: dstPath, st: *st, created: created,
+		srcPath: srcPath, dstPath: dstPath, st: *st, created: created, parentSetgid: h.setgid,
 		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
 	child.pending.Store(1)
 	parent.pending.Add(1)
@@ -451,9 +482,27 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 // attributes and releases n's parent.
 func (r *run) release(n *dirNode) {
 	for n != nil && n.pending.Add(-1) == 0 {
-		r.finishDir(n)
+		r.finishDir(n, -1)
 		n = n.parent
 	}
+}
+
+// releaseHeld is release for work that holds n's descriptors (h, nil if
+// the listing failed): when it is the last, n's attributes are applied
+// through h's descriptor instead of opening the directory again. It drops
+// the hold on h.
+func (r *run) releaseHeld(n *dirNode, h *dirHandle) {
+	if h == nil {
+		r.release(n)
+		return
+	}
+	if n.pending.Add(-1) == 0 {
+		r.finishDir(n, h.dfd)
+		h.put()
+		r.release(n.parent)
+		return
+	}
+	h.put()
 }
 
 // dirAttrs applies ownership and xattrs to a directory as soon as its
@@ -471,8 +520,9 @@ func (r *run) dirAttrs(h *dirHandle) {
 }
 
 // finishDir applies a directory's mode and times once its children are done.
-func (r *run) finishDir(n *dirNode) {
-	defer r.report(&FileReport{Src: n.srcPath, Dst: n.dstPath, Kind: KindDir})
+// fd is the destination directory's descriptor if the caller holds one,
+// else -1.
+func (r *run) finishDir(n *dirNode, fd int) {
 	mode := r.o.Preserve&PreserveMode != 0
 	times := r.o.Preserve&PreserveTimestamps != 0
 	if !mode && !times && !n.created {
@@ -481,15 +531,19 @@ func (r *run) finishDir(n *dirNode) {
 	if r.ctx.Err() != nil {
 		return
 	}
-	fd, err := openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
-	if err != nil {
-		r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
-		return
+	if fd < 0 {
+		var err error
+		fd, err = openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
+		if err != nil {
+			r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
+			return
+		}
+		defer unix.Close(fd)
 	}
-	defer unix.Close(fd)
 	perm := uint32(n.st.Mode) & 0o7777
 	if !mode {
-		perm &^= umask()
+		// As mkdir(2) would have made it: no set-id bits, sticky kept.
+		perm = perm & 0o1777 &^ umask()
 	}
 	if mode || n.created {
 		if err := unix.Fchmod(fd, perm); err != nil {
@@ -548,9 +602,31 @@ func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Sta
 // PreserveXattr, only the POSIX ACLs with PreserveMode alone. Filesystems
 // that take none are skipped silently, as with cp -a.
 func (r *run) xattrs(sfd, dfd int, srcPath, dstPath string) {
+	r.copyXattrs(sfd, "", dfd, "", srcPath, dstPath)
+}
+
+// xattrsByName is xattrs for entries that are never opened (symbolic
+// links, FIFOs, devices): the l*xattr calls on /proc/self/fd/DIR/NAME,
+// which reach the directory through its descriptor and do not follow NAME.
+func (r *run) xattrsByName(sdir int, sname string, ddir int, dname, srcPath, dstPath string) {
+	if r.o.Preserve&PreserveXattr == 0 {
+		return
+	}
+	r.copyXattrs(-1, fdPath(sdir, sname), -1, fdPath(ddir, dname), srcPath, dstPath)
+}
+
+func fdPath(dir int, name string) string {
+	if dir == unix.AT_FDCWD || strings.HasPrefix(name, "/") {
+		return name
+	}
+	return "/proc/self/fd/" + strconv.Itoa(dir) + "/" + name
+}
+
+// copyXattrs copies by descriptor (fd >= 0) or by path (fd < 0).
+func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, dstPath string) {
 	all := r.o.Preserve&PreserveXattr != 0
 	var buf [1024]byte
-	names, _, err := listXattrs(sfd, "", buf[:])
+	names, _, err := listXattrs(sfd, spath, buf[:])
 	if err != nil || len(names) == 0 {
 		return
 	}
@@ -560,14 +636,14 @@ func (r *run) xattrs(sfd, dfd int, srcPath, dstPath string) {
 			continue
 		}
 		var v []byte
-		v, val, err = getXattr(sfd, "", name, val)
+		v, val, err = getXattr(sfd, spath, name, val)
 		if err != nil {
 			if !xattrUnsupported(err) && err != unix.ENODATA {
 				r.fail(&Error{Op: "getting attribute " + strconv.Quote(name) + " of", Path: srcPath, Err: err})
 			}
 			continue
 		}
-		if err := setXattr(dfd, "", name, v); err != nil && !xattrUnsupported(err) {
+		if err := setXattr(dfd, dpath, name, v); err != nil && !xattrUnsupported(err) {
 			r.fail(&Error{Op: "setting attribute " + strconv.Quote(name) + " for", Path: dstPath, Err: err})
 		}
 	}
@@ -581,10 +657,13 @@ func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
 	}
 	id := fileID{st.Dev, st.Ino}
 	r.c.mu.Lock()
-	e := r.c.links[id]
+	if r.c.tree.links == nil {
+		r.c.tree.links = map[fileID]*linkEntry{}
+	}
+	e := r.c.tree.links[id]
 	if e == nil {
 		e = &linkEntry{done: make(chan struct{})}
-		r.c.links[id] = e
+		r.c.tree.links[id] = e
 		r.c.mu.Unlock()
 		return "", e
 	}
@@ -647,9 +726,9 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 	if dst.Dev == src.Dev && dst.Ino == src.Ino && !r.o.HardLink {
 		return 0, false, "", &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
 	}
-	if r.c.created != nil {
+	if r.c.tree.created != nil {
 		r.c.mu.Lock()
-		_, just := r.c.created[fileID{dst.Dev, dst.Ino}]
+		_, just := r.c.tree.created[fileID{dst.Dev, dst.Ino}]
 		r.c.mu.Unlock()
 		if just {
 			return 0, false, "", &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
@@ -822,7 +901,9 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	st = &sst
 
 	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
-	createMode := uint32(st.Mode) & 0o7777
+	// Without mode preservation cp gives the permission bits minus the
+	// umask, and no set-id or sticky bit (GNU).
+	createMode := uint32(st.Mode) & 0o777
 	if preserveAttrs {
 		createMode &= 0o600 // withheld until ownership and mode are applied
 	}
@@ -867,6 +948,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 				return
 			}
+			rep.Removed = backup == "" && r.o.RemoveDestination
 			dfd, err = openat(ddir, dname, dflags, createMode)
 		case vInPlace:
 			created = false
@@ -880,7 +962,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			dfd, err = openat(ddir, dname, fl, 0)
 			if err != nil && r.o.Force {
 				if uerr := unix.Unlinkat(ddir, dname, 0); uerr == nil {
-					created = true
+					created, rep.Removed = true, true
 					dfd, err = openat(ddir, dname, dflags, createMode)
 				}
 			}
@@ -926,11 +1008,11 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			return
 		}
 	}
-	if r.c.created != nil {
+	if r.c.tree.created != nil {
 		var dst unix.Stat_t
 		if fstat(dfd, &dst) == nil {
 			r.c.mu.Lock()
-			r.c.created[fileID{dst.Dev, dst.Ino}] = dstPath
+			r.c.tree.created[fileID{dst.Dev, dst.Ino}] = dstPath
 			r.c.mu.Unlock()
 		}
 	}
@@ -1229,6 +1311,7 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if r.o.Preserve&PreserveOwnership != 0 {
 		r.chown(-1, dname, ddir, dstPath, st, false)
 	}
+	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
 	if r.o.Preserve&PreserveTimestamps != 0 {
 		ts := statTimes(st)
 		if err := unix.UtimesNanoAt(ddir, dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil && err != unix.EOPNOTSUPP {
@@ -1272,7 +1355,8 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	case unix.S_IFSOCK:
 		kind = KindSocket
 	}
-	perm := uint32(st.Mode) & 0o777
+	// mknod(2) keeps the set-id bits (minus the umask), as GNU's copy shows.
+	perm := uint32(st.Mode) & 0o7777
 	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
 		perm &= 0o600
 	}
@@ -1306,6 +1390,7 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if p&PreserveOwnership != 0 {
 		r.chown(-1, dname, ddir, dstPath, st, false)
 	}
+	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
 	if p&(PreserveOwnership|PreserveMode) != 0 {
 		mode := uint32(st.Mode) & 0o7777
 		if p&PreserveMode == 0 {
@@ -1322,4 +1407,16 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}
 	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind})
+}
+
+// has reports whether err was recorded already.
+func (s *errorSink) has(err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.errs {
+		if errors.Is(e, err) {
+			return true
+		}
+	}
+	return false
 }

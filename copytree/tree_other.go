@@ -16,3 +16,8 @@ func (c *Copier) copy(ctx context.Context, src, dst string) error {
 	c.fail(&errorSink{}, err)
 	return err
 }
+
+// treeState is empty: there is no tree copier to keep state for.
+type treeState struct{}
+
+func (t *treeState) refuseJustCreated() {}

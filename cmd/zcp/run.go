@@ -157,6 +157,7 @@ type env struct {
 	getenv         func(string) string
 	stdinReader    *bufio.Reader
 	jobs           int
+	bar            *progressBar // nil without --progress
 }
 
 func (e *env) errorf(format string, a ...any) {
@@ -470,6 +471,9 @@ var askMu sync.Mutex
 func (e *env) ask(dst string) bool {
 	askMu.Lock()
 	defer askMu.Unlock()
+	if e.bar != nil {
+		e.bar.clear() // the question on a line of its own
+	}
 	fmt.Fprintf(e.stderr, "%s: overwrite %s? ", e.prog, copytree.Quote(dst))
 	if e.stdinReader == nil {
 		e.stdinReader = bufio.NewReader(e.stdin)
@@ -544,6 +548,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	if showBar {
 		bar = newProgressBar(e.stderr)
 		o.Progress = bar.update
+		e.bar = bar
 	}
 	var outMu sync.Mutex
 	o.OnError = func(err error) {
@@ -570,6 +575,9 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			defer outMu.Unlock()
 			if bar != nil {
 				bar.clear()
+			}
+			if r.Removed {
+				fmt.Fprintf(e.stdout, "removed %s\n", copytree.Quote(r.Dst))
 			}
 			line := copytree.Quote(r.Src) + " -> " + copytree.Quote(r.Dst)
 			if r.Backup != "" {

@@ -21,7 +21,13 @@ import (
 
 type leakCheckM struct{ m *testing.M }
 
-func (l leakCheckM) Run() int { return testutil.RunWithLeakCheck(l.m, nil) }
+func (l leakCheckM) Run() int {
+	code := testutil.RunWithLeakCheck(l.m, nil)
+	if built.path != "" {
+		os.RemoveAll(filepath.Dir(built.path)) // the command buildZcp made
+	}
+	return code
+}
 
 func TestMain(m *testing.M) {
 	testscript.Main(leakCheckM{m}, map[string]func(){
