@@ -463,7 +463,7 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 }
 
 // uringUnavailable says why --engine=uring cannot run yet.
-const uringUnavailable = "not built into this version (the io_uring engine is under development)"
+const uringUnavailable = "zcp does not use it yet; the sync engine measured faster on every tree (see BENCHMARKS.md, io_uring)"
 
 var askMu sync.Mutex
 
