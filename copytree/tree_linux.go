@@ -1285,27 +1285,9 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.fail(&Error{Op: "cannot read symbolic link", Path: srcPath, Err: err})
 		return
 	}
-	err = unix.Symlinkat(target, ddir, dname)
-	if err == unix.EEXIST {
-		v, _, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
-		if verr != nil {
-			r.fail(verr)
-			return
-		}
-		if v == vSkip {
-			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink, Skipped: true})
-			return
-		}
-		if backup == "" {
-			if err = unix.Unlinkat(ddir, dname, 0); err != nil {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
-				return
-			}
-		}
-		err = unix.Symlinkat(target, ddir, dname)
-	}
-	if err != nil {
-		r.fail(&Error{Op: "cannot create symbolic link", Path: dstPath, Err: err})
+	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, KindSymlink, "cannot create symbolic link",
+		func() error { return unix.Symlinkat(target, ddir, dname) })
+	if !created {
 		return
 	}
 	if r.o.Preserve&PreserveOwnership != 0 {
@@ -1319,6 +1301,37 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}
 	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink})
+}
+
+// createOrReplace runs create for a symlink or special file. If the name
+// exists, the overwrite policy decides: skip it (reported as skipped), or
+// remove it (unless it was renamed to a backup) and create again. Failures
+// are reported with op. It returns whether the entry was created.
+func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, kind Kind, op string, create func() error) bool {
+	err := create()
+	if err == unix.EEXIST {
+		v, _, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
+		if verr != nil {
+			r.fail(verr)
+			return false
+		}
+		if v == vSkip {
+			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Skipped: true})
+			return false
+		}
+		if backup == "" {
+			if err = unix.Unlinkat(ddir, dname, 0); err != nil {
+				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+				return false
+			}
+		}
+		err = create()
+	}
+	if err != nil {
+		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+		return false
+	}
+	return true
 }
 
 func readlinkat(dirfd int, name string) (string, error) {
@@ -1363,27 +1376,7 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	mk := func() error {
 		return unix.Mknodat(ddir, dname, st.Mode&unix.S_IFMT|perm, int(st.Rdev))
 	}
-	err := mk()
-	if err == unix.EEXIST {
-		v, _, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
-		if verr != nil {
-			r.fail(verr)
-			return
-		}
-		if v == vSkip {
-			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Skipped: true})
-			return
-		}
-		if backup == "" {
-			if err = unix.Unlinkat(ddir, dname, 0); err != nil {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
-				return
-			}
-		}
-		err = mk()
-	}
-	if err != nil {
-		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+	if !r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, kind, op, mk) {
 		return
 	}
 	p := r.o.Preserve
