@@ -472,6 +472,29 @@ func (fsys *FS) removeTreeLocked(dir *inode, base string, n *inode) {
 	fsys.unlinkLocked(dir, base, n)
 }
 
+// walkPair resolves the two names of a rename or link, as os.Root does:
+// both parents before either final component is looked at; the source must
+// exist. Errors are *os.LinkError for op.
+//
+// Preconditions: fsys.s.mu is held.
+func (fsys *FS) walkPair(op, oldname, newname string) (src, dst lookup, err error) {
+	src, err = fsys.walk(oldname, false)
+	if err == nil && src.slash && src.node == nil {
+		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
+	}
+	if err != nil {
+		return src, dst, linkErr(op, oldname, newname, err)
+	}
+	dst, err = fsys.walk(newname, false)
+	if err != nil {
+		return src, dst, linkErr(op, oldname, newname, err)
+	}
+	if src.node == nil {
+		return src, dst, linkErr(op, oldname, newname, syscall.ENOENT)
+	}
+	return src, dst, nil
+}
+
 // Rename renames (moves) oldname to newname atomically, with the rules of
 // [os.Root.Rename]: a file or symlink replaces a file or symlink, an
 // existing directory is never replaced (EEXIST, as os.Rename checks), and
@@ -480,21 +503,9 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	const op = "renameat"
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
-	// Like os.Root: both parents are resolved before either final
-	// component is looked at.
-	src, err := fsys.walk(oldname, false)
-	if err == nil && src.slash && src.node == nil {
-		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
-	}
+	src, dst, err := fsys.walkPair(op, oldname, newname)
 	if err != nil {
-		return linkErr(op, oldname, newname, err)
-	}
-	dst, err := fsys.walk(newname, false)
-	if err != nil {
-		return linkErr(op, oldname, newname, err)
-	}
-	if src.node == nil {
-		return linkErr(op, oldname, newname, syscall.ENOENT)
+		return err
 	}
 	n := src.node
 	if (src.slash || dst.slash) && !n.isDir() {
@@ -573,19 +584,9 @@ func (fsys *FS) Link(oldname, newname string) error {
 	const op = "linkat"
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
-	src, err := fsys.walk(oldname, false)
-	if err == nil && src.slash && src.node == nil {
-		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
-	}
+	src, dst, err := fsys.walkPair(op, oldname, newname)
 	if err != nil {
-		return linkErr(op, oldname, newname, err)
-	}
-	dst, err := fsys.walk(newname, false)
-	if err != nil {
-		return linkErr(op, oldname, newname, err)
-	}
-	if src.node == nil {
-		return linkErr(op, oldname, newname, syscall.ENOENT)
+		return err
 	}
 	switch {
 	case dst.node != nil:
