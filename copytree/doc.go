@@ -61,7 +61,9 @@
 // # Engines
 //
 // The bytes of each regular file go through an [Engine]; [SyncEngine]
-// calls zcopy.CopyContext. A batching engine (io_uring) plugs in there.
+// calls zcopy.CopyFD on the two descriptors, which picks the method as
+// zcopy.CopyContext does without wrapping each file in an *os.File. A
+// batching engine (io_uring) plugs in there.
 //
 // The tree copier needs Linux; elsewhere Copy returns an error matching
 // errors.ErrUnsupported, and CopyFS works with the os package.

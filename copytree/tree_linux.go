@@ -894,10 +894,9 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			}
 		}()
 	}
-	// O_NONBLOCK stays: regular files ignore it, and it costs nothing
-	// here where clearing it would cost two fcntl calls per file.
-	srcF := os.NewFile(uintptr(sfd), srcPath)
-	defer srcF.Close()
+	// O_NONBLOCK stays: regular files ignore it, and the descriptor is
+	// used bare (zcopy.CopyFD), so nothing else looks at it.
+	defer unix.Close(sfd)
 	st = &sst
 
 	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
@@ -972,7 +971,6 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
 		return
 	}
-	dstF := os.NewFile(uintptr(dfd), dstPath)
 	ok := false
 	defer func() {
 		if !ok && tmp != "" {
@@ -980,8 +978,8 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}()
 	if !r.o.AttributesOnly {
-		if err := r.data(dstF, srcF, st, &rep); err != nil {
-			dstF.Close()
+		if err := r.data(dfd, sfd, st, &rep); err != nil {
+			unix.Close(dfd)
 			if errors.Is(err, ErrCloneRequired) {
 				if created {
 					unix.Unlinkat(ddir, openName, 0) // GNU 9.2: no empty file left
@@ -1003,7 +1001,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, created, h != nil && h.setgid)
 	if r.o.Fsync == FsyncFile {
 		if err := ignoringEINTR(func() error { return unix.Fsync(dfd) }); err != nil {
-			dstF.Close()
+			unix.Close(dfd)
 			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
 			return
 		}
@@ -1016,7 +1014,8 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			r.c.mu.Unlock()
 		}
 	}
-	if err := dstF.Close(); err != nil {
+	// close(2) is not retried on EINTR: the descriptor is gone anyway.
+	if err := unix.Close(dfd); err != nil {
 		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
 		return
 	}
@@ -1059,11 +1058,11 @@ func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, 
 	}
 }
 
-// data copies the bytes of src to dst.
-func (r *run) data(dst, src *os.File, st *unix.Stat_t, rep *FileReport) error {
+// data copies the bytes of the descriptor src to dst.
+func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) error {
 	size := st.Size
 	if r.o.Reflink == Always {
-		if err := unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())); err != nil {
+		if err := ignoringEINTR(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) ||
 				errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EBADF) {
 				return ErrCloneRequired
@@ -1135,8 +1134,8 @@ func outcomes(zr *zcopy.Report, rep *FileReport, reflink When) {
 // sparseCopy copies the data segments SEEK_DATA/SEEK_HOLE find and leaves
 // the holes; handled is false (nothing written) where the filesystem cannot
 // seek holes.
-func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep *FileReport) (written int64, handled bool, err error) {
-	sfd := int(src.Fd())
+func (r *run) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *FileReport) (written int64, handled bool, err error) {
+	sfd := src
 	off := int64(0)
 	for off < size {
 		data, err := unix.Seek(sfd, off, unix.SEEK_DATA)
@@ -1166,7 +1165,12 @@ func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep
 			}
 			return 0, false, nil
 		}
-		if _, err := dst.Seek(data, io.SeekStart); err != nil {
+		// SEEK_HOLE moved the source's offset to the hole: both
+		// descriptors go to where the data starts.
+		if _, err := unix.Seek(sfd, data, io.SeekStart); err != nil {
+			return written, true, err
+		}
+		if _, err := unix.Seek(dst, data, io.SeekStart); err != nil {
 			return written, true, err
 		}
 		var zr zcopy.Report
@@ -1174,7 +1178,7 @@ func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep
 		if r.wantReport {
 			o = append(o[:len(o):len(o)], zcopy.WithReport(&zr))
 		}
-		n, err := zcopy.CopyContext(r.ctx, dst, io.NewSectionReader(src, data, hole-data), o...)
+		n, err := zcopy.CopyFD(r.ctx, dst, sfd, hole-data, o...)
 		written += n
 		outcomes(&zr, rep, r.o.Reflink)
 		if err != nil {
@@ -1186,12 +1190,12 @@ func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep
 		off = hole
 	}
 	rep.Sparse = OutcomeYes
-	return written, true, ignoringEINTR(func() error { return unix.Ftruncate(int(dst.Fd()), size) })
+	return written, true, ignoringEINTR(func() error { return unix.Ftruncate(dst, size) })
 }
 
 // zeroScanCopy is --sparse=always: it reads the file and seeks over every
 // all-zero block, so runs of zeros become holes.
-func zeroScanCopy(ctx context.Context, dst, src *os.File, size int64) (int64, error) {
+func zeroScanCopy(ctx context.Context, dst, src int, size int64) (int64, error) {
 	const block = 4096
 	buf := make([]byte, 128<<10)
 	var off int64
@@ -1199,13 +1203,13 @@ func zeroScanCopy(ctx context.Context, dst, src *os.File, size int64) (int64, er
 		if err := ctx.Err(); err != nil {
 			return off, err
 		}
-		n, err := src.ReadAt(buf, off)
+		n, err := preadFull(src, buf, off)
 		for i := 0; i < n; i += block {
 			b := buf[i:min(i+block, n)]
 			if allZero(b) {
 				continue
 			}
-			if _, werr := dst.WriteAt(b, off+int64(i)); werr != nil {
+			if werr := pwriteAll(dst, b, off+int64(i)); werr != nil {
 				return off, werr
 			}
 		}
@@ -1217,7 +1221,44 @@ func zeroScanCopy(ctx context.Context, dst, src *os.File, size int64) (int64, er
 			return off, err
 		}
 	}
-	return off, ignoringEINTR(func() error { return unix.Ftruncate(int(dst.Fd()), off) })
+	return off, ignoringEINTR(func() error { return unix.Ftruncate(dst, off) })
+}
+
+// preadFull reads len(buf) bytes at off, or fewer with io.EOF at the end
+// of the file (os.File.ReadAt's contract).
+func preadFull(fd int, buf []byte, off int64) (int, error) {
+	n := 0
+	for n < len(buf) {
+		var k int
+		err := ignoringEINTR(func() (err error) {
+			k, err = unix.Pread(fd, buf[n:], off+int64(n))
+			return err
+		})
+		if err != nil {
+			return n, os.NewSyscallError("pread64", err)
+		}
+		if k == 0 {
+			return n, io.EOF
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// pwriteAll writes b at off.
+func pwriteAll(fd int, b []byte, off int64) error {
+	for len(b) > 0 {
+		var k int
+		err := ignoringEINTR(func() (err error) {
+			k, err = unix.Pwrite(fd, b, off)
+			return err
+		})
+		if err != nil {
+			return os.NewSyscallError("pwrite64", err)
+		}
+		b, off = b[k:], off+int64(k)
+	}
+	return nil
 }
 
 func allZero(b []byte) bool {
