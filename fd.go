@@ -24,8 +24,10 @@ import (
 // with an [io.LimitedReader]); n < 0 copies until EOF. The caller keeps
 // both descriptors open until CopyFD returns and closes them.
 //
-// A descriptor that may block (a pipe, a socket, a terminal) is waited for
-// with poll(2); a non-blocking one is fine. Errors are the *os.SyscallError
+// Other kinds of descriptor work too. A non-blocking one (a pipe, a socket)
+// is waited for with poll(2), in slices that notice a cancelled ctx; on a
+// blocking one the system call itself waits, and cancellation is noticed
+// only between calls. Errors are the *os.SyscallError
 // of the failing call, or ctx.Err(). When both are regular files and the
 // first copy_file_range moved everything, the report's Source and
 // Destination say "regular file" without naming the filesystem, which would
