@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -46,13 +47,28 @@ func CopyFD(ctx context.Context, dst, src int, n int64, opts ...Option) (written
 	if r := c.cfg.report; r != nil {
 		*r = Report{}
 	}
-	d := &fdFile{conn: fdConn(dst)}
-	s := &fdFile{conn: fdConn(src)}
+	// The wrappers are pooled: a tree copy calls this once per file, and
+	// nothing keeps them once the copy returns.
+	w := fdWrappers.Get().(*fdPairWrap)
+	defer func() {
+		*w = fdPairWrap{}
+		fdWrappers.Put(w)
+	}()
+	w.d.conn, w.s.conn = fdConn(dst), fdConn(src)
 	if n < 0 {
-		return c.run(d, s)
+		return c.run(&w.d, &w.s)
 	}
-	return c.run(d, &io.LimitedReader{R: s, N: n})
+	w.lr = io.LimitedReader{R: &w.s, N: n}
+	return c.run(&w.d, &w.lr)
 }
+
+// fdPairWrap is what one CopyFD call wraps its descriptors in.
+type fdPairWrap struct {
+	d, s fdFile
+	lr   io.LimitedReader
+}
+
+var fdWrappers = sync.Pool{New: func() any { return new(fdPairWrap) }}
 
 // fdFile is a descriptor that zcopy may use directly ([Descriptor]); its
 // Read and Write are plain read(2) and write(2), waiting with poll(2) on

@@ -1089,14 +1089,17 @@ func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) error {
 			return err
 		}
 	}
-	var zr zcopy.Report
-	zrp := &zr
-	if !r.wantReport {
-		zrp = nil
+	var zr *zcopy.Report
+	if r.wantReport {
+		zr = new(zcopy.Report)
 	}
-	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, zrp)
+	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, zr)
 	rep.Size = n
-	outcomes(&zr, rep, r.o.Reflink)
+	if zr != nil {
+		outcomes(zr, rep, r.o.Reflink)
+	} else {
+		outcomes(&zcopy.Report{}, rep, r.o.Reflink)
+	}
 	return err
 }
 
