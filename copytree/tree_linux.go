@@ -140,9 +140,7 @@ func (r *run) stopped() bool {
 	if r.o.ContinueOnError {
 		return false
 	}
-	r.sink.mu.Lock()
-	defer r.sink.mu.Unlock()
-	return r.sink.failed
+	return r.sink.failed.Load()
 }
 
 // top copies one operand.
