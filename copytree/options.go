@@ -89,9 +89,14 @@ const (
 // files (minus the umask).
 type Options struct {
 	Preserve Preserve
-	Deref    Deref
-	Reflink  When
-	Sparse   When
+	// RequireXattr reports every extended attribute that cannot be
+	// copied, as an error, as cp --preserve=xattr does. Without it such
+	// failures are silent, as with cp -a (a destination that takes no
+	// xattrs, or an attribute class only root may set).
+	RequireXattr bool
+	Deref        Deref
+	Reflink      When
+	Sparse       When
 
 	// Update, Force, RemoveDestination and Backup are the overwrite policy.
 	// Interactive, when set, is asked before an existing file is replaced;

@@ -608,30 +608,53 @@ func fdPath(dir int, name string) string {
 	return "/proc/self/fd/" + strconv.Itoa(dir) + "/" + name
 }
 
-// copyXattrs copies by descriptor (fd >= 0) or by path (fd < 0).
+// copyXattrs copies by descriptor (fd >= 0) or by path (fd < 0). With
+// RequireXattr every failure is an error with libattr's words, as cp
+// --preserve=xattr prints them: one "setting attributes for" for all the
+// attributes the destination does not support. Otherwise failures are
+// silent, as with cp -a.
 func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, dstPath string) {
 	all := r.o.Preserve&PreserveXattr != 0
+	report := all && r.o.RequireXattr
 	var buf [1024]byte
 	names, _, err := listXattrs(sfd, spath, buf[:])
-	if err != nil || len(names) == 0 {
+	if err != nil {
+		if report && err != unix.ENOTSUP && err != unix.ENOSYS {
+			r.fail(&Error{Op: "listing attributes of", Path: srcPath, Err: err})
+		}
 		return
 	}
 	val := make([]byte, 256)
+	unsupported := false
 	for _, name := range names {
-		if !all && !strings.HasPrefix(name, "system.posix_acl_") {
+		acl := strings.HasPrefix(name, "system.posix_acl_")
+		if !all && !acl {
 			continue
 		}
 		var v []byte
 		v, val, err = getXattr(sfd, spath, name, val)
 		if err != nil {
-			if !xattrUnsupported(err) && err != unix.ENODATA {
-				r.fail(&Error{Op: "getting attribute " + strconv.Quote(name) + " of", Path: srcPath, Err: err})
+			if report && !acl {
+				r.fail(&Error{Op: "getting attribute " + Quote(name) + " of", Path: srcPath, Err: err})
 			}
 			continue
 		}
-		if err := setXattr(dfd, dpath, name, v); err != nil && !xattrUnsupported(err) {
-			r.fail(&Error{Op: "setting attribute " + strconv.Quote(name) + " for", Path: dstPath, Err: err})
+		err := setXattr(dfd, dpath, name, v)
+		switch {
+		case err == nil || !report || acl:
+			// ACLs go with the mode, as GNU's copy_acl does; its
+			// attr_copy leaves them out.
+		case err == unix.ENOTSUP:
+			unsupported = true
+		case err == unix.ENOSYS:
+			r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: err})
+			return
+		default:
+			r.fail(&Error{Op: "setting attribute " + Quote(name) + " for", Path: dstPath, Err: err})
 		}
+	}
+	if unsupported {
+		r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: unix.ENOTSUP})
 	}
 }
 
