@@ -693,11 +693,9 @@ func TestBoundedDescriptors(t *testing.T) {
 	if _, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"), withJobs(archive, jobs)); err != nil {
 		t.Fatal(err)
 	}
-	// Per worker: a directory's two descriptors, a file's two, and a
-	// batch of open files being collected for another worker; and the
-	// batches queued (at most maxHandedOff, plus one per lister).
-	batch := 2 * copytree.HandOffBatch
-	if limit := base + jobs*(2+2+batch) + (copytree.MaxHandedOff+jobs)*batch + 8; peak > limit {
+	// Per worker: a directory's two descriptors, a file's two, and the
+	// queued batches of at most 2*jobs directories.
+	if limit := base + 2*jobs + 2*jobs + 4*jobs + 8; peak > limit {
 		t.Errorf("peak %d open descriptors (base %d), want <= %d", peak, base, limit)
 	}
 	t.Logf("peak %d descriptors, base %d", peak, base)

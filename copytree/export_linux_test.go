@@ -12,9 +12,3 @@ func SetTestHookAfterData(fn func(path string)) (restore func()) {
 	testHookAfterData = fn
 	return func() { testHookAfterData = nil }
 }
-
-// The hand-off's bounds, for the descriptor count.
-const (
-	HandOffBatch = handOffBatch
-	MaxHandedOff = maxHandedOff
-)

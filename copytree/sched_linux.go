@@ -1,9 +1,6 @@
 package copytree
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync"
 
 // sched runs tasks on a fixed set of workers. Tasks are taken newest
 // first: the chunks of a directory being listed run before directories not
@@ -16,9 +13,6 @@ type sched struct {
 	running int
 	waiting int // workers idle in cond.Wait
 	stopped bool
-	// idle is waiting, readable without the lock (a worker looks at
-	// it for every file it might hand off).
-	idle atomic.Int32
 }
 
 func newSched() *sched {
@@ -32,6 +26,17 @@ func (s *sched) push(t func()) {
 	s.stack = append(s.stack, t)
 	s.mu.Unlock()
 	s.cond.Signal()
+}
+
+// hungry reports whether a worker waits for work with nothing queued:
+// only then is a directory's listing worth splitting. Two workers
+// creating files in one directory serialise on its inode lock, so
+// workers are better kept in different directories while there are any.
+func (s *sched) hungry() bool {
+	s.mu.Lock()
+	h := s.waiting > 0 && len(s.stack) == 0
+	s.mu.Unlock()
+	return h
 }
 
 // run works with n workers until no task is queued or running.
@@ -52,10 +57,8 @@ func (s *sched) work() {
 	for {
 		for len(s.stack) == 0 && s.running > 0 && !s.stopped {
 			s.waiting++
-			s.idle.Store(int32(s.waiting))
 			s.cond.Wait()
 			s.waiting--
-			s.idle.Store(int32(s.waiting))
 		}
 		if len(s.stack) == 0 || s.stopped {
 			s.stopped = true

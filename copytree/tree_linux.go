@@ -17,7 +17,9 @@ import (
 	"github.com/zcopy/zcopy"
 )
 
-// batchSize is how many directory entries are read at once.
+// batchSize is how many directory entries one task handles. A larger
+// directory is split into several tasks so that workers share a flat
+// directory (parallel-by-directory loses on one flat directory).
 const batchSize = 256
 
 // Test hooks: called before each listed entry with its source path, and
@@ -67,7 +69,7 @@ type run struct {
 	rootDev          uint64 // for OneFileSystem
 	dstRoot          fileID // never copied into itself
 	euid, egid       int
-	handedOff        atomic.Int64 // batches of files queued for finishFile on another worker
+	pendingChunks    atomic.Int64
 	prog             *progress
 	opts             []zcopy.Option // for every file
 	wantReport       bool           // ask the engine how it copied (costs an fstat or two)
@@ -97,9 +99,6 @@ type dirHandle struct {
 	dfd    int
 	setgid bool // the destination directory gives new files its group
 	refs   atomic.Int32
-	// handOff collects open files for another worker to finish (see
-	// run.handOff); only the worker listing the directory touches it.
-	handOff []*fileJob
 }
 
 func (h *dirHandle) put() {
@@ -344,11 +343,24 @@ func (r *run) listDir(n *dirNode) {
 		}
 	}
 	r.dirAttrs(h)
-	defer r.flushHandOff(h)
+	jobs := int64(r.o.Jobs)
 	for {
 		ents, err := h.src.ReadDir(batchSize)
 		if len(ents) > 0 {
-			r.entries(h, ents)
+			if err == nil && jobs > 1 && r.pendingChunks.Load() < 2*jobs && r.s.hungry() {
+				// More entries follow: let another worker take this batch.
+				h.refs.Add(1)
+				n.pending.Add(1)
+				r.pendingChunks.Add(1)
+				batch := ents
+				r.s.push(func() {
+					r.entries(h, batch)
+					r.pendingChunks.Add(-1)
+					r.releaseHeld(n, h)
+				})
+			} else {
+				r.entries(h, ents)
+			}
 		}
 		if err == io.EOF || len(ents) == 0 {
 			return
@@ -891,8 +903,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, &sst, top)
 		return
 	}
-	prior, claim := r.hardlinked(&sst)
-	if prior != "" {
+	if prior, claim := r.hardlinked(&sst); prior != "" {
 		unix.Close(sfd)
 		r.linkTo(prior, ddir, dname, srcPath, dstPath)
 		return
@@ -905,14 +916,8 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}()
 	}
 	// O_NONBLOCK stays: regular files ignore it, and the descriptor is
-	// used bare (zcopy.CopyFD), so nothing else looks at it. finishFile
-	// takes it over once the destination is open.
-	srcOwned := true
-	defer func() {
-		if srcOwned {
-			unix.Close(sfd)
-		}
-	}()
+	// used bare (zcopy.CopyFD), so nothing else looks at it.
+	defer unix.Close(sfd)
 	st = &sst
 
 	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
@@ -987,84 +992,6 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
 		return
 	}
-	f := fileJob{h: h, sfd: sfd, dfd: dfd, ddir: ddir, st: sst, rep: rep, srcPath: srcPath, dstPath: dstPath,
-		dname: dname, openName: openName, tmp: tmp, created: created}
-	srcOwned = false
-	if claim == nil && tmp == "" && r.handOff(h) {
-		fp := new(fileJob)
-		*fp = f
-		h.handOff = append(h.handOff, fp)
-		if len(h.handOff) == handOffBatch {
-			r.flushHandOff(h)
-		}
-		return
-	}
-	r.finishFile(&f)
-}
-
-// fileJob is a regular file whose source and destination are open: what
-// is left is its data, its attributes, and closing both.
-type fileJob struct {
-	h                    *dirHandle // nil for a top-level file
-	sfd, dfd, ddir       int
-	st                   unix.Stat_t
-	rep                  FileReport
-	srcPath, dstPath     string
-	dname, openName, tmp string
-	created              bool
-}
-
-// Files are handed to another worker in batches of handOffBatch, so that
-// it is woken once per batch, and at most maxHandedOff batches (two
-// descriptors per file) are queued at once.
-const (
-	handOffBatch = 8
-	maxHandedOff = 2
-)
-
-// handOff says whether the rest of a file in directory h (its data and
-// attributes) should go to another worker, while this one opens the next
-// files. Workers are kept in different directories while there are any
-// (creates in one directory serialise on its lock); when one is idle with
-// nothing queued, it finishes the files the worker listing a directory
-// opens, which takes no directory lock. A batch being collected, or
-// batches still queued, keep the hand-off going.
-func (r *run) handOff(h *dirHandle) bool {
-	if h == nil || r.o.Jobs < 2 || r.c.tree.created != nil || testHookAfterData != nil {
-		return false
-	}
-	if len(h.handOff) > 0 {
-		return true
-	}
-	q := r.handedOff.Load()
-	return q < maxHandedOff && (q > 0 || r.s.idle.Load() > 0)
-}
-
-// flushHandOff queues the files collected in h for another worker.
-func (r *run) flushHandOff(h *dirHandle) {
-	if h == nil || len(h.handOff) == 0 {
-		return
-	}
-	jobs := h.handOff
-	h.handOff = nil
-	r.handedOff.Add(1)
-	h.refs.Add(1)
-	h.node.pending.Add(1)
-	r.s.push(func() {
-		for _, f := range jobs {
-			r.finishFile(f)
-		}
-		r.handedOff.Add(-1)
-		r.releaseHeld(h.node, h)
-	})
-}
-
-// finishFile copies f's data, applies its attributes, closes both
-// descriptors and reports it.
-func (r *run) finishFile(f *fileJob) {
-	h, sfd, dfd, ddir, st, rep := f.h, f.sfd, f.dfd, f.ddir, &f.st, &f.rep
-	srcPath, dstPath, dname, openName, tmp, created := f.srcPath, f.dstPath, f.dname, f.openName, f.tmp, f.created
-	defer unix.Close(sfd)
 	ok := false
 	defer func() {
 		if !ok && tmp != "" {
@@ -1072,7 +999,7 @@ func (r *run) finishFile(f *fileJob) {
 		}
 	}()
 	if !r.o.AttributesOnly {
-		if err := r.data(dfd, sfd, st, rep); err != nil {
+		if err := r.data(dfd, sfd, st, &rep); err != nil {
 			unix.Close(dfd)
 			if errors.Is(err, ErrCloneRequired) {
 				if created {
@@ -1120,7 +1047,7 @@ func (r *run) finishFile(f *fileJob) {
 		}
 	}
 	ok = true
-	r.report(rep)
+	r.report(&rep)
 }
 
 // fileAttrs applies ownership, xattrs, mode and times, in that order:
