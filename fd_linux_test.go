@@ -17,15 +17,12 @@ import (
 )
 
 // openFDs makes a source file holding data (offset set to off) and an empty
-// destination on tmpfs, opened with openat as a tree copy opens them (the
-// source O_NONBLOCK), and returns their bare descriptors.
+// destination on tmpfs, opened as a tree copy opens them (the source
+// O_NONBLOCK), and returns their bare descriptors, which the test's
+// cleanup closes (the caller must not).
 func openFDs(t *testing.T, data []byte, off int64) (dst, src int, dstPath string) {
 	t.Helper()
-	dir := testutil.ShmDir(t)
-	sp, dp := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-	if err := os.WriteFile(sp, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	sp, dp := writeSource(t, data)
 	s, err := unix.Open(sp, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +37,18 @@ func openFDs(t *testing.T, data []byte, off int64) (dst, src int, dstPath string
 	}
 	t.Cleanup(func() { unix.Close(d) })
 	return d, s, dp
+}
+
+// writeSource writes data to a new file on tmpfs and names a destination
+// beside it.
+func writeSource(t *testing.T, data []byte) (src, dst string) {
+	t.Helper()
+	dir := testutil.ShmDir(t)
+	src, dst = filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return src, dst
 }
 
 // TestCopyFDMatchesCopyContext copies the same files with CopyFD and with
@@ -75,8 +84,18 @@ func TestCopyFDMatchesCopyContext(t *testing.T) {
 					doff, _ := unix.Seek(d, 0, io.SeekCurrent)
 
 					// CopyContext on *os.File, with a LimitedReader for a limit.
-					d2, s2, dp2 := openFDs(t, data, off)
-					sf, df := os.NewFile(uintptr(s2), "src"), os.NewFile(uintptr(d2), "dst")
+					sp2, dp2 := writeSource(t, data)
+					sf, err2 := os.OpenFile(sp2, os.O_RDONLY|unix.O_NONBLOCK, 0)
+					if err2 != nil {
+						t.Fatal(err2)
+					}
+					df, err2 := os.OpenFile(dp2, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+					if err2 != nil {
+						t.Fatal(err2)
+					}
+					if _, err2 := sf.Seek(off, io.SeekStart); err2 != nil {
+						t.Fatal(err2)
+					}
 					var r io.Reader = sf
 					if limit >= 0 {
 						r = &io.LimitedReader{R: sf, N: limit}
@@ -86,7 +105,7 @@ func TestCopyFDMatchesCopyContext(t *testing.T) {
 					want, _ := os.ReadFile(dp2)
 					soff2, _ := sf.Seek(0, io.SeekCurrent)
 					doff2, _ := df.Seek(0, io.SeekCurrent)
-					sf.Close() // the descriptors were handed to the files
+					sf.Close()
 					df.Close()
 
 					name := m.String() + "/" + itoa(size) + "/off=" + itoa(int(off)) + "/limit=" + itoa(int(limit))
@@ -143,15 +162,30 @@ func TestCopyFDPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(p[0])
-	d, s, dp := openFDs(t, data, 0)
-	unix.Close(d)
+	_, s, _ := openFDs(t, data, 0)
 	done := make(chan error, 1)
 	var got bytes.Buffer
 	go func() {
 		// The reader drains the pipe so that the writer has to wait
-		// for room (EAGAIN on the non-blocking pipe).
-		_, err := io.Copy(&got, os.NewFile(uintptr(p[0]), "pipe"))
-		done <- err
+		// for room (EAGAIN on the non-blocking pipe). A bare loop:
+		// an *os.File here would close p[0] again from its finalizer.
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := unix.Read(p[0], buf)
+			switch {
+			case err == unix.EAGAIN || err == unix.EINTR:
+				fds := []unix.PollFd{{Fd: int32(p[0]), Events: unix.POLLIN}}
+				unix.Poll(fds, 1000)
+				continue
+			case err != nil:
+				done <- err
+				return
+			case n == 0:
+				done <- nil
+				return
+			}
+			got.Write(buf[:n])
+		}
 	}()
 	n, err := zcopy.CopyFD(context.Background(), p[1], s, -1)
 	unix.Close(p[1])
@@ -164,7 +198,6 @@ func TestCopyFDPipe(t *testing.T) {
 	if !bytes.Equal(got.Bytes(), data) {
 		t.Fatal("file -> pipe: content differs")
 	}
-	_ = dp
 
 	// An empty non-blocking pipe and a cancelled context: CopyFD returns.
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
