@@ -26,13 +26,13 @@ import (
 // both descriptors open until CopyFD returns and closes them.
 //
 // Other kinds of descriptor work too. A non-blocking one (a pipe, a socket)
-// is waited for with poll(2), in slices that notice a cancelled ctx; on a
-// blocking one the system call itself waits, and cancellation is noticed
-// only between calls. Errors are the *os.SyscallError
-// of the failing call, or ctx.Err(). When both are regular files and the
-// first copy_file_range moved everything, the report's Source and
-// Destination say "regular file" without naming the filesystem, which would
-// cost two more system calls.
+// is waited for with poll(2), which the kernel's copy methods do in slices
+// of 100 ms that notice a cancelled ctx; on a blocking one the system call
+// itself waits, and cancellation is noticed between calls. Errors are the
+// *os.SyscallError of the failing call, or ctx.Err(). When both are regular
+// files and the first copy_file_range moved everything, the report's
+// Source and Destination say "regular file" without naming the filesystem,
+// which would cost two more system calls.
 func CopyFD(ctx context.Context, dst, src int, n int64, opts ...Option) (written int64, err error) {
 	c := copier{cfg: config{methods: defaultMethods}}
 	if ctx != nil && ctx.Done() != nil {
