@@ -107,12 +107,13 @@ type fastState struct {
 	// cfrRefused: the guess's copy_file_range was refused (and is in the
 	// report), so the method order does not ask again.
 	cfrRefused bool
+	rcs        [2]rcSlot // the last source's and destination's RawConns
 }
 
 var fastStates = sync.Pool{New: func() any { return new(fastState) }}
 
 // release takes the byte count from fs, drops its references to the
-// caller's descriptors and pools it.
+// caller's descriptors (but for the cached RawConns) and pools it.
 func (c *copier) release(fs *fastState) {
 	c.total, c.failedSrc = fs.p.Done, fs.p.FailedSrc
 	fs.p.Reset()
@@ -121,11 +122,10 @@ func (c *copier) release(fs *fastState) {
 }
 
 // fast runs the methods the pair allows, in order, until one handles the
-// copy. handled == false means nothing moved and the read/write loop should
-// run; err == errContinue means written bytes moved and the loop should
-// finish the copy.
-func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
-	fs := fastStates.Get().(*fastState)
+// copy, and puts fs back in the pool. handled == false means nothing moved
+// and the read/write loop should run; err == errContinue means written
+// bytes moved and the loop should finish the copy.
+func (c *copier) fast(fs *fastState, dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
 	defer c.release(fs)
 	p := &fs.p
 	p.Src, p.Dst, p.Ctx, p.Chunk = &fs.se, &fs.de, c.ctx, c.chunk()
@@ -588,6 +588,12 @@ func (c *copier) readWriteFDs(dst io.Writer, s *source, bufSize int) (written in
 		first = 0 // a datagram is read whole
 	}
 	n, taken, err := kcopy.ReadWrite(p, s.limit, *buf, first)
+	if err != nil && n == 0 && taken == 0 && !p.FailedSrc {
+		// The destination could not be taken (closed before the
+		// copy): io.Copy reads first and meets the error in Write,
+		// which the plain loop does too.
+		return 0, 0, false, nil
+	}
 	s.consume(taken)
 	return n, p.Calls, true, wrapErr(err, p.FailedSrc, dst, c.srcObj)
 }
