@@ -33,9 +33,15 @@ const maxRound = 1 << 30
 type rawCopy func(dst, src int, size int64) (int64, error)
 
 var rawCopies = map[string]rawCopy{
-	"readwrite":  rawReadWrite,
-	"mmap":       rawMmapSend,
-	"sendfile":   func(dst, src int, _ int64) (int64, error) { return rawSendfile(dst, src, 0) },
+	"readwrite": rawReadWrite,
+	"mmap":      rawMmapSend,
+	"sendfile":  func(dst, src int, _ int64) (int64, error) { return rawSendfile(dst, src, 0) },
+	"sendfile-nb": func(dst, src int, _ int64) (int64, error) {
+		if err := unix.SetNonblock(dst, true); err != nil {
+			return 0, err
+		}
+		return rawSendfile(dst, src, 0)
+	},
 	"splicepipe": rawSplicePipe,
 	"splice":     rawSplice,
 	"splice1m":   rawSplice1M,
