@@ -155,6 +155,7 @@ func (r *runner) prepare() error {
 	}
 	r.res = &Result{
 		Pinned:  r.cfg.pin,
+		SndBuf:  r.cfg.sndbuf,
 		Title:   Title,
 		Machine: machine(),
 		Runs:    r.cfg.runs,
@@ -560,7 +561,7 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	}
 
 	sj := job{Role: "send", Contender: c.key, Src: "file:" + ts.src.path, Dst: "file:" + dstPath,
-		Size: ts.src.size, Copies: ts.copies, Result: resPath}
+		Size: ts.src.size, Copies: ts.copies, Result: resPath, SndBuf: int(r.cfg.sndbuf)}
 	var (
 		helper            *exec.Cmd
 		helperErr         *bytes.Buffer

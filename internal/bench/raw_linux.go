@@ -62,6 +62,11 @@ func sendRaw(j *job, fn rawCopy, copies int) (childResult, error) {
 		return res, err
 	}
 	defer closeFD(dst, j.Dst)
+	if kind, _, _ := strings.Cut(j.Dst, ":"); j.SndBuf > 0 && (kind == "unix" || kind == "tcp") {
+		if err := setSndBuf(dst, j.SndBuf); err != nil {
+			return res, err
+		}
+	}
 	size := j.Size
 	if strings.HasPrefix(j.Src, "file:") {
 		var st unix.Stat_t
@@ -234,6 +239,14 @@ func rawMmapSend(dst, src int, size int64) (int64, error) {
 		return 0, err
 	}
 	return size, nil
+}
+
+// setSndBuf sets a sender socket's SO_SNDBUF (-sndbuf).
+func setSndBuf(fd, size int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, size); err != nil {
+		return fmt.Errorf("SO_SNDBUF: %w", err)
+	}
+	return nil
 }
 
 // rawSendfile moves src's bytes from its offset to EOF.
