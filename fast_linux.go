@@ -117,7 +117,9 @@ var fastStates = sync.Pool{New: func() any { return new(fastState) }}
 func (c *copier) release(fs *fastState) {
 	c.total, c.failedSrc = fs.p.Done, fs.p.FailedSrc
 	fs.p.Reset()
-	fs.se, fs.de, fs.dstKnown, fs.cfrRefused = kcopy.Endpoint{}, kcopy.Endpoint{}, false, false
+	fs.se.Reset(nil)
+	fs.de.Reset(nil)
+	fs.dstKnown, fs.cfrRefused = false, false
 	fastStates.Put(fs)
 }
 
@@ -192,8 +194,10 @@ func (c *copier) fast(fs *fastState, dst io.Writer, s *source, srcRC, dstRC sysc
 			continue
 		}
 		key := probeKey{m, se.Kind, de.Kind, se.Dev, de.Dev}
-		if r, ok := probeCache.Load(key); ok {
-			c.attempt(Attempt{Method: m, Reason: r.(string) + " (cached)"})
+		if r, ok := probeCache.load(key); ok {
+			if c.cfg.report != nil { // the text would allocate
+				c.attempt(Attempt{Method: m, Reason: r + " (cached)"})
+			}
 			continue
 		}
 		calls := p.Calls
@@ -206,7 +210,7 @@ func (c *copier) fast(fs *fastState, dst io.Writer, s *source, srcRC, dstRC sysc
 		if !ok {
 			reason := reasonText(err)
 			if kcopy.StickyFallback(err) {
-				probeCache.Store(key, reason)
+				probeCache.store(key, reason)
 			}
 			c.attempt(Attempt{Method: m, Reason: reason, Calls: p.Calls - calls})
 			continue
@@ -244,8 +248,8 @@ func (c *copier) fast(fs *fastState, dst io.Writer, s *source, srcRC, dstRC sysc
 // classification. Reports list the guesses like any other attempt.
 func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC syscall.RawConn) (written int64, done, srcKnown bool, err error) {
 	p := &fs.p
-	fs.se = kcopy.Endpoint{RC: srcRC, Pos: -1, Size: -1}
-	fs.de = kcopy.Endpoint{RC: dstRC, Pos: -1, Size: -1}
+	fs.se.Reset(srcRC)
+	fs.de.Reset(dstRC)
 	if s.ra != nil {
 		fs.se.Pos = s.pos
 	}
@@ -387,7 +391,7 @@ func (c *copier) refusedBefore(fs *fastState, s *source) (classified, refused bo
 		return false, false
 	}
 	key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
-	_, refused = probeCache.Load(key)
+	_, refused = probeCache.load(key)
 	return true, refused
 }
 
@@ -413,7 +417,7 @@ func (c *copier) rememberRefusal(fs *fastState, s *source, classified bool, err 
 	regular := fs.se.Kind == kcopy.KindRegular && fs.de.Kind == kcopy.KindRegular
 	if kcopy.StickyFallback(err) || (err == unix.EINVAL && !regular) {
 		key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
-		if _, loaded := probeCache.LoadOrStore(key, reasonText(err)); !loaded {
+		if probeCache.store(key, reasonText(err)) {
 			guessRefusals.Add(1)
 		}
 	}
@@ -538,7 +542,36 @@ type probeKey struct {
 
 // probeCache remembers fallbacks that are properties of the pair of
 // filesystems (EXDEV, EOPNOTSUPP, ENOSYS), so later copies skip the probe.
-var probeCache sync.Map
+var probeCache refusals
+
+// refusals maps a probeKey to the reason its method was refused. A map
+// under a lock rather than a sync.Map, whose any keys would allocate the
+// probeKey on every lookup of a small copy.
+type refusals struct {
+	mu sync.RWMutex
+	m  map[probeKey]string
+}
+
+func (r *refusals) load(k probeKey) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	reason, ok := r.m[k]
+	return reason, ok
+}
+
+// store records k's refusal unless one is known; it reports whether k is new.
+func (r *refusals) store(k probeKey, reason string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.m[k]; ok {
+		return false
+	}
+	if r.m == nil {
+		r.m = make(map[probeKey]string)
+	}
+	r.m[k] = reason
+	return true
+}
 
 func reasonText(err error) string {
 	var errno syscall.Errno
@@ -574,8 +607,8 @@ func (c *copier) readWriteFDs(dst io.Writer, s *source, bufSize int) (written in
 	fs := fastStates.Get().(*fastState)
 	defer c.release(fs)
 	p := &fs.p
-	fs.se = kcopy.Endpoint{RC: c.srcRC, Pos: -1, Size: -1}
-	fs.de = kcopy.Endpoint{RC: c.dstRC, Pos: -1, Size: -1}
+	fs.se.Reset(c.srcRC)
+	fs.de.Reset(c.dstRC)
 	if s.ra != nil {
 		fs.se.Pos = s.pos
 	}
