@@ -128,8 +128,8 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if rows != 7+6+7 {
-		t.Errorf("got %d rows, want 20", rows)
+	if rows != 8+6+7 {
+		t.Errorf("got %d rows, want 21", rows)
 	}
 	if b, err := os.ReadFile(svg); err != nil || !bytes.HasPrefix(b, []byte("<svg")) {
 		t.Errorf("no SVG written: %v", err)

@@ -50,6 +50,7 @@ type config struct {
 	svg       string
 	quiet     bool
 	pin       bool
+	sndbuf    int64 // -sndbuf: SO_SNDBUF for every sender's socket; 0: the kernel's default
 	// The tree scenario's small-file tree and sparse file.
 	treeFiles  int
 	sparseSize int64
@@ -68,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	js := fs.Bool("json", false, "print JSON instead of markdown tables")
 	svg := fs.String("svg", "", "also write a bar chart of the medians to this SVG `file`")
 	quiet := fs.Bool("q", false, "do not print progress on stderr")
+	sndbuf := fs.String("sndbuf", "", "set SO_SNDBUF to this size on every sender's socket (raw, Go and zcopy alike), e.g. 4MiB;\nthe kernel doubles it and caps it at net.core.wmem_max (default: the kernel's default buffer)")
 	pin := fs.Bool("pin", false, "run every sender on CPU 0 and the process at the other end on CPU 1, the placement\nwhere each hand-over between them wakes the other CPU (default: the scheduler places them)")
 	files := fs.Int("files", 100000, "the tree scenario: number of 4 KiB files in the small-file tree")
 	sparse := fs.String("sparse", "8GiB", "the tree scenario: apparent size of the sparse file (64 MiB of data)")
@@ -106,6 +108,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-sparse: want a size of at least 64MiB, not %q", *sparse)
 	}
 	c.sparseSize = n
+	if *sndbuf != "" {
+		n, err := ParseSize(*sndbuf)
+		if err != nil || n < 1 || n > 1<<30 {
+			return nil, fmt.Errorf("-sndbuf: want a size between 1 and 1GiB, not %q", *sndbuf)
+		}
+		c.sndbuf = n
+	}
 	if *size != "" {
 		n, err := ParseSize(*size)
 		if err != nil {

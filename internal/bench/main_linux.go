@@ -155,6 +155,7 @@ func (r *runner) prepare() error {
 	}
 	r.res = &Result{
 		Pinned:  r.cfg.pin,
+		SndBuf:  r.cfg.sndbuf,
 		Title:   Title,
 		Machine: machine(),
 		Runs:    r.cfg.runs,
@@ -284,10 +285,14 @@ type tableSpec struct {
 // with Linux Zero-Copy API" written in Go; the others are Go's io.Copy and
 // zcopy.
 var (
-	cReadSend    = contender{key: "readwrite", name: "read/send (64 KiB)", kind: "raw", method: "read + send", baseline: true}
-	cReadWrite   = contender{key: "readwrite", name: "read/write (64 KiB)", kind: "raw", method: "read + write", baseline: true}
-	cMmap        = contender{key: "mmap", name: "mmap/send", kind: "raw", method: "mmap + send"}
-	cSendfile    = contender{key: "sendfile", name: "sendfile", kind: "raw", method: "sendfile"}
+	cReadSend  = contender{key: "readwrite", name: "read/send (64 KiB)", kind: "raw", method: "read + send", baseline: true}
+	cReadWrite = contender{key: "readwrite", name: "read/write (64 KiB)", kind: "raw", method: "read + write", baseline: true}
+	cMmap      = contender{key: "mmap", name: "mmap/send", kind: "raw", method: "mmap + send"}
+	cSendfile  = contender{key: "sendfile", name: "sendfile", kind: "raw", method: "sendfile"}
+	// cSendfileNB is the raw sendfile loop on a non-blocking socket, as
+	// every Go net.Conn is: EAGAIN when the send buffer is full, then
+	// poll(2). It shows what the non-blocking socket costs by itself.
+	cSendfileNB  = contender{key: "sendfile-nb", name: "sendfile, non-blocking", kind: "raw", method: "sendfile, O_NONBLOCK + poll"}
 	cSplicePipe  = contender{key: "splicepipe", name: "splice/pipe", kind: "raw", method: "splice via 1 MiB pipe"}
 	cSplice      = contender{key: "splice", name: "splice", kind: "raw", method: "splice"}
 	cSplice1M    = contender{key: "splice1m", name: "splice, 1 MiB pipe", kind: "raw", method: "F_SETPIPE_SZ + splice"}
@@ -340,7 +345,7 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 		}
 		title := map[string]string{"unix": "file -> Unix socket", "tcp": "file -> TCP loopback socket"}[s]
 		add(&tableSpec{topo: topoSocket, network: s, dir: main, src: sc}, title,
-			cReadSend, cMmap, cSendfile, cSplicePipe, cIOCopy, cZcopy, cZcopyStrict)
+			cReadSend, cMmap, cSendfile, cSendfileNB, cSplicePipe, cIOCopy, cZcopy, cZcopyStrict)
 	case "file":
 		for _, d := range r.dirs {
 			sc, err := r.source(d, size)
@@ -556,7 +561,7 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	}
 
 	sj := job{Role: "send", Contender: c.key, Src: "file:" + ts.src.path, Dst: "file:" + dstPath,
-		Size: ts.src.size, Copies: ts.copies, Result: resPath}
+		Size: ts.src.size, Copies: ts.copies, Result: resPath, SndBuf: int(r.cfg.sndbuf)}
 	var (
 		helper            *exec.Cmd
 		helperErr         *bytes.Buffer

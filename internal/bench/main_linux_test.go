@@ -95,6 +95,48 @@ func TestPin(t *testing.T) {
 	}
 }
 
+// TestSndBuf runs the socket tables with -sndbuf: every sender sets the
+// buffer, every row still verifies, and the result says so.
+func TestSndBuf(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := Main([]string{"-scenario", "unix,tcp", "-size", "256KiB", "-runs", "1", "-dir", dir, "-sndbuf", "1MiB", "-json", "-q"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit code %d; stderr: %s", code, errb.String())
+	}
+	var res Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bad JSON: %v", err)
+	}
+	if res.SndBuf != 1<<20 || len(res.Tables) != 2 {
+		t.Fatalf("sndbuf %v, %d tables", res.SndBuf, len(res.Tables))
+	}
+	for _, tb := range res.Tables {
+		for _, r := range tb.Rows {
+			if !r.Verified {
+				t.Errorf("%s: %s: %s", tb.Title, r.Name, r.Failure)
+			}
+		}
+	}
+}
+
+// TestSetSndBuf checks that setSndBuf sets the buffer the kernel reports.
+func TestSetSndBuf(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	before, _ := unix.GetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF)
+	if err := setSndBuf(fds[0], before); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel doubles what it is given (up to net.core.wmem_max).
+	if after, _ := unix.GetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF); after <= before {
+		t.Errorf("SO_SNDBUF %d after setting %d", after, before)
+	}
+}
+
 // TestPinProcess checks, in a child, that pinProcess binds the threads the
 // runtime already has and those it starts later.
 func TestPinProcess(t *testing.T) {
