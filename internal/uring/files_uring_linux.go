@@ -22,6 +22,25 @@ const (
 	tagBits = 3
 )
 
+// tagNames name the operations for testHookFileOp.
+var tagNames = [...]string{tagStatx: "statx", tagOpenSrc: "open src", tagOpenDst: "open dst",
+	tagRead: "read", tagWrite: "write", tagCloseSrc: "close src", tagCloseDst: "close dst"}
+
+// testHookFileOp, when set, may rewrite the result of a small-file chain's
+// operation (by name: "statx", "open src", "open dst", "read", "write",
+// "close src", "close dst"); see SetFileOpHook.
+var testHookFileOp func(op string, res int32) int32
+
+// SetFileOpHook installs fn to rewrite the results of CopyFiles' ring
+// operations until restore is called: tests of the packages above use it to
+// inject a failure into a chain (return -errno) and check the cleanup. A
+// hook that fails "open dst" must close a descriptor it receives.
+func SetFileOpHook(fn func(op string, res int32) int32) (restore func()) {
+	old := testHookFileOp
+	testHookFileOp = fn
+	return func() { testHookFileOp = old }
+}
+
 // fileSlot is one file in flight. Its paths, statx buffer and data buffer
 // are ring memory; everything else is the Go side's bookkeeping.
 type fileSlot struct {
@@ -187,6 +206,9 @@ func (f *filesRing) complete(c Completion) {
 	s := &f.slots[i]
 	job := &f.jobs[s.job]
 	s.pending--
+	if testHookFileOp != nil && c.Res != -int32(unix.ECANCELED) {
+		c.Res = testHookFileOp(tagNames[tag], c.Res)
+	}
 	fail := func(op, path string) {
 		if s.r.Err == nil && c.Res != -int32(unix.ECANCELED) {
 			s.r.Err = pathErr(op, path, unix.Errno(-c.Res))
@@ -257,6 +279,8 @@ func (f *filesRing) step(i int) {
 			// Whatever the open said (ELOOP for a symlink): the
 			// walk hands over regular files only.
 			s.r.Err = pathErr("open", job.Src, ErrNotRegular)
+		} else if s.r.Err == nil && f.cfg.Accept != nil && !f.cfg.Accept(&s.r.Stat) {
+			s.r.Err = pathErr("open", job.Src, ErrDeclined)
 		}
 	}
 	if s.r.Err != nil {
@@ -287,7 +311,7 @@ func (f *filesRing) step(i int) {
 			// Short write: the rest, then (if EOF) the closes that
 			// the short write cancelled.
 			f.queueWrite(i)
-		case s.closing && s.src < 0 && (s.dst < 0 || job.KeepDst):
+		case s.closing && (s.src < 0 || job.KeepSrc) && (s.dst < 0 || job.KeepDst):
 			f.finish(i)
 		case s.eof:
 			f.closeAll(i)
@@ -325,7 +349,16 @@ func (f *filesRing) queueWrite(i int) {
 		return
 	}
 	s.closing = true
+	if job.KeepSrc && job.KeepDst {
+		f.r.Write(ud(i, tagWrite), s.dst, s.buf[s.wrote:s.n], s.off, 0)
+		return
+	}
 	f.r.Write(ud(i, tagWrite), s.dst, s.buf[s.wrote:s.n], s.off, Link)
+	if job.KeepSrc {
+		s.pending++
+		f.r.CloseFD(ud(i, tagCloseDst), s.dst, 0)
+		return
+	}
 	if job.KeepDst {
 		s.pending++
 		f.r.CloseFD(ud(i, tagCloseSrc), s.src, 0)
@@ -344,7 +377,7 @@ func (f *filesRing) closeAll(i int) {
 	job := &f.jobs[s.job]
 	s.phase, s.closing, s.pending = phaseWrite, true, 0
 	s.n, s.wrote = 0, 0
-	if s.src >= 0 {
+	if s.src >= 0 && !job.KeepSrc {
 		s.pending++
 		f.r.CloseFD(ud(i, tagCloseSrc), s.src, 0)
 	}
@@ -362,6 +395,10 @@ func (f *filesRing) closeAll(i int) {
 func (f *filesRing) finish(i int) {
 	s := &f.slots[i]
 	job := &f.jobs[s.job]
+	if s.r.Err == nil && job.KeepSrc && s.src >= 0 {
+		s.r.SrcFile = os.NewFile(uintptr(s.src), job.Src)
+		s.src = -1
+	}
 	if s.src >= 0 {
 		unix.Close(s.src)
 	}
