@@ -461,7 +461,6 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 	return cfg, 0, false
 }
 
-
 var askMu sync.Mutex
 
 // ask is -i: "cp: overwrite 'x'? ", yes when the answer starts with y.
