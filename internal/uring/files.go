@@ -95,7 +95,27 @@ type FilesConfig struct {
 	// that copy_file_range or a clone moves better, a sparse file). It
 	// runs on the goroutine that drives the copy: keep it quick.
 	Accept func(*Stat) bool
+	// FixedFiles says whether the ring's chains open their descriptors
+	// as fixed files (a table registered with the ring: openat direct,
+	// read and write on the slot, close of the slot) instead of in the
+	// process's descriptor table. A descriptor the caller keeps
+	// (KeepSrc, KeepDst) is always a plain one.
+	FixedFiles FixedMode
 }
+
+// FixedMode is FilesConfig.FixedFiles.
+type FixedMode uint8
+
+const (
+	// FixedAuto uses what measured faster (BENCHMARKS.md, io_uring):
+	// plain descriptors today.
+	FixedAuto FixedMode = iota
+	// FixedOff uses plain descriptors.
+	FixedOff
+	// FixedOn uses fixed files where the kernel takes them (a ring
+	// that cannot register a file table runs with plain descriptors).
+	FixedOn
+)
 
 // String names the engine ("auto", "sync", "uring").
 func (e Engine) String() string {

@@ -260,6 +260,24 @@ var registerBuffersFn = func(fd int, iov []iovec) error {
 	return nil
 }
 
+// RegisterFiles gives the ring a table of n fixed-file slots, all empty:
+// [Ring.OpenatDirect] fills them, the Fixed flag makes a read or write
+// use a slot instead of a descriptor, [Ring.CloseDirect] empties one. The
+// ring's close releases what is left. Fixed files spare each operation
+// the lookup and reference count of a descriptor (fget/fput).
+func (r *Ring) RegisterFiles(n int) error {
+	fds := make([]int32, n)
+	for i := range fds {
+		fds[i] = -1 // sparse
+	}
+	_, _, errno := syscall.Syscall6(sysRegister, uintptr(r.fd), registerFiles, uintptr(unsafe.Pointer(&fds[0])), uintptr(n), 0, 0)
+	runtime.KeepAlive(fds)
+	if errno != 0 {
+		return os.NewSyscallError("io_uring_register files", errno)
+	}
+	return nil
+}
+
 // ErrRingFull is returned by Next when every submission slot is taken.
 var ErrRingFull = errors.New("uring: submission queue full")
 
@@ -278,6 +296,9 @@ func (r *Ring) next() *sqe {
 	r.sqLocal++
 	return e
 }
+
+// last is the SQE the latest successful next returned.
+func (r *Ring) last() *sqe { return &r.sqes[(r.sqLocal-1)&r.sqMask] }
 
 // pending is the number of SQEs filled but not yet consumed by the kernel.
 func (r *Ring) pending() uint32 { return r.sqLocal - atomic.LoadUint32(r.sqHead) }
