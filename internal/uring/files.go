@@ -101,6 +101,14 @@ type FilesConfig struct {
 	// process's descriptor table. A descriptor the caller keeps
 	// (KeepSrc, KeepDst) is always a plain one.
 	FixedFiles FixedMode
+	// OpenFirst opens each source before it looks at it, and reads its
+	// status with a plain statx(2) on the descriptor, instead of a statx
+	// by path linked before the open in the ring. io_uring hands every
+	// statx to a kernel worker thread, where an open of a cached name
+	// completes inline. The source may then be opened before it is
+	// known to be a regular file (O_NONBLOCK|O_NOFOLLOW: a FIFO does not
+	// block, a symlink fails), as the per-file path of a tree copy does.
+	OpenFirst bool
 }
 
 // FixedMode is FilesConfig.FixedFiles.

@@ -79,7 +79,8 @@ func TestCopyFiles(t *testing.T) {
 	for _, base := range []string{t.TempDir(), testutil.ShmDir(t)} {
 		for _, e := range engines {
 			for _, cfg := range []FilesConfig{{}, {InFlight: 1, BufSize: 4096}, {InFlight: 7, BufSize: 8192, Workers: 2},
-				{FixedFiles: FixedOn}, {InFlight: 1, BufSize: 4096, FixedFiles: FixedOn}, {FixedFiles: FixedOff}} {
+				{FixedFiles: FixedOn}, {InFlight: 1, BufSize: 4096, FixedFiles: FixedOn}, {FixedFiles: FixedOff},
+				{OpenFirst: true}, {OpenFirst: true, FixedFiles: FixedOn, InFlight: 5, BufSize: 4096}} {
 				cfg.Engine = e
 				_, _, jobs := tree(t, base, sizes)
 				jobs[3].Mode = 0o640
@@ -95,8 +96,8 @@ func TestCopyFiles(t *testing.T) {
 // one is left alone, and nothing blocks on a FIFO.
 func TestCopyFilesErrors(t *testing.T) {
 	needRing(t)
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
+	for _, cfg := range []FilesConfig{{Engine: EngineSync}, {Engine: EngineUring}, {Engine: EngineUring, OpenFirst: true}, {Engine: EngineUring, FixedFiles: FixedOn}} {
+		t.Run(fmt.Sprintf("%v open-first=%v fixed=%v", cfg.Engine, cfg.OpenFirst, cfg.FixedFiles == FixedOn), func(t *testing.T) {
 			dir := t.TempDir()
 			p := func(s string) string { return filepath.Join(dir, s) }
 			os.WriteFile(p("a"), []byte("data"), 0o644)
@@ -125,7 +126,8 @@ func TestCopyFilesErrors(t *testing.T) {
 			for _, c := range cases {
 				jobs = append(jobs, Job{SrcDir: unix.AT_FDCWD, Src: c.src, DstDir: unix.AT_FDCWD, Dst: c.dst})
 			}
-			res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: e, InFlight: 3})
+			cfg.InFlight = 3
+			res := CopyFiles(context.Background(), jobs, cfg)
 			for i, c := range cases {
 				err := res[i].Err
 				var pe *fs.PathError

@@ -187,7 +187,7 @@ func (f *filesRing) start(i, j int) {
 	s := &f.slots[i]
 	job := &f.jobs[j]
 	*s = fileSlot{job: j, srcPath: s.srcPath, dstPath: s.dstPath, sx: s.sx, buf: s.buf, src: -1, dst: -1,
-		srcFixed: f.fixed && !job.KeepSrc, dstFixed: f.fixed && !job.KeepDst}
+		srcFixed: f.fixed && !job.KeepSrc && !f.cfg.OpenFirst, dstFixed: f.fixed && !job.KeepDst}
 	*s.sx = unix.Statx_t{} // no stale type from the slot's last job
 	f.live++
 	switch {
@@ -198,6 +198,13 @@ func (f *filesRing) start(i, j int) {
 	case !cpath(s.dstPath, job.Dst):
 		s.r.Err = pathErr("open", job.Dst, unix.ENAMETOOLONG)
 		f.finish(i)
+		return
+	}
+	if f.cfg.OpenFirst {
+		// The open of a cached name completes inline; the status comes
+		// from a statx on the descriptor in step.
+		s.phase, s.pending = phaseOpen, 1
+		f.r.Openat(ud(i, tagOpenSrc), job.SrcDir, s.srcPath, srcOpenFlags, 0, 0)
 		return
 	}
 	s.phase, s.pending = phaseOpen, 2
@@ -295,6 +302,18 @@ func (f *filesRing) step(i int) {
 	job := &f.jobs[s.job]
 	if f.dead {
 		return // abort finishes the slot
+	}
+	if s.phase == phaseOpen && f.cfg.OpenFirst {
+		// By descriptor once open; by name when the open failed, so
+		// that the error says what statx first would have said (a
+		// missing file, a symlink that is not a regular file).
+		dir, name, flags := s.src, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW
+		if s.src < 0 {
+			dir, name, flags = job.SrcDir, job.Src, unix.AT_SYMLINK_NOFOLLOW
+		}
+		if _, err := ignoringEINTR(func() (int, error) { return 0, unix.Statx(dir, name, flags, statxMask, s.sx) }); err != nil {
+			s.r.Err = pathErr("statx", job.Src, err)
+		}
 	}
 	if s.phase == phaseOpen && s.sx.Mask&unix.STATX_TYPE != 0 {
 		s.r.Stat = statFrom(s.sx)
