@@ -184,8 +184,11 @@ func TestCopyFilesChainFailure(t *testing.T) {
 		}, false},
 		{"close dst EIO", tagCloseDst, func(int32) int32 { return -int32(unix.EIO) }, true},
 	} {
-		for _, fixed := range []FixedMode{FixedOff, FixedOn} {
-			t.Run(fmt.Sprintf("%s fixed=%v", tc.name, fixed == FixedOn), func(t *testing.T) {
+		for _, v := range []struct {
+			fixed FixedMode
+			first bool
+		}{{FixedOff, false}, {FixedOn, false}, {FixedOff, true}, {FixedOn, true}} {
+			t.Run(fmt.Sprintf("%s fixed=%v open-first=%v", tc.name, v.fixed == FixedOn, v.first), func(t *testing.T) {
 				withHook(t, func(c Completion) int32 {
 					if int(c.Slot&(1<<tagBits-1)) == tc.tag && c.Slot != cancelSlot && c.Res != -int32(unix.ECANCELED) {
 						return tc.res(c.Res)
@@ -193,7 +196,7 @@ func TestCopyFilesChainFailure(t *testing.T) {
 					return c.Res
 				})
 				_, _, jobs := tree(t, t.TempDir(), sizes)
-				res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: EngineUring, BufSize: 16 << 10, FixedFiles: fixed})
+				res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: EngineUring, BufSize: 16 << 10, FixedFiles: v.fixed, OpenFirst: v.first})
 				if !tc.fail {
 					checkCopied(t, tc.name, jobs, res, sizes)
 					return
