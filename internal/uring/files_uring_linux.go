@@ -57,15 +57,15 @@ type fileSlot struct {
 	// srcFixed, dstFixed: src and dst are slots of the ring's file table.
 	srcFixed, dstFixed bool
 	created            bool
-	pending  int // completions owed
-	phase    uint8
-	off      int64 // bytes read and written so far
-	n        int   // bytes of the last read
-	wrote    int   // of those, bytes written
-	want     int   // bytes the last read asked for
-	eof      bool  // the last read was short: no read after this write
-	closing  bool  // closes were queued behind the last write
-	r        Result
+	pending            int // completions owed
+	phase              uint8
+	off                int64 // bytes read and written so far
+	n                  int   // bytes of the last read
+	wrote              int   // of those, bytes written
+	want               int   // bytes the last read asked for
+	eof                bool  // the last read was short: no read after this write
+	closing            bool  // closes were queued behind the last write
+	r                  Result
 }
 
 const (
