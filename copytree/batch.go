@@ -9,7 +9,10 @@ type Batch uint8
 
 const (
 	// BatchAuto uses what measured faster on trees (BENCHMARKS.md,
-	// io_uring): the per-file path today.
+	// io_uring): BatchUring for a batch whose files are not in the page
+	// cache (the batch's first non-empty file, asked with cachestat(2)),
+	// where the ring's many reads in flight win; the per-file path for
+	// cached files and tmpfs, where the ring measured slower.
 	BatchAuto Batch = iota
 	// BatchSync never uses io_uring.
 	BatchSync

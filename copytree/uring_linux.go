@@ -31,7 +31,7 @@ var testHookRingBatch func(n int)
 // follow.
 func (r *run) ringAllowed() bool {
 	o := r.o
-	return o.Batch == BatchUring && !r.follow && !o.HardLink && !o.SymbolicLink && !o.AttributesOnly &&
+	return o.Batch != BatchSync && !r.follow && !o.HardLink && !o.SymbolicLink && !o.AttributesOnly &&
 		!o.CopyContents && !o.Atomic && o.Reflink != Always && o.Sparse != Always && uring.Available() == nil
 }
 
@@ -53,7 +53,7 @@ var cloningFS = map[int64]bool{
 // O_EXCL cannot meet an existing file and the overwrite policy has nothing
 // to decide. The rest stays for the per-file path.
 func (r *run) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEntry) {
-	if r.o.Batch != BatchUring || !h.node.created || len(ents) < ringMinFiles || !r.ringAllowed() {
+	if r.o.Batch == BatchSync || !h.node.created || len(ents) < ringMinFiles || !r.ringAllowed() {
 		return ents, nil
 	}
 	if r.o.Reflink != Never {
@@ -71,6 +71,9 @@ func (r *run) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEn
 	if n < ringMinFiles {
 		return ents, nil
 	}
+	if r.o.Batch == BatchAuto && !r.looksCold(h, ents) {
+		return ents, nil
+	}
 	rest = make([]os.DirEntry, 0, len(ents)-n)
 	ring = make([]os.DirEntry, 0, n)
 	for _, e := range ents {
@@ -81,6 +84,44 @@ func (r *run) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEn
 		}
 	}
 	return rest, ring
+}
+
+// looksCold is BatchAuto's test: the ring measured faster than the
+// per-file path only when the files are read from the disk (BENCHMARKS.md,
+// io_uring: 1.3-1.9 x on cold ext4 trees, 0.6 x on tmpfs and on warm
+// trees), where its many reads in flight keep the disk busy. It asks
+// cachestat(2) about the batch's first non-empty regular file: none of it
+// in the page cache means cold. Any doubt (no cachestat, an empty file,
+// an error) means warm.
+func (r *run) looksCold(h *dirHandle, ents []os.DirEntry) bool {
+	tried := 0
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if tried++; tried > 3 {
+			return false
+		}
+		fd, err := openat(h.sfd, e.Name(), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+		if err != nil {
+			continue
+		}
+		var cs unix.Cachestat_t
+		err = ignoringEINTR(func() error { return unix.Cachestat(uint(fd), &unix.CachestatRange{}, &cs, 0) })
+		var st unix.Stat_t
+		if err == nil {
+			err = fstat(fd, &st)
+		}
+		unix.Close(fd)
+		if err != nil {
+			return false
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 {
+			continue
+		}
+		return cs.Cache == 0
+	}
+	return false
 }
 
 // copyRing copies the regular files splitRing chose through io_uring, then

@@ -155,8 +155,8 @@ func flatTree(t *testing.T, dir string, n int) {
 	}
 }
 
-// TestUringEngineChoice: BatchUring takes the ring, BatchSync and
-// BatchAuto never do, an existing destination directory is left to the
+// TestUringEngineChoice: BatchUring takes the ring, BatchSync never does
+// and BatchAuto not for cached files (TestUringAutoCold), an existing destination directory is left to the
 // per-file path (its names may exist), and a directory of fewer files than
 // a ring is worth stays per-file too.
 func TestUringEngineChoice(t *testing.T) {
@@ -295,5 +295,50 @@ func TestUringVanishingAndStop(t *testing.T) {
 	sum, err = copytree.Copy(context.Background(), src, filepath.Join(dir, "dst2"), copytree.Options{Batch: copytree.BatchUring})
 	if err == nil || sum.Errors != 1 {
 		t.Fatalf("without ContinueOnError: err %v, summary %+v", err, sum)
+	}
+}
+
+// TestUringAutoCold: BatchAuto takes the ring for files that are not in
+// the page cache (evicted here with fadvise DONTNEED, not a global cache
+// drop) and the per-file path for cached ones.
+func TestUringAutoCold(t *testing.T) {
+	needRing(t)
+	dir := t.TempDir()
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(dir, &sfs); err != nil || sfs.Type == unix.TMPFS_MAGIC {
+		t.Skip("the temp dir is on tmpfs, whose files are always cached")
+	}
+	src := filepath.Join(dir, "src")
+	flatTree(t, src, 20)
+	evict := func() {
+		ents, _ := os.ReadDir(src)
+		for _, e := range ents {
+			f, err := os.Open(filepath.Join(src, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Sync()
+			unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+			f.Close()
+		}
+	}
+	for _, cold := range []bool{true, false} {
+		if cold {
+			evict()
+		}
+		var m methods
+		dst := filepath.Join(dir, fmt.Sprint("dst-cold-", cold))
+		sum, err := copytree.Copy(context.Background(), src, dst, copytree.Options{OnFile: m.onFile, Preserve: copytree.PreserveAll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if cold {
+			want = 20
+		}
+		if got := m.count(zcopy.Uring); got != want || sum.Files != 20 {
+			t.Errorf("cold=%v: %d of %d files through the ring, want %d", cold, got, sum.Files, want)
+		}
+		compareTrees(t, snapshot(t, src), snapshot(t, dst), compareOpts{dirTimes: true})
 	}
 }

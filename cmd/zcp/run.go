@@ -78,9 +78,10 @@ zcp's own options:
       --atomic                 write each file to a temporary name in its
                                  directory and rename it over the destination
       --fsync=WHEN             none (default), file (each file), end (syncfs)
-      --engine=ENGINE          auto (default: what measured faster, sync
-                                 today), sync, or uring (io_uring chains
-                                 for the small files of new directories)
+      --engine=ENGINE          how small files of new directories are
+                                 copied: auto (default: io_uring chains when
+                                 they are not in the page cache, else one by
+                                 one), sync (one by one), uring (io_uring)
       --help                   display this help and exit
       --version                output version information and exit
 
