@@ -29,7 +29,7 @@ import (
 //     (plain, fixed files, open-first) against its goroutine pool and one
 //     goroutine, timed inside a fresh child process (walk and mkdir
 //     untimed);
-//   - the same trees copied by zcp -a --engine=uring and --engine=sync
+//   - the same trees copied by zcp -a with --engine=sync, uring and auto
 //     (whole commands, GNU cp -a for reference).
 
 var (
@@ -123,6 +123,7 @@ func (r *runner) planUring(add func(ts *tableSpec, title string, cs ...contender
 			zcs := []treeContender{
 				{contender{key: "zcp-sync", name: "zcp -a --engine=sync", kind: "zcopy", baseline: true}, []string{r.zcpPath, "-a", "--engine=sync", "{src}", "{dst}"}},
 				{contender{key: "zcp-uring", name: "zcp -a --engine=uring", kind: "zcopy"}, []string{r.zcpPath, "-a", "--engine=uring", "{src}", "{dst}"}},
+				{contender{key: "zcp-auto", name: "zcp -a (--engine=auto)", kind: "zcopy"}, []string{r.zcpPath, "-a", "{src}", "{dst}"}},
 				{contender{key: "cp", name: "GNU cp -a", kind: "raw"}, []string{"cp", "-a", "{src}", "{dst}"}},
 			}
 			var plain []contender
@@ -134,7 +135,9 @@ func (r *runner) planUring(add func(ts *tableSpec, title string, cs ...contender
 			}
 			add(zs, set.name+": zcp engines", plain...)
 			if r.zcpErr != nil {
-				zs.Rows[0].Skipped, zs.Rows[1].Skipped = r.zcpErr.Error(), r.zcpErr.Error()
+				for _, row := range zs.Rows[:3] {
+					row.Skipped = r.zcpErr.Error()
+				}
 			}
 			zs.Copies = 1
 			zs.Note = fmt.Sprintf("%d files, %d directories, %s; whole commands; %s", set.digest.files, set.digest.dirs, FormatSize(set.digest.bytes), r.cacheNote(d))
