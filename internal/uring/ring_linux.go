@@ -243,7 +243,7 @@ func (r *Ring) Alloc(size int) ([]byte, error) {
 // each page's first touch and a munmap at the end; on the 2-vCPU VM of
 // BENCHMARKS.md that was about 0.3 ms per CopyFiles call, more than the
 // copy of a directory of small files.
-var arenaCache = &arenas{max: 32 << 20}
+var arenaCache = &arenas{max: 8 << 20}
 
 type arenas struct {
 	sync.Mutex
