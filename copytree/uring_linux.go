@@ -19,6 +19,10 @@ const (
 	// copy_file_range or a clone moves them without a trip through user
 	// memory; the ring's chains read and write 64 KiB at a time.
 	ringMaxSize = 1 << 20
+	// ringChunk bounds the files of one CopyFiles call: each copied file
+	// comes back with its descriptors open (two, with xattrs) until its
+	// metadata is applied, and a batch of 256 would hold 512 per worker.
+	ringChunk = 64
 )
 
 // testHookRingBatch, when set, sees the size of each batch handed to
@@ -153,15 +157,22 @@ func (r *run) copyRing(h *dirHandle, ents []os.DirEntry) {
 	accept := func(st *uring.Stat) bool {
 		return st.Size <= ringMaxSize && !(sparse && st.Blocks*512 < st.Size)
 	}
-	res := uring.CopyFiles(r.ctx, jobs, uring.FilesConfig{Engine: uring.EngineUring, Accept: accept})
-	for i := range res {
-		name := ents[i].Name()
-		srcPath, dstPath := join(n.srcPath, name), join(n.dstPath, name)
-		if res[i].Err != nil {
-			r.ringFailed(h, &res[i], name, srcPath, dstPath)
-			continue
+	cfg := uring.FilesConfig{Engine: uring.EngineUring, Accept: accept}
+	for start := 0; start < len(jobs); start += ringChunk {
+		end := min(start+ringChunk, len(jobs))
+		res := uring.CopyFiles(r.ctx, jobs[start:end], cfg)
+		for i := range res {
+			name := ents[start+i].Name()
+			srcPath, dstPath := join(n.srcPath, name), join(n.dstPath, name)
+			if res[i].Err != nil {
+				r.ringFailed(h, &res[i], name, srcPath, dstPath)
+				continue
+			}
+			r.ringDone(h, &res[i], name, srcPath, dstPath)
 		}
-		r.ringDone(h, &res[i], name, srcPath, dstPath)
+		if r.stopped() {
+			return
+		}
 	}
 }
 

@@ -342,3 +342,40 @@ func TestUringAutoCold(t *testing.T) {
 		compareTrees(t, snapshot(t, src), snapshot(t, dst), compareOpts{dirTimes: true})
 	}
 }
+
+// TestUringBoundedDescriptors: the ring hands back each copied file with
+// its descriptors open until its metadata is applied; a directory of many
+// files must not hold them all at once.
+func TestUringBoundedDescriptors(t *testing.T) {
+	needRing(t)
+	dir := testutil.ShmDir(t)
+	src := filepath.Join(dir, "src")
+	flatTree(t, src, 600)
+	base := len(testutil.OpenFDs())
+	var mu sync.Mutex
+	peak, n := 0, 0
+	defer copytree.SetTestHookAfterData(func(string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n++; n%5 != 0 {
+			return
+		}
+		peak = max(peak, len(testutil.OpenFDs()))
+	})()
+	const jobs = 2
+	var m methods
+	opts := withJobs(archive, jobs)
+	opts.Batch, opts.OnFile = copytree.BatchUring, m.onFile
+	if _, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if m.count(zcopy.Uring) != 600 {
+		t.Fatalf("%d files through the ring", m.count(zcopy.Uring))
+	}
+	// Per worker: a chunk of 64 files with two descriptors each, the
+	// directory's two, the ring's; and the Copy's own.
+	if limit := base + jobs*(2*64+2+1) + 8; peak > limit || peak == 0 {
+		t.Errorf("peak %d open descriptors (base %d), want <= %d", peak, base, limit)
+	}
+	t.Logf("peak %d descriptors, base %d", peak, base)
+}
