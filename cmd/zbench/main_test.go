@@ -39,7 +39,7 @@ func TestBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-scenario", "unix,nope"}, `zbench: -scenario: unknown scenario "nope" (have unix, tcp, file, pipe, sock2file, small, tree)`},
+		{[]string{"-scenario", "unix,nope"}, `zbench: -scenario: unknown scenario "nope" (have unix, tcp, file, pipe, sock2file, small, tree, uring)`},
 		{[]string{"-size", "abc"}, `zbench: -size: cannot parse "abc"`},
 		{[]string{"-size", "12 parsecs"}, `zbench: -size: cannot parse "12 parsecs"`},
 		{[]string{"-runs", "0"}, `zbench: -runs: must be at least 1, not 0`},

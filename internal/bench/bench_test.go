@@ -264,7 +264,7 @@ func TestParseFlags(t *testing.T) {
 		t.Errorf("default config = %+v", c)
 	}
 	for args, want := range map[string]string{
-		"-scenario foo":   `-scenario: unknown scenario "foo" (have unix, tcp, file, pipe, sock2file, small, tree)`,
+		"-scenario foo":   `-scenario: unknown scenario "foo" (have unix, tcp, file, pipe, sock2file, small, tree, uring)`,
 		"-size abc":       `-size: cannot parse "abc"`,
 		"-runs 0":         `-runs: must be at least 1, not 0`,
 		"-dir ,":          `-dir: no directory given`,
@@ -273,7 +273,7 @@ func TestParseFlags(t *testing.T) {
 		"-runs x":         `invalid value "x" for flag -runs: parse error`,
 		"-size 0":         `-size: "0": must be more than 0 bytes`,
 		"-sndbuf 2GiB":    `-sndbuf: want a size between 1 and 1GiB, not "2GiB"`,
-		"-scenario unix,": `-scenario: unknown scenario "" (have unix, tcp, file, pipe, sock2file, small, tree)`,
+		"-scenario unix,": `-scenario: unknown scenario "" (have unix, tcp, file, pipe, sock2file, small, tree, uring)`,
 	} {
 		if _, err := parseFlags(strings.Fields(args), io.Discard); err == nil || err.Error() != want {
 			t.Errorf("parseFlags(%q) error = %v, want %s", args, err, want)

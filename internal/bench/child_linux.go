@@ -51,6 +51,7 @@ type job struct {
 type childResult struct {
 	Bytes   int64         `json:"bytes"`
 	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+	CPU     time.Duration `json:"cpu_ns,omitempty"` // measured by the child (files jobs)
 	CRC     uint32        `json:"crc,omitempty"`
 	Method  string        `json:"method,omitempty"`
 	Report  string        `json:"report,omitempty"`
@@ -83,6 +84,8 @@ func runChild(spec string, stderr io.Writer) int {
 		err = feed(&j)
 	case "send":
 		res, err = send(&j)
+	case "files":
+		res, err = copyFilesChild(&j)
 	default:
 		err = fmt.Errorf("unknown role %q", j.Role)
 	}

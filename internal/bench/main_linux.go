@@ -279,6 +279,10 @@ type tableSpec struct {
 	contenders []contender
 	tree       *treeSet   // the tree scenario's input
 	treeArgv   [][]string // the tree scenario's command per contender
+	// treeJobs, where not "", runs the contender as a child's "files"
+	// job (uring_linux.go) instead of treeArgv's command.
+	treeJobs []string
+	cold     bool // drop the page cache before every run (uring scenario)
 }
 
 // The contenders. Raw ones are the C programs of the article "Rust io::copy
@@ -373,6 +377,8 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 			cReadWrite, cSplicePipe, cIOCopy, cZcopy)
 	case "tree":
 		return r.planTree(add)
+	case "uring":
+		return r.planUring(add)
 	case "small":
 		ioBase := cIOCopy
 		ioBase.baseline = true
@@ -449,7 +455,7 @@ func fileCRC(path string) (int64, uint32, error) {
 func (r *runner) runTable(ts *tableSpec) error {
 	r.progress("zbench: %s: %d contenders x %d runs", ts.Heading(), len(ts.contenders), r.cfg.runs)
 	// Warm the page cache: the article measured with the file cached.
-	if ts.topo != topoTree {
+	if ts.topo != topoTree && !ts.cold {
 		if _, _, err := fileCRC(ts.src.path); err != nil {
 			return err
 		}
@@ -547,6 +553,9 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	dstPath := filepath.Join(tmp, fmt.Sprintf("dst-%d", r.seq))
 	defer os.Remove(resPath)
 	defer os.Remove(dstPath)
+	if ts.cold {
+		dropCaches(ts.dir)
+	}
 
 	var out runOut
 	fail := func(format string, a ...any) (runOut, error) {
