@@ -29,6 +29,10 @@ const (
 // io_uring.
 var testHookRingBatch func(n int)
 
+// testHookRingStat, when set, may change what the ring's statx saw of a
+// file before it is checked against the opened source.
+var testHookRingStat func(srcPath string, st *unix.Stat_t)
+
 // ringAllowed says whether this copy's options leave the regular files of a
 // new directory simple enough for the ring: no links to make, no
 // temporary names, no clone required, no holes to make, no symlinks to
@@ -141,8 +145,10 @@ func (r *run) copyRing(h *dirHandle, ents []os.DirEntry) {
 		testHookRingBatch(len(ents))
 	}
 	n := h.node
-	p := r.o.Preserve
-	keepSrc := p&(PreserveXattr|PreserveMode) != 0 // xattrs and ACLs are read by descriptor
+	// The source stays open so that ringDone can check, as the per-file
+	// path's fstat does, that the file read is the one statx described
+	// (xattrs and ACLs are read through it too).
+	const keepSrc = true
 	jobs := make([]uring.Job, len(ents))
 	for i, e := range ents {
 		name := e.Name()
@@ -227,6 +233,24 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 		defer srcF.Close()
 	}
 	st := statOf(&res.Stat)
+	if testHookRingStat != nil {
+		testHookRingStat(srcPath, &st)
+	}
+	if srcF != nil {
+		var opened unix.Stat_t
+		if err := fstat(int(srcF.Fd()), &opened); err != nil || opened.Dev != st.Dev || opened.Ino != st.Ino {
+			// Replaced between the ring's statx and its open: the bytes
+			// came from another file than the metadata. Start over on the
+			// per-file path, which stats what it opened.
+			dstF.Close()
+			if err := unix.Unlinkat(h.dfd, name, 0); err != nil {
+				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+				return
+			}
+			r.regular(h, h.sfd, h.dfd, name, name, srcPath, dstPath, nil, false)
+			return
+		}
+	}
 	if prior, claim := r.hardlinked(&st); prior != "" {
 		// A further name of a file copied earlier: link it instead.
 		dstF.Close()

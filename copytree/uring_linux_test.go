@@ -379,3 +379,40 @@ func TestUringBoundedDescriptors(t *testing.T) {
 	}
 	t.Logf("peak %d descriptors, base %d", peak, base)
 }
+
+// TestUringReplacedSource: a file replaced between the ring's statx and its
+// open (simulated by changing the inode statx saw) is not given the old
+// file's metadata: its ring copy is removed and the per-file path, which
+// stats what it opened, copies it again.
+func TestUringReplacedSource(t *testing.T) {
+	needRing(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if err := os.WriteFile(filepath.Join(src, fmt.Sprintf("f%d", i)), []byte(strings.Repeat("x", i*100)), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replaced := filepath.Join(src, "f3")
+	defer copytree.SetTestHookRingStat(func(srcPath string, st *unix.Stat_t) {
+		if srcPath == replaced {
+			st.Ino++
+			st.Mode = unix.S_IFREG | 0o777
+		}
+	})()
+	var m methods
+	sum, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Batch: copytree.BatchUring, Preserve: copytree.PreserveAll, OnFile: m.onFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.m[filepath.Join(dst, "f3")]; got == zcopy.Uring {
+		t.Errorf("replaced file reported as copied by the ring")
+	}
+	if ring := m.count(zcopy.Uring); ring != 7 || sum.Files != 8 {
+		t.Errorf("%d files through the ring, %d in all; want 7, 8", ring, sum.Files)
+	}
+	compareTrees(t, snapshot(t, src), snapshot(t, dst), compareOpts{dirTimes: true})
+}
