@@ -123,21 +123,25 @@ func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 		c.total = h.total
 		return n, err
 	}
-	w, dstRC, err := c.destination(dst)
+	fs := fastStates.Get().(*fastState) // c.fast puts it back
+	w, dstRC, err := c.destination(dst, &fs.rcs[1])
 	if err != nil {
+		fastStates.Put(fs)
 		return 0, err
 	}
 	var s source
 	s.unwrap(src)
 	if s.limit == 0 {
+		fastStates.Put(fs)
 		return 0, nil
 	}
 	var srcObj any
 	var srcRC syscall.RawConn
 	if dstRC != nil {
-		srcObj, srcRC = s.descriptor()
+		srcObj, srcRC = s.descriptor(&fs.rcs[0])
 	}
 	if srcRC == nil {
+		fastStates.Put(fs)
 		return c.generic(dst, src, &s, 0, true)
 	}
 
@@ -148,12 +152,13 @@ func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 		n, err := c.writeBuffered(w, &s)
 		written = n
 		if err != nil || s.limit == 0 {
+			fastStates.Put(fs)
 			s.finish()
 			return written, err
 		}
 	}
 	c.srcRC, c.dstRC, c.srcObj = srcRC, dstRC, srcObj
-	n, handled, err := c.fast(w, &s, srcRC, dstRC)
+	n, handled, err := c.fast(fs, w, &s, srcRC, dstRC)
 	switch {
 	case err == errSameFile:
 		// Reading and writing one file interact, so only io.Copy's
@@ -182,7 +187,7 @@ func (c *copier) copy(dst io.Writer, src io.Reader) (int64, error) {
 // destination returns the writer to copy to and its descriptor, looking
 // through bufio.Writers (flushed first) to a type zcopy may bypass. dstRC
 // is nil when the copy must go through dst's own methods.
-func (c *copier) destination(dst io.Writer) (w io.Writer, dstRC syscall.RawConn, err error) {
+func (c *copier) destination(dst io.Writer, slot *rcSlot) (w io.Writer, dstRC syscall.RawConn, err error) {
 	var bws [4]*bufio.Writer
 	nbw := 0
 	w = dst
@@ -199,7 +204,7 @@ func (c *copier) destination(dst io.Writer) (w io.Writer, dstRC syscall.RawConn,
 		nbw++
 		w = inner
 	}
-	obj, rc := descriptor(w)
+	obj, rc := descriptor(w, slot)
 	if rc == nil {
 		return dst, nil, nil
 	}

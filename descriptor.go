@@ -27,11 +27,24 @@ type Descriptor interface {
 	CopyConn() (syscall.RawConn, error)
 }
 
+// rcSlot remembers the RawConn of one standard-library descriptor, so that
+// copies to or from the same *os.File or conn do not allocate a RawConn
+// each time (SyscallConn allocates; io.Copy's sendfile path makes one
+// RawConn per copy, zcopy needs two). A RawConn only wraps its object, and
+// behaves exactly as a new one would, closed or not; a pooled slot keeps
+// its object reachable until the slot is reused or the pool is cleared by
+// the garbage collector.
+type rcSlot struct {
+	obj any // *os.File, *net.TCPConn, *net.UnixConn, *net.UDPConn or *net.IPConn
+	rc  syscall.RawConn
+}
+
 // descriptor returns the RawConn zcopy may use instead of x's methods, and
 // the object errors should name: x itself, or the *os.File or *net.TCPConn
 // inside one of the standard library's hiding wrappers. rc is nil when x's
-// own methods must be used.
-func descriptor(x any) (obj any, rc syscall.RawConn) {
+// own methods must be used. slot, if not nil, caches the RawConn of a
+// standard-library type.
+func descriptor(x any, slot *rcSlot) (obj any, rc syscall.RawConn) {
 	var sc syscall.Conn
 	switch t := x.(type) {
 	case *os.File:
@@ -52,13 +65,20 @@ func descriptor(x any) (obj any, rc syscall.RawConn) {
 		return x, rc
 	default:
 		if inner := stdWrapped(x); inner != nil {
-			return descriptor(inner)
+			return descriptor(inner, slot)
 		}
 		return x, nil
+	}
+	// x is one of the pointer types above, so == cannot panic.
+	if slot != nil && slot.obj == x {
+		return x, slot.rc
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
 		return x, nil
+	}
+	if slot != nil {
+		slot.obj, slot.rc = x, rc
 	}
 	return x, rc
 }

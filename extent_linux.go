@@ -11,7 +11,7 @@ import (
 // can take holes.
 func newSegmentSink(dst io.Writer) *segmentSink {
 	s := &segmentSink{describe: describe(dst)}
-	_, rc := descriptor(dst)
+	_, rc := descriptor(dst, nil)
 	if rc == nil {
 		return s
 	}

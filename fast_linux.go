@@ -107,25 +107,27 @@ type fastState struct {
 	// cfrRefused: the guess's copy_file_range was refused (and is in the
 	// report), so the method order does not ask again.
 	cfrRefused bool
+	rcs        [2]rcSlot // the last source's and destination's RawConns
 }
 
 var fastStates = sync.Pool{New: func() any { return new(fastState) }}
 
 // release takes the byte count from fs, drops its references to the
-// caller's descriptors and pools it.
+// caller's descriptors (but for the cached RawConns) and pools it.
 func (c *copier) release(fs *fastState) {
 	c.total, c.failedSrc = fs.p.Done, fs.p.FailedSrc
 	fs.p.Reset()
-	fs.se, fs.de, fs.dstKnown, fs.cfrRefused = kcopy.Endpoint{}, kcopy.Endpoint{}, false, false
+	fs.se.Reset(nil)
+	fs.de.Reset(nil)
+	fs.dstKnown, fs.cfrRefused = false, false
 	fastStates.Put(fs)
 }
 
 // fast runs the methods the pair allows, in order, until one handles the
-// copy. handled == false means nothing moved and the read/write loop should
-// run; err == errContinue means written bytes moved and the loop should
-// finish the copy.
-func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
-	fs := fastStates.Get().(*fastState)
+// copy, and puts fs back in the pool. handled == false means nothing moved
+// and the read/write loop should run; err == errContinue means written
+// bytes moved and the loop should finish the copy.
+func (c *copier) fast(fs *fastState, dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
 	defer c.release(fs)
 	p := &fs.p
 	p.Src, p.Dst, p.Ctx, p.Chunk = &fs.se, &fs.de, c.ctx, c.chunk()
@@ -195,8 +197,10 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 			continue
 		}
 		key := probeKey{m, se.Kind, de.Kind, se.Dev, de.Dev}
-		if r, ok := probeCache.Load(key); ok {
-			c.attempt(Attempt{Method: m, Reason: r.(string) + " (cached)"})
+		if r, ok := probeCache.load(key); ok {
+			if c.cfg.report != nil { // the text would allocate
+				c.attempt(Attempt{Method: m, Reason: r + " (cached)"})
+			}
 			continue
 		}
 		calls := p.Calls
@@ -209,7 +213,7 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 		if !ok {
 			reason := reasonText(err)
 			if kcopy.StickyFallback(err) {
-				probeCache.Store(key, reason)
+				probeCache.store(key, reason)
 			}
 			c.attempt(Attempt{Method: m, Reason: reason, Calls: p.Calls - calls})
 			continue
@@ -247,8 +251,8 @@ func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (w
 // classification. Reports list the guesses like any other attempt.
 func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC syscall.RawConn) (written int64, done, srcKnown bool, err error) {
 	p := &fs.p
-	fs.se = kcopy.Endpoint{RC: srcRC, Pos: -1, Size: -1}
-	fs.de = kcopy.Endpoint{RC: dstRC, Pos: -1, Size: -1}
+	fs.se.Reset(srcRC)
+	fs.de.Reset(dstRC)
 	if s.ra != nil {
 		fs.se.Pos = s.pos
 	}
@@ -393,7 +397,7 @@ func (c *copier) refusedBefore(fs *fastState, s *source) (classified, refused bo
 		return false, false
 	}
 	key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
-	_, refused = probeCache.Load(key)
+	_, refused = probeCache.load(key)
 	return true, refused
 }
 
@@ -419,7 +423,7 @@ func (c *copier) rememberRefusal(fs *fastState, s *source, classified bool, err 
 	regular := fs.se.Kind == kcopy.KindRegular && fs.de.Kind == kcopy.KindRegular
 	if kcopy.StickyFallback(err) || (err == unix.EINVAL && !regular) {
 		key := probeKey{CopyFileRange, fs.se.Kind, fs.de.Kind, fs.se.Dev, fs.de.Dev}
-		if _, loaded := probeCache.LoadOrStore(key, reasonText(err)); !loaded {
+		if probeCache.store(key, reasonText(err)) {
 			guessRefusals.Add(1)
 		}
 	}
@@ -544,7 +548,36 @@ type probeKey struct {
 
 // probeCache remembers fallbacks that are properties of the pair of
 // filesystems (EXDEV, EOPNOTSUPP, ENOSYS), so later copies skip the probe.
-var probeCache sync.Map
+var probeCache refusals
+
+// refusals maps a probeKey to the reason its method was refused. A map
+// under a lock rather than a sync.Map, whose any keys would allocate the
+// probeKey on every lookup of a small copy.
+type refusals struct {
+	mu sync.RWMutex
+	m  map[probeKey]string
+}
+
+func (r *refusals) load(k probeKey) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	reason, ok := r.m[k]
+	return reason, ok
+}
+
+// store records k's refusal unless one is known; it reports whether k is new.
+func (r *refusals) store(k probeKey, reason string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.m[k]; ok {
+		return false
+	}
+	if r.m == nil {
+		r.m = make(map[probeKey]string)
+	}
+	r.m[k] = reason
+	return true
+}
 
 func reasonText(err error) string {
 	var errno syscall.Errno
@@ -580,8 +613,8 @@ func (c *copier) readWriteFDs(dst io.Writer, s *source, bufSize int) (written in
 	fs := fastStates.Get().(*fastState)
 	defer c.release(fs)
 	p := &fs.p
-	fs.se = kcopy.Endpoint{RC: c.srcRC, Pos: -1, Size: -1}
-	fs.de = kcopy.Endpoint{RC: c.dstRC, Pos: -1, Size: -1}
+	fs.se.Reset(c.srcRC)
+	fs.de.Reset(c.dstRC)
 	if s.ra != nil {
 		fs.se.Pos = s.pos
 	}
@@ -594,6 +627,12 @@ func (c *copier) readWriteFDs(dst io.Writer, s *source, bufSize int) (written in
 		first = 0 // a datagram is read whole
 	}
 	n, taken, err := kcopy.ReadWrite(p, s.limit, *buf, first)
+	if err != nil && n == 0 && taken == 0 && !p.FailedSrc {
+		// The destination could not be taken (closed before the
+		// copy): io.Copy reads first and meets the error in Write,
+		// which the plain loop does too.
+		return 0, 0, false, nil
+	}
 	s.consume(taken)
 	return n, p.Calls, true, wrapErr(err, p.FailedSrc, dst, c.srcObj)
 }

@@ -4,11 +4,22 @@ package zcopy
 
 import (
 	"io"
+	"sync"
 	"syscall"
 )
 
-// fast has no fast paths outside Linux: the read/write loop copies.
-func (c *copier) fast(dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
+// fastState is the pooled state of a copy: outside Linux only the cached
+// RawConns.
+type fastState struct {
+	rcs [2]rcSlot // the last source's and destination's RawConns
+}
+
+var fastStates = sync.Pool{New: func() any { return new(fastState) }}
+
+// fast has no fast paths outside Linux: the read/write loop copies. It puts
+// fs back in the pool.
+func (c *copier) fast(fs *fastState, dst io.Writer, s *source, srcRC, dstRC syscall.RawConn) (written int64, handled bool, err error) {
+	fastStates.Put(fs)
 	return 0, false, nil
 }
 

@@ -77,17 +77,17 @@ func (s *source) inner() any {
 // descriptor directly (see [Descriptor]), and the object errors should
 // name. It looks through a bufio.Reader, whose buffered bytes must then be
 // written first.
-func (s *source) descriptor() (any, syscall.RawConn) {
+func (s *source) descriptor(slot *rcSlot) (any, syscall.RawConn) {
 	if s.br != nil {
 		inner := bufioReaderSource(s.br)
 		if inner == nil {
 			return s.br, nil
 		}
-		obj, rc := descriptor(inner)
+		obj, rc := descriptor(inner, slot)
 		s.brInner, _ = obj.(io.Reader)
 		return obj, rc
 	}
-	obj, rc := descriptor(s.inner())
+	obj, rc := descriptor(s.inner(), slot)
 	if s.ra != nil {
 		s.ra, _ = obj.(io.ReaderAt)
 	} else {

@@ -133,6 +133,8 @@ type Options struct {
 
 	// Jobs is how many files are copied at once; <= 0 means the CPU count.
 	Jobs int
+	// Batch selects the engine for a directory's small files (zcp --engine).
+	Batch Batch
 
 	// ContinueOnError copies what it can and returns every error joined;
 	// otherwise the first error stops the copy.

@@ -377,6 +377,8 @@ func (r *run) listDir(n *dirNode) {
 
 func (r *run) entries(h *dirHandle, ents []os.DirEntry) {
 	n := h.node
+	ents, ring := r.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
+	defer r.copyRing(h, ring)
 	for _, e := range ents {
 		if r.stopped() {
 			return

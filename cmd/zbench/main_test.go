@@ -39,7 +39,7 @@ func TestBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-scenario", "unix,nope"}, `zbench: -scenario: unknown scenario "nope" (have unix, tcp, file, pipe, sock2file, small, tree)`},
+		{[]string{"-scenario", "unix,nope"}, `zbench: -scenario: unknown scenario "nope" (have unix, tcp, file, pipe, sock2file, small, tree, uring)`},
 		{[]string{"-size", "abc"}, `zbench: -size: cannot parse "abc"`},
 		{[]string{"-size", "12 parsecs"}, `zbench: -size: cannot parse "12 parsecs"`},
 		{[]string{"-runs", "0"}, `zbench: -runs: must be at least 1, not 0`},
@@ -128,8 +128,8 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if rows != 7+6+7 {
-		t.Errorf("got %d rows, want 20", rows)
+	if rows != 8+6+7 {
+		t.Errorf("got %d rows, want 21", rows)
 	}
 	if b, err := os.ReadFile(svg); err != nil || !bytes.HasPrefix(b, []byte("<svg")) {
 		t.Errorf("no SVG written: %v", err)

@@ -78,7 +78,10 @@ zcp's own options:
       --atomic                 write each file to a temporary name in its
                                  directory and rename it over the destination
       --fsync=WHEN             none (default), file (each file), end (syncfs)
-      --engine=ENGINE          auto (default), sync, uring
+      --engine=ENGINE          how small files of new directories are
+                                 copied: auto (default: io_uring chains when
+                                 they are not in the page cache, else one by
+                                 one), sync (one by one), uring (io_uring)
       --help                   display this help and exit
       --version                output version information and exit
 
@@ -425,10 +428,7 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 			if !ok {
 				return fail(invalidArg(p.arg, "--engine", amb, [][]string{{"auto"}, {"sync"}, {"uring"}}))
 			}
-			if v == "uring" {
-				e.errorf("io_uring engine not available: %s", uringUnavailable)
-				return cfg, 1, true
-			}
+			o.Batch = map[string]copytree.Batch{"auto": copytree.BatchAuto, "sync": copytree.BatchSync, "uring": copytree.BatchUring}[v]
 		}
 	}
 	_ = backup
@@ -470,9 +470,6 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 	o.ContinueOnError = true
 	return cfg, 0, false
 }
-
-// uringUnavailable says why --engine=uring cannot run yet.
-const uringUnavailable = "zcp does not use it yet; the sync engine measured faster on every tree (see BENCHMARKS.md, io_uring)"
 
 var askMu sync.Mutex
 
@@ -552,6 +549,12 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 
 	o := cfg.opts
 	o.Report = cfg.json || cfg.debug
+	if o.Batch == copytree.BatchUring {
+		if err := copytree.UringAvailable(); err != nil {
+			// Said once; every file then takes the per-file path.
+			e.errorf("warning: %v; copying with the sync engine", err)
+		}
+	}
 	var bar *progressBar
 	showBar := cfg.progress > 0 || (cfg.progress == 0 && isTerminal(e.stderr))
 	if showBar {

@@ -17,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/zcopy/zcopy/internal/testutil"
+	"github.com/zcopy/zcopy/internal/uring"
 )
 
 type leakCheckM struct{ m *testing.M }
@@ -37,6 +38,9 @@ func TestMain(m *testing.M) {
 				// testscript picks the command by argv[0], so the oracle
 				// names the program through the environment.
 				args = append([]string{name}, args[1:]...)
+			}
+			if os.Getenv("ZCP_TEST_NO_URING") != "" {
+				uring.Disable(syscall.ENOSYS) // as on a kernel without io_uring
 			}
 			os.Exit(run(args, os.Stdin, os.Stdout, os.Stderr))
 		},
@@ -87,8 +91,13 @@ func TestScripts(t *testing.T) {
 // oracle runs `cp ARGS` with GNU cp and with zcp named cp, each in a copy
 // of the work directory, and fails on any difference in exit status,
 // stdout, stderr or the resulting tree. With neg (! oracle) GNU cp must
-// fail too.
+// fail too. Leading arguments written +ARG go to zcp only (its own
+// options, such as +--engine=uring).
 func oracle(ts *testscript.TestScript, neg bool, args []string) {
+	var ownArgs []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "+") {
+		ownArgs, args = append(ownArgs, args[0][1:]), args[1:]
+	}
 	work := ts.Getenv("WORK")
 	base, err := os.MkdirTemp("", "zcp-oracle-")
 	ts.Check(err)
@@ -105,6 +114,9 @@ func oracle(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("setting up %s: %v %s", name, err, out)
 		}
 		cmd := exec.Command(path, args...)
+		if name == "ours" {
+			cmd.Args = append(append(cmd.Args[:1:1], ownArgs...), args...)
+		}
 		if name == "gnu" {
 			cmd.Args[0] = "cp" // GNU's program_name is argv[0]
 		}

@@ -256,12 +256,15 @@ func TestParseFlags(t *testing.T) {
 	if c, _ = parseFlags([]string{"-pin"}, io.Discard); !c.pin {
 		t.Errorf("-pin not set: %+v", c)
 	}
+	if c, _ = parseFlags([]string{"-sndbuf", "4MiB"}, io.Discard); c.sndbuf != 4<<20 {
+		t.Errorf("-sndbuf 4MiB: %+v", c)
+	}
 	c, _ = parseFlags(nil, io.Discard)
 	if len(c.scenarios) != len(Scenarios) || c.fileSize() != defaultSize || c.dirs[0] != "." || c.dirGiven {
 		t.Errorf("default config = %+v", c)
 	}
 	for args, want := range map[string]string{
-		"-scenario foo":   `-scenario: unknown scenario "foo" (have unix, tcp, file, pipe, sock2file, small, tree)`,
+		"-scenario foo":   `-scenario: unknown scenario "foo" (have unix, tcp, file, pipe, sock2file, small, tree, uring)`,
 		"-size abc":       `-size: cannot parse "abc"`,
 		"-runs 0":         `-runs: must be at least 1, not 0`,
 		"-dir ,":          `-dir: no directory given`,
@@ -269,7 +272,8 @@ func TestParseFlags(t *testing.T) {
 		"-nosuchflag":     `flag provided but not defined: -nosuchflag`,
 		"-runs x":         `invalid value "x" for flag -runs: parse error`,
 		"-size 0":         `-size: "0": must be more than 0 bytes`,
-		"-scenario unix,": `-scenario: unknown scenario "" (have unix, tcp, file, pipe, sock2file, small, tree)`,
+		"-sndbuf 2GiB":    `-sndbuf: want a size between 1 and 1GiB, not "2GiB"`,
+		"-scenario unix,": `-scenario: unknown scenario "" (have unix, tcp, file, pipe, sock2file, small, tree, uring)`,
 	} {
 		if _, err := parseFlags(strings.Fields(args), io.Discard); err == nil || err.Error() != want {
 			t.Errorf("parseFlags(%q) error = %v, want %s", args, err, want)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -42,12 +43,15 @@ type job struct {
 	Listen    bool   `json:"listen,omitempty"` // fd 3 is a listener to accept one connection from
 	// CPU, when set, is 1 + the CPU the whole process must run on (-pin).
 	CPU int `json:"cpu,omitempty"`
+	// SndBuf, when set, is the SO_SNDBUF a sender sets on its socket.
+	SndBuf int `json:"sndbuf,omitempty"`
 }
 
 // childResult is what a sender or receiver reports.
 type childResult struct {
 	Bytes   int64         `json:"bytes"`
 	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+	CPU     time.Duration `json:"cpu_ns,omitempty"` // measured by the child (files jobs)
 	CRC     uint32        `json:"crc,omitempty"`
 	Method  string        `json:"method,omitempty"`
 	Report  string        `json:"report,omitempty"`
@@ -80,6 +84,8 @@ func runChild(spec string, stderr io.Writer) int {
 		err = feed(&j)
 	case "send":
 		res, err = send(&j)
+	case "files":
+		res, err = copyFilesChild(&j)
 	default:
 		err = fmt.Errorf("unknown role %q", j.Role)
 	}
@@ -219,6 +225,18 @@ func send(j *job) (childResult, error) {
 		return res, err
 	}
 	defer dst.Close()
+	if sc, ok := dst.(syscall.Conn); ok && j.SndBuf > 0 {
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			return res, err
+		}
+		if err := rc.Control(func(fd uintptr) { err = setSndBuf(int(fd), j.SndBuf) }); err != nil {
+			return res, err
+		}
+		if err != nil {
+			return res, err
+		}
+	}
 	for i := range copies {
 		if i > 0 {
 			if err := rewind(src, dst); err != nil {

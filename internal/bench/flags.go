@@ -14,7 +14,7 @@ var Scenarios = []string{"unix", "tcp", "file", "pipe", "sock2file", "small"}
 
 // ExtraScenarios run only when named (or with -scenario all): tree copies
 // whole directories with zcp, cp, rsync and uutils cp, minutes per table.
-var ExtraScenarios = []string{"tree"}
+var ExtraScenarios = []string{"tree", "uring"}
 
 // defaultSize is the file size without -size: large enough that process
 // start-up is noise next to the copy, small enough that the default run of
@@ -50,10 +50,12 @@ type config struct {
 	svg       string
 	quiet     bool
 	pin       bool
+	sndbuf    int64 // -sndbuf: SO_SNDBUF for every sender's socket; 0: the kernel's default
 	// The tree scenario's small-file tree and sparse file.
 	treeFiles  int
 	sparseSize int64
 	treeGoroot bool
+	ringFiles  int // the uring scenario's small-file tree
 }
 
 // parseFlags parses args; errors read like "-size: cannot parse "abc"".
@@ -68,10 +70,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	js := fs.Bool("json", false, "print JSON instead of markdown tables")
 	svg := fs.String("svg", "", "also write a bar chart of the medians to this SVG `file`")
 	quiet := fs.Bool("q", false, "do not print progress on stderr")
+	sndbuf := fs.String("sndbuf", "", "set SO_SNDBUF to this size on every sender's socket (raw, Go and zcopy alike), e.g. 4MiB;\nthe kernel doubles it and caps it at net.core.wmem_max (default: the kernel's default buffer)")
 	pin := fs.Bool("pin", false, "run every sender on CPU 0 and the process at the other end on CPU 1, the placement\nwhere each hand-over between them wakes the other CPU (default: the scheduler places them)")
 	files := fs.Int("files", 100000, "the tree scenario: number of 4 KiB files in the small-file tree")
 	sparse := fs.String("sparse", "8GiB", "the tree scenario: apparent size of the sparse file (64 MiB of data)")
-	goroot := fs.Bool("goroot", true, "the tree scenario: include a copy of the Go distribution")
+	goroot := fs.Bool("goroot", true, "the tree and uring scenarios: include a copy of the Go distribution")
+	ringFiles := fs.Int("ringfiles", 20000, "the uring scenario: number of 4 KiB files in the small-file tree")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usage)
@@ -83,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))
 	}
-	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet, pin: *pin, treeFiles: *files, treeGoroot: *goroot}
+	c := &config{runs: *runs, json: *js, svg: *svg, quiet: *quiet, pin: *pin, treeFiles: *files, treeGoroot: *goroot, ringFiles: *ringFiles}
 	known := append(slices.Clone(Scenarios), ExtraScenarios...)
 	for _, s := range strings.Split(*scen, ",") {
 		s = strings.TrimSpace(s)
@@ -98,6 +102,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	// Run in the canonical order, each once.
 	c.scenarios = slices.DeleteFunc(known, func(s string) bool { return !slices.Contains(c.scenarios, s) })
+	if c.ringFiles < 1 {
+		return nil, fmt.Errorf("-ringfiles: must be at least 1, not %d", c.ringFiles)
+	}
 	if c.treeFiles < 1 {
 		return nil, fmt.Errorf("-files: must be at least 1, not %d", c.treeFiles)
 	}
@@ -106,6 +113,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-sparse: want a size of at least 64MiB, not %q", *sparse)
 	}
 	c.sparseSize = n
+	if *sndbuf != "" {
+		n, err := ParseSize(*sndbuf)
+		if err != nil || n < 1 || n > 1<<30 {
+			return nil, fmt.Errorf("-sndbuf: want a size between 1 and 1GiB, not %q", *sndbuf)
+		}
+		c.sndbuf = n
+	}
 	if *size != "" {
 		n, err := ParseSize(*size)
 		if err != nil {

@@ -155,6 +155,7 @@ func (r *runner) prepare() error {
 	}
 	r.res = &Result{
 		Pinned:  r.cfg.pin,
+		SndBuf:  r.cfg.sndbuf,
 		Title:   Title,
 		Machine: machine(),
 		Runs:    r.cfg.runs,
@@ -278,16 +279,24 @@ type tableSpec struct {
 	contenders []contender
 	tree       *treeSet   // the tree scenario's input
 	treeArgv   [][]string // the tree scenario's command per contender
+	// treeJobs, where not "", runs the contender as a child's "files"
+	// job (uring_linux.go) instead of treeArgv's command.
+	treeJobs []string
+	cold     bool // drop the page cache before every run (uring scenario)
 }
 
 // The contenders. Raw ones are the C programs of the article "Rust io::copy
 // with Linux Zero-Copy API" written in Go; the others are Go's io.Copy and
 // zcopy.
 var (
-	cReadSend    = contender{key: "readwrite", name: "read/send (64 KiB)", kind: "raw", method: "read + send", baseline: true}
-	cReadWrite   = contender{key: "readwrite", name: "read/write (64 KiB)", kind: "raw", method: "read + write", baseline: true}
-	cMmap        = contender{key: "mmap", name: "mmap/send", kind: "raw", method: "mmap + send"}
-	cSendfile    = contender{key: "sendfile", name: "sendfile", kind: "raw", method: "sendfile"}
+	cReadSend  = contender{key: "readwrite", name: "read/send (64 KiB)", kind: "raw", method: "read + send", baseline: true}
+	cReadWrite = contender{key: "readwrite", name: "read/write (64 KiB)", kind: "raw", method: "read + write", baseline: true}
+	cMmap      = contender{key: "mmap", name: "mmap/send", kind: "raw", method: "mmap + send"}
+	cSendfile  = contender{key: "sendfile", name: "sendfile", kind: "raw", method: "sendfile"}
+	// cSendfileNB is the raw sendfile loop on a non-blocking socket, as
+	// every Go net.Conn is: EAGAIN when the send buffer is full, then
+	// poll(2). It shows what the non-blocking socket costs by itself.
+	cSendfileNB  = contender{key: "sendfile-nb", name: "sendfile, non-blocking", kind: "raw", method: "sendfile, O_NONBLOCK + poll"}
 	cSplicePipe  = contender{key: "splicepipe", name: "splice/pipe", kind: "raw", method: "splice via 1 MiB pipe"}
 	cSplice      = contender{key: "splice", name: "splice", kind: "raw", method: "splice"}
 	cSplice1M    = contender{key: "splice1m", name: "splice, 1 MiB pipe", kind: "raw", method: "F_SETPIPE_SZ + splice"}
@@ -340,7 +349,7 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 		}
 		title := map[string]string{"unix": "file -> Unix socket", "tcp": "file -> TCP loopback socket"}[s]
 		add(&tableSpec{topo: topoSocket, network: s, dir: main, src: sc}, title,
-			cReadSend, cMmap, cSendfile, cSplicePipe, cIOCopy, cZcopy, cZcopyStrict)
+			cReadSend, cMmap, cSendfile, cSendfileNB, cSplicePipe, cIOCopy, cZcopy, cZcopyStrict)
 	case "file":
 		for _, d := range r.dirs {
 			sc, err := r.source(d, size)
@@ -368,6 +377,8 @@ func (r *runner) plan(s string) ([]*tableSpec, error) {
 			cReadWrite, cSplicePipe, cIOCopy, cZcopy)
 	case "tree":
 		return r.planTree(add)
+	case "uring":
+		return r.planUring(add)
 	case "small":
 		ioBase := cIOCopy
 		ioBase.baseline = true
@@ -444,7 +455,7 @@ func fileCRC(path string) (int64, uint32, error) {
 func (r *runner) runTable(ts *tableSpec) error {
 	r.progress("zbench: %s: %d contenders x %d runs", ts.Heading(), len(ts.contenders), r.cfg.runs)
 	// Warm the page cache: the article measured with the file cached.
-	if ts.topo != topoTree {
+	if ts.topo != topoTree && !ts.cold {
 		if _, _, err := fileCRC(ts.src.path); err != nil {
 			return err
 		}
@@ -542,6 +553,9 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	dstPath := filepath.Join(tmp, fmt.Sprintf("dst-%d", r.seq))
 	defer os.Remove(resPath)
 	defer os.Remove(dstPath)
+	if ts.cold {
+		dropCaches(ts.dir)
+	}
 
 	var out runOut
 	fail := func(format string, a ...any) (runOut, error) {
@@ -556,7 +570,7 @@ func (r *runner) runOnce(ts *tableSpec, c contender) (runOut, error) {
 	}
 
 	sj := job{Role: "send", Contender: c.key, Src: "file:" + ts.src.path, Dst: "file:" + dstPath,
-		Size: ts.src.size, Copies: ts.copies, Result: resPath}
+		Size: ts.src.size, Copies: ts.copies, Result: resPath, SndBuf: int(r.cfg.sndbuf)}
 	var (
 		helper            *exec.Cmd
 		helperErr         *bytes.Buffer

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/uring"
 )
 
 func TestMain(m *testing.M) {
@@ -92,6 +94,48 @@ func TestPin(t *testing.T) {
 				t.Errorf("%s: %s: %s", tb.Title, r.Name, r.Failure)
 			}
 		}
+	}
+}
+
+// TestSndBuf runs the socket tables with -sndbuf: every sender sets the
+// buffer, every row still verifies, and the result says so.
+func TestSndBuf(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := Main([]string{"-scenario", "unix,tcp", "-size", "256KiB", "-runs", "1", "-dir", dir, "-sndbuf", "1MiB", "-json", "-q"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit code %d; stderr: %s", code, errb.String())
+	}
+	var res Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bad JSON: %v", err)
+	}
+	if res.SndBuf != 1<<20 || len(res.Tables) != 2 {
+		t.Fatalf("sndbuf %v, %d tables", res.SndBuf, len(res.Tables))
+	}
+	for _, tb := range res.Tables {
+		for _, r := range tb.Rows {
+			if !r.Verified {
+				t.Errorf("%s: %s: %s", tb.Title, r.Name, r.Failure)
+			}
+		}
+	}
+}
+
+// TestSetSndBuf checks that setSndBuf sets the buffer the kernel reports.
+func TestSetSndBuf(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	before, _ := unix.GetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF)
+	if err := setSndBuf(fds[0], before); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel doubles what it is given (up to net.core.wmem_max).
+	if after, _ := unix.GetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF); after <= before {
+		t.Errorf("SO_SNDBUF %d after setting %d", after, before)
 	}
 }
 
@@ -188,5 +232,48 @@ func TestDigestTreeSeesChanges(t *testing.T) {
 			t.Errorf("%s changed, digest did not", name)
 		}
 		before = after
+	}
+}
+
+// TestUringScenario runs the uring scenario on tiny inputs: every row of
+// every table verifies (the big file's bytes, the trees' names and
+// contents), the cold table says how it was made, and the CopyFiles rows
+// report the child's own timing.
+func TestUringScenario(t *testing.T) {
+	if err := uring.Available(); err != nil {
+		t.Skip(err)
+	}
+	if _, err := os.Stat("/bin/cp"); err != nil {
+		t.Skip("no cp:", err)
+	}
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	code := Main([]string{"-scenario", "uring", "-ringfiles", "30", "-size", "1MiB", "-goroot=false", "-runs", "1", "-dir", dir, "-json", "-q"}, nil, &out, &errb)
+	var res Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bad JSON: %v\n%s\nstderr: %s", err, out.String(), errb.String())
+	}
+	if code != 0 {
+		t.Errorf("exit code %d; stderr: %s", code, errb.String())
+	}
+	titles := map[string]bool{}
+	for _, tb := range res.Tables {
+		titles[tb.Title] = true
+		for _, r := range tb.Rows {
+			if r.Skipped != "" && r.Name != "io_uring, pipelined, O_DIRECT reads" {
+				t.Errorf("%s: %s skipped: %s", tb.Title, r.Name, r.Skipped)
+			}
+			if r.Skipped == "" && !r.Verified {
+				t.Errorf("%s: %s did not verify: %s", tb.Title, r.Name, r.Failure)
+			}
+		}
+	}
+	for _, want := range []string{"file -> file, warm cache", "30 x 4 KiB files: CopyFiles engines", "30 x 4 KiB files: zcp engines"} {
+		if !titles[want] {
+			t.Errorf("no table %q (have %v)", want, titles)
+		}
+	}
+	if fsType(dir) != "tmpfs" && !titles["file -> file, cold cache"] {
+		t.Errorf("no cold table on %s", fsType(dir))
 	}
 }

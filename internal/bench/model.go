@@ -12,7 +12,9 @@ type Result struct {
 	Runs int `json:"runs"`
 	// Pinned is set by -pin: senders ran on CPU 0, the other processes
 	// on CPU 1.
-	Pinned bool     `json:"pinned,omitempty"`
+	Pinned bool `json:"pinned,omitempty"`
+	// SndBuf is -sndbuf: the SO_SNDBUF every sender set on its socket.
+	SndBuf int64    `json:"sndbuf,omitempty"`
 	Cache  string   `json:"cache"`
 	Tables []*Table `json:"tables"`
 	// Interrupted is set when Ctrl-C cut the benchmark short.

@@ -33,9 +33,15 @@ const maxRound = 1 << 30
 type rawCopy func(dst, src int, size int64) (int64, error)
 
 var rawCopies = map[string]rawCopy{
-	"readwrite":  rawReadWrite,
-	"mmap":       rawMmapSend,
-	"sendfile":   func(dst, src int, _ int64) (int64, error) { return rawSendfile(dst, src, 0) },
+	"readwrite": rawReadWrite,
+	"mmap":      rawMmapSend,
+	"sendfile":  func(dst, src int, _ int64) (int64, error) { return rawSendfile(dst, src, 0) },
+	"sendfile-nb": func(dst, src int, _ int64) (int64, error) {
+		if err := unix.SetNonblock(dst, true); err != nil {
+			return 0, err
+		}
+		return rawSendfile(dst, src, 0)
+	},
 	"splicepipe": rawSplicePipe,
 	"splice":     rawSplice,
 	"splice1m":   rawSplice1M,
@@ -56,6 +62,11 @@ func sendRaw(j *job, fn rawCopy, copies int) (childResult, error) {
 		return res, err
 	}
 	defer closeFD(dst, j.Dst)
+	if kind, _, _ := strings.Cut(j.Dst, ":"); j.SndBuf > 0 && (kind == "unix" || kind == "tcp") {
+		if err := setSndBuf(dst, j.SndBuf); err != nil {
+			return res, err
+		}
+	}
 	size := j.Size
 	if strings.HasPrefix(j.Src, "file:") {
 		var st unix.Stat_t
@@ -228,6 +239,14 @@ func rawMmapSend(dst, src int, size int64) (int64, error) {
 		return 0, err
 	}
 	return size, nil
+}
+
+// setSndBuf sets a sender socket's SO_SNDBUF (-sndbuf).
+func setSndBuf(fd, size int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, size); err != nil {
+		return fmt.Errorf("SO_SNDBUF: %w", err)
+	}
+	return nil
 }
 
 // rawSendfile moves src's bytes from its offset to EOF.

@@ -122,6 +122,9 @@ func WriteMarkdown(w io.Writer, res *Result) error {
 	if res.Pinned {
 		b.WriteString("- Placement: every sender on CPU 0, the receiver or feeder on CPU 1 (-pin)\n")
 	}
+	if res.SndBuf > 0 {
+		fmt.Fprintf(&b, "- Send buffer: every sender set SO_SNDBUF to %d bytes on its socket (-sndbuf; the kernel doubles it, up to net.core.wmem_max)\n", res.SndBuf)
+	}
 	fmt.Fprintf(&b, "- Columns: %s\n", columnsNote)
 	if res.Interrupted {
 		b.WriteString("- INTERRUPTED: the tables below are incomplete\n")

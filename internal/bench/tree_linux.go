@@ -331,6 +331,9 @@ func (r *runner) runTreeOnce(ts *tableSpec, i int) (runOut, error) {
 		syscall.Sync()
 		os.WriteFile("/proc/sys/vm/drop_caches", []byte("3"), 0o200)
 	}
+	if ts.treeJobs != nil && ts.treeJobs[i] != "" {
+		return r.runFilesOnce(ts, i, dst)
+	}
 	var argv []string
 	for _, a := range ts.treeArgv[i] {
 		a = strings.ReplaceAll(a, "{src}", ts.tree.path)
@@ -369,10 +372,16 @@ func (r *runner) runTreeOnce(ts *tableSpec, i int) (runOut, error) {
 		out.run.Error = firstLine(&stderr, err)
 		return out, nil
 	}
+	return verifyTree(ts, dst, out), nil
+}
+
+// verifyTree compares the copy in dst with the set's source and marks out
+// verified or failed.
+func verifyTree(ts *tableSpec, dst string, out runOut) runOut {
 	got, err := digestTree(dst, ts.tree.sparse)
 	if err != nil {
 		out.run.Error = "reading the copy: " + errText(err).Error()
-		return out, nil
+		return out
 	}
 	want := ts.tree.digest
 	switch {
@@ -384,7 +393,7 @@ func (r *runner) runTreeOnce(ts *tableSpec, i int) (runOut, error) {
 	default:
 		out.run.OK, out.run.Bytes = true, want.bytes
 	}
-	return out, nil
+	return out
 }
 
 // goEnvGOROOT is the Go distribution of the go command on PATH, or "".

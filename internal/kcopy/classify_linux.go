@@ -16,17 +16,23 @@ import (
 func Classify(rc syscall.RawConn, e *Endpoint, dst bool) error {
 	e.RC = rc
 	e.err = nil
-	err := rc.Control(func(fd uintptr) {
-		if e.err = classifyFD(int(fd), e); e.err == nil && dst && e.Kind == KindRegular {
-			flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
-			e.Append = err == nil && flags&unix.O_APPEND != 0
-			e.ReadOnly = err == nil && flags&unix.O_ACCMODE == unix.O_RDONLY
-		}
-	})
-	if err != nil {
+	if e.ctlOwner != e { // never bound, or bound by the Endpoint e was copied from
+		e.ctl, e.ctlOwner = e.control, e
+	}
+	e.ctlDst = dst
+	if err := rc.Control(e.ctl); err != nil {
 		return err
 	}
 	return e.err
+}
+
+// control is Classify's callback.
+func (e *Endpoint) control(fd uintptr) {
+	if e.err = classifyFD(int(fd), e); e.err == nil && e.ctlDst && e.Kind == KindRegular {
+		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		e.Append = err == nil && flags&unix.O_APPEND != 0
+		e.ReadOnly = err == nil && flags&unix.O_ACCMODE == unix.O_RDONLY
+	}
 }
 
 func classifyFD(fd int, e *Endpoint) error {

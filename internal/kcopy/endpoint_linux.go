@@ -79,6 +79,18 @@ type Endpoint struct {
 	// out on the first wait.
 	pollable tri
 	err      error // Classify's scratch
+	// ctl is Classify's callback for RawConn.Control, bound to ctlOwner
+	// once, so that classifying a pooled Endpoint allocates nothing;
+	// ctlDst is its argument.
+	ctl      func(uintptr)
+	ctlOwner *Endpoint
+	ctlDst   bool
+}
+
+// Reset readies e for another descriptor: everything unknown, no
+// explicit position, and Classify's callback kept.
+func (e *Endpoint) Reset(rc syscall.RawConn) {
+	*e = Endpoint{RC: rc, Pos: -1, Size: -1, ctl: e.ctl, ctlOwner: e.ctlOwner}
 }
 
 // Pair is a source and destination plus what governs a copy between them.

@@ -120,6 +120,23 @@ func TestClassifyKinds(t *testing.T) {
 	if !e.Append {
 		t.Error("O_APPEND set after open not seen")
 	}
+
+	// Classify binds its callback to the Endpoint once: a copy of an
+	// Endpoint, and one Reset for another descriptor, are classified
+	// themselves and leave the original alone.
+	copied := e
+	classify(t, pr, &copied, true)
+	if copied.Kind != KindPipe || e.Kind != KindRegular || !e.Append {
+		t.Errorf("classifying a copy: copy %v, original %v (append %v)", copied.Kind, e.Kind, e.Append)
+	}
+	e.Reset(nil)
+	if e.Kind != KindOther || e.Pos != -1 || e.Size != -1 || e.Append {
+		t.Errorf("after Reset: %+v", e)
+	}
+	classify(t, null, &e, true)
+	if e.Kind != KindChar || copied.Kind != KindPipe {
+		t.Errorf("after Reset: %v, the copy %v", e.Kind, copied.Kind)
+	}
 }
 
 func TestCopyFileRangeErrnoPolicy(t *testing.T) {

@@ -82,6 +82,7 @@ const (
 const (
 	registerBuffers        = 0
 	unregisterBuffers      = 1
+	registerFiles          = 2
 	registerProbe          = 8
 	registerIOWQMaxWorkers = 19
 )

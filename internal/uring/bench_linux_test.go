@@ -442,6 +442,10 @@ func BenchmarkSmallFiles(b *testing.B) {
 		{"pool 32", engine(uring.FilesConfig{Engine: uring.EngineSync, InFlight: 32})},
 		{"uring 32", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 32})},
 		{"uring 128", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 128})},
+		{"uring 32, fixed files", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 32, FixedFiles: uring.FixedOn})},
+		{"uring 32, open first", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 32, OpenFirst: true})},
+		{"uring 32, open first, fixed", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 32, OpenFirst: true, FixedFiles: uring.FixedOn})},
+		{"uring 128, fixed files", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 128, FixedFiles: uring.FixedOn})},
 		{"uring 32, 4 workers", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 32, Workers: 4})},
 		{"uring 128, 4 workers", engine(uring.FilesConfig{Engine: uring.EngineUring, InFlight: 128, Workers: 4})},
 	}

@@ -15,9 +15,22 @@
 // Nothing the kernel reads or writes after a submission lives on the Go
 // heap: data buffers, paths, statx results and wait arguments are carved
 // from an anonymous mmap owned by the ring (an [Arena]), and an SQE's
-// user_data is a slot index, never a Go pointer. The arena is unmapped only
+// user_data is a slot index, never a Go pointer. The arena is released only
 // after every submitted operation has completed: Close cancels what is in
-// flight and waits for its completions first.
+// flight and waits for its completions first, then hands the arena to the
+// next ring (first-touch page faults of a fresh mapping cost more than a
+// small batch's copy) or unmaps it.
+//
+// # Small-file chains
+//
+// [CopyFiles] may open its descriptors as fixed files ([FixedOn]: a
+// registered file table, opens direct into it, reads and writes with
+// IOSQE_FIXED_FILE) and may open each source before looking at it
+// ([FilesConfig.OpenFirst]: the source open completes inline, its statx is a
+// plain system call on the descriptor, where the ring's statx always goes
+// to a kernel worker). Both are measured in BENCHMARKS.md (io_uring) and
+// off by default; [FilesConfig.Accept] lets a caller decline a file after
+// its statx, before anything is created.
 //
 // # Availability
 //

@@ -24,6 +24,9 @@ type Job struct {
 	// descriptor (fchmod, fchown, futimens, fsetxattr: what io_uring
 	// cannot do) and must then close it.
 	KeepDst bool
+	// KeepSrc leaves the source open too (Result.SrcFile), for metadata
+	// read by descriptor (flistxattr); the caller closes it.
+	KeepSrc bool
 }
 
 // Result is what became of one [Job].
@@ -35,8 +38,13 @@ type Result struct {
 	// DstFile is the open destination when Job.KeepDst was set and the
 	// copy succeeded; the caller closes it.
 	DstFile *os.File
+	// SrcFile is the open source when Job.KeepSrc was set and the copy
+	// succeeded; the caller closes it.
+	SrcFile *os.File
 	// Err is nil or an *fs.PathError (Op "statx", "open", "read",
-	// "write", "close") naming the file it concerns. When a copy fails
+	// "write", "close") naming the file it concerns; ErrDeclined (in a
+	// PathError) when FilesConfig.Accept refused the file, before its
+	// destination was created. When a copy fails
 	// after creating its destination, the destination is removed;
 	// Removed says so, and a failure to remove it is joined to Err.
 	Err     error
@@ -48,6 +56,7 @@ type Stat struct {
 	Mode                uint32 // type and permission bits (S_IFMT | 07777)
 	Uid, Gid            uint32
 	Size                int64
+	Blocks              int64 // 512-byte blocks allocated
 	Nlink               uint32
 	Dev, Ino            uint64
 	Atime, Mtime, Btime time.Time
@@ -80,7 +89,41 @@ type FilesConfig struct {
 	// Workers caps the ring's io-wq threads (EngineUring; 0: the
 	// kernel's default, one per operation waiting up to RLIMIT_NPROC).
 	Workers int
+	// Accept, when set, sees each source's statx before its destination
+	// is created; a file it refuses fails with ErrDeclined and nothing is
+	// created, so that the caller can copy it another way (a large file
+	// that copy_file_range or a clone moves better, a sparse file). It
+	// runs on the goroutine that drives the copy: keep it quick.
+	Accept func(*Stat) bool
+	// FixedFiles says whether the ring's chains open their descriptors
+	// as fixed files (a table registered with the ring: openat direct,
+	// read and write on the slot, close of the slot) instead of in the
+	// process's descriptor table. A descriptor the caller keeps
+	// (KeepSrc, KeepDst) is always a plain one.
+	FixedFiles FixedMode
+	// OpenFirst opens each source before it looks at it, and reads its
+	// status with a plain statx(2) on the descriptor, instead of a statx
+	// by path linked before the open in the ring. io_uring hands every
+	// statx to a kernel worker thread, where an open of a cached name
+	// completes inline. The source may then be opened before it is
+	// known to be a regular file (O_NONBLOCK|O_NOFOLLOW: a FIFO does not
+	// block, a symlink fails), as the per-file path of a tree copy does.
+	OpenFirst bool
 }
+
+// FixedMode is FilesConfig.FixedFiles.
+type FixedMode uint8
+
+const (
+	// FixedAuto uses what measured faster (BENCHMARKS.md, io_uring):
+	// plain descriptors today.
+	FixedAuto FixedMode = iota
+	// FixedOff uses plain descriptors.
+	FixedOff
+	// FixedOn uses fixed files where the kernel takes them (a ring
+	// that cannot register a file table runs with plain descriptors).
+	FixedOn
+)
 
 // String names the engine ("auto", "sync", "uring").
 func (e Engine) String() string {

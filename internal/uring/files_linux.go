@@ -17,6 +17,9 @@ import (
 // with those).
 var ErrNotRegular = errors.New("not a regular file")
 
+// ErrDeclined is the error of a Job that FilesConfig.Accept refused.
+var ErrDeclined = errors.New("declined by the caller")
+
 const (
 	// O_NONBLOCK: a FIFO swapped in after the statx opens at once (and
 	// is refused) instead of blocking for a writer; regular files ignore
@@ -77,7 +80,7 @@ func statFrom(sx *unix.Statx_t) Stat {
 	ts := func(t unix.StatxTimestamp) time.Time { return time.Unix(t.Sec, int64(t.Nsec)) }
 	return Stat{
 		Mode: uint32(sx.Mode), Uid: sx.Uid, Gid: sx.Gid, Size: int64(sx.Size), Nlink: sx.Nlink,
-		Dev: unix.Mkdev(sx.Dev_major, sx.Dev_minor), Ino: sx.Ino,
+		Blocks: int64(sx.Blocks), Dev: unix.Mkdev(sx.Dev_major, sx.Dev_minor), Ino: sx.Ino,
 		Atime: ts(sx.Atime), Mtime: ts(sx.Mtime), Btime: ts(sx.Btime),
 	}
 }
@@ -116,7 +119,7 @@ func copyFilesSync(ctx context.Context, jobs []Job, res []Result, cfg FilesConfi
 					res[i].Err = err
 					continue
 				}
-				res[i] = copyOneSync(&jobs[i], buf)
+				res[i] = copyOneSync(&jobs[i], buf, cfg.Accept)
 			}
 		}()
 	}
@@ -131,7 +134,7 @@ func ctxErr(ctx context.Context) error {
 }
 
 // copyOneSync copies one job with plain system calls.
-func copyOneSync(j *Job, buf []byte) (r Result) {
+func copyOneSync(j *Job, buf []byte, accept func(*Stat) bool) (r Result) {
 	var sx unix.Statx_t
 	if _, err := ignoringEINTR(func() (int, error) { return 0, unix.Statx(j.SrcDir, j.Src, unix.AT_SYMLINK_NOFOLLOW, statxMask, &sx) }); err != nil {
 		r.Err = pathErr("statx", j.Src, err)
@@ -142,12 +145,22 @@ func copyOneSync(j *Job, buf []byte) (r Result) {
 		r.Err = pathErr("open", j.Src, ErrNotRegular)
 		return r
 	}
+	if accept != nil && !accept(&r.Stat) {
+		r.Err = pathErr("open", j.Src, ErrDeclined)
+		return r
+	}
 	src, err := ignoringEINTR(func() (int, error) { return unix.Openat(j.SrcDir, j.Src, srcOpenFlags, 0) })
 	if err != nil {
 		r.Err = pathErr("open", j.Src, err)
 		return r
 	}
-	defer unix.Close(src)
+	defer func() {
+		if r.Err == nil && j.KeepSrc {
+			r.SrcFile = os.NewFile(uintptr(src), j.Src)
+			return
+		}
+		unix.Close(src)
+	}()
 	dst, err := ignoringEINTR(func() (int, error) { return unix.Openat(j.DstDir, j.Dst, dstOpenFlags, jobMode(j)) })
 	if err != nil {
 		r.Err = pathErr("open", j.Dst, err)

@@ -78,7 +78,9 @@ func TestCopyFiles(t *testing.T) {
 	}
 	for _, base := range []string{t.TempDir(), testutil.ShmDir(t)} {
 		for _, e := range engines {
-			for _, cfg := range []FilesConfig{{}, {InFlight: 1, BufSize: 4096}, {InFlight: 7, BufSize: 8192, Workers: 2}} {
+			for _, cfg := range []FilesConfig{{}, {InFlight: 1, BufSize: 4096}, {InFlight: 7, BufSize: 8192, Workers: 2},
+				{FixedFiles: FixedOn}, {InFlight: 1, BufSize: 4096, FixedFiles: FixedOn}, {FixedFiles: FixedOff},
+				{OpenFirst: true}, {OpenFirst: true, FixedFiles: FixedOn, InFlight: 5, BufSize: 4096}} {
 				cfg.Engine = e
 				_, _, jobs := tree(t, base, sizes)
 				jobs[3].Mode = 0o640
@@ -94,8 +96,8 @@ func TestCopyFiles(t *testing.T) {
 // one is left alone, and nothing blocks on a FIFO.
 func TestCopyFilesErrors(t *testing.T) {
 	needRing(t)
-	for _, e := range engines {
-		t.Run(e.String(), func(t *testing.T) {
+	for _, cfg := range []FilesConfig{{Engine: EngineSync}, {Engine: EngineUring}, {Engine: EngineUring, OpenFirst: true}, {Engine: EngineUring, FixedFiles: FixedOn}} {
+		t.Run(fmt.Sprintf("%v open-first=%v fixed=%v", cfg.Engine, cfg.OpenFirst, cfg.FixedFiles == FixedOn), func(t *testing.T) {
 			dir := t.TempDir()
 			p := func(s string) string { return filepath.Join(dir, s) }
 			os.WriteFile(p("a"), []byte("data"), 0o644)
@@ -124,7 +126,8 @@ func TestCopyFilesErrors(t *testing.T) {
 			for _, c := range cases {
 				jobs = append(jobs, Job{SrcDir: unix.AT_FDCWD, Src: c.src, DstDir: unix.AT_FDCWD, Dst: c.dst})
 			}
-			res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: e, InFlight: 3})
+			cfg.InFlight = 3
+			res := CopyFiles(context.Background(), jobs, cfg)
 			for i, c := range cases {
 				err := res[i].Err
 				var pe *fs.PathError
@@ -181,33 +184,38 @@ func TestCopyFilesChainFailure(t *testing.T) {
 		}, false},
 		{"close dst EIO", tagCloseDst, func(int32) int32 { return -int32(unix.EIO) }, true},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			withHook(t, func(c Completion) int32 {
-				if int(c.Slot&(1<<tagBits-1)) == tc.tag && c.Slot != cancelSlot && c.Res != -int32(unix.ECANCELED) {
-					return tc.res(c.Res)
+		for _, v := range []struct {
+			fixed FixedMode
+			first bool
+		}{{FixedOff, false}, {FixedOn, false}, {FixedOff, true}, {FixedOn, true}} {
+			t.Run(fmt.Sprintf("%s fixed=%v open-first=%v", tc.name, v.fixed == FixedOn, v.first), func(t *testing.T) {
+				withHook(t, func(c Completion) int32 {
+					if int(c.Slot&(1<<tagBits-1)) == tc.tag && c.Slot != cancelSlot && c.Res != -int32(unix.ECANCELED) {
+						return tc.res(c.Res)
+					}
+					return c.Res
+				})
+				_, _, jobs := tree(t, t.TempDir(), sizes)
+				res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: EngineUring, BufSize: 16 << 10, FixedFiles: v.fixed, OpenFirst: v.first})
+				if !tc.fail {
+					checkCopied(t, tc.name, jobs, res, sizes)
+					return
 				}
-				return c.Res
+				for i, r := range res {
+					if r.Err == nil {
+						t.Fatalf("job %d: no error", i)
+					}
+					if _, err := os.Lstat(jobs[i].Dst); err == nil && tc.tag != tagOpenDst {
+						// (the hook fakes the open's failure after the
+						// kernel created the file)
+						t.Fatalf("job %d (%v): the partial destination was left behind", i, r.Err)
+					}
+					if tc.tag != tagOpenDst && !r.Removed {
+						t.Fatalf("job %d: Removed not set: %v", i, r.Err)
+					}
+				}
 			})
-			_, _, jobs := tree(t, t.TempDir(), sizes)
-			res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: EngineUring, BufSize: 16 << 10})
-			if !tc.fail {
-				checkCopied(t, tc.name, jobs, res, sizes)
-				return
-			}
-			for i, r := range res {
-				if r.Err == nil {
-					t.Fatalf("job %d: no error", i)
-				}
-				if _, err := os.Lstat(jobs[i].Dst); err == nil && tc.tag != tagOpenDst {
-					// (the hook fakes the open's failure after the
-					// kernel created the file)
-					t.Fatalf("job %d (%v): the partial destination was left behind", i, r.Err)
-				}
-				if tc.tag != tagOpenDst && !r.Removed {
-					t.Fatalf("job %d: Removed not set: %v", i, r.Err)
-				}
-			}
-		})
+		}
 	}
 }
 
@@ -220,7 +228,7 @@ func TestCopyFilesKeepDst(t *testing.T) {
 		for i := range jobs {
 			jobs[i].KeepDst = true
 		}
-		res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: e})
+		res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: e, FixedFiles: FixedOn})
 		for i, r := range res {
 			if r.Err != nil || r.DstFile == nil {
 				t.Fatalf("%v: job %d: %v, file %v", e, i, r.Err, r.DstFile)
@@ -279,4 +287,67 @@ func TestCopyFilesMany(t *testing.T) {
 	_, _, jobs := tree(t, testutil.ShmDir(t), sizes)
 	res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: EngineUring, InFlight: 64})
 	checkCopied(t, "many", jobs, res, sizes)
+}
+
+// TestCopyFilesFixed runs the chains on fixed files: the ring really
+// registers its table, every mix of kept and closed descriptors copies, a
+// kept one is a real descriptor, and none leaks (TestMain).
+func TestCopyFilesFixed(t *testing.T) {
+	needRing(t)
+	var used []bool
+	testHookFixed = func(b bool) { used = append(used, b) }
+	defer func() { testHookFixed = nil }()
+	sizes := []int{0, 1, 5000, 70000, 3000, 200}
+	for _, keep := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		_, _, jobs := tree(t, t.TempDir(), sizes)
+		for i := range jobs {
+			jobs[i].KeepSrc, jobs[i].KeepDst = keep[0] && i%2 == 0, keep[1]
+		}
+		res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: EngineUring, FixedFiles: FixedOn, InFlight: 4, BufSize: 4096})
+		for i, r := range res {
+			if r.Err != nil {
+				t.Fatalf("keep %v: job %d: %v", keep, i, r.Err)
+			}
+			if (r.SrcFile != nil) != jobs[i].KeepSrc || (r.DstFile != nil) != jobs[i].KeepDst {
+				t.Fatalf("keep %v: job %d: src %v dst %v", keep, i, r.SrcFile, r.DstFile)
+			}
+			if r.SrcFile != nil {
+				var st unix.Stat_t
+				if err := unix.Fstat(int(r.SrcFile.Fd()), &st); err != nil || st.Size != int64(sizes[i]) {
+					t.Fatalf("job %d: kept source: %v, size %d", i, err, st.Size)
+				}
+				r.SrcFile.Close()
+			}
+			if r.DstFile != nil {
+				r.DstFile.Close()
+			}
+		}
+		checkCopied(t, fmt.Sprint("keep ", keep), jobs, res, sizes)
+	}
+	if len(used) != 4 || !used[0] {
+		t.Errorf("fixed files used: %v", used)
+	}
+}
+
+// TestCopyFilesAccept: a refused file fails with ErrDeclined and nothing
+// is created; the others copy.
+func TestCopyFilesAccept(t *testing.T) {
+	needRing(t)
+	for _, e := range engines {
+		sizes := []int{10, 5000, 20, 7000}
+		_, _, jobs := tree(t, t.TempDir(), sizes)
+		res := CopyFiles(context.Background(), jobs, FilesConfig{Engine: e, Accept: func(s *Stat) bool { return s.Size < 1000 && s.Blocks >= 0 }})
+		for i, r := range res {
+			_, err := os.Lstat(jobs[i].Dst)
+			if sizes[i] < 1000 {
+				if r.Err != nil || err != nil {
+					t.Errorf("%v: job %d: %v, %v", e, i, r.Err, err)
+				}
+				continue
+			}
+			if !errors.Is(r.Err, ErrDeclined) || r.Removed || !os.IsNotExist(err) || r.Stat.Size != int64(sizes[i]) {
+				t.Errorf("%v: job %d: %v, removed %v, destination %v", e, i, r.Err, r.Removed, err)
+			}
+		}
+	}
 }

@@ -19,6 +19,9 @@ const (
 	Link = sqeIOLink
 	// HardLink orders like Link but runs the next SQE even on failure.
 	HardLink = sqeHardLink
+	// Fixed makes fd a slot of the ring's file table (RegisterFiles)
+	// instead of a descriptor, for Read, Write and their Fixed forms.
+	Fixed = sqeFixedFile
 )
 
 // Opcodes callers may ask [Ring.Supports] and [Supported] about.
@@ -131,6 +134,29 @@ func (r *Ring) Openat(slot uint64, dirfd int, path []byte, openFlags int, mode u
 	}
 	e.opcode, e.flags, e.fd, e.userData = opOpenat, flags, int32(dirfd), slot
 	e.addr, e.len, e.opFlags = addr(path), mode, uint32(openFlags)
+	return true
+}
+
+// OpenatDirect is Openat into slot index of the ring's file table (see
+// [Ring.RegisterFiles]) instead of the descriptor table: the completion's
+// Res is 0 on success. O_CLOEXEC is dropped (the kernel refuses it for a
+// slot, which no exec can inherit anyway).
+func (r *Ring) OpenatDirect(slot uint64, dirfd int, path []byte, openFlags int, mode uint32, index int, flags uint8) bool {
+	if !r.Openat(slot, dirfd, path, openFlags&^unix.O_CLOEXEC, mode, flags) {
+		return false
+	}
+	r.last().fileIndex = uint32(index) + 1 // 0 means "not direct"
+	return true
+}
+
+// CloseDirect queues the close of slot index of the ring's file table.
+func (r *Ring) CloseDirect(slot uint64, index int, flags uint8) bool {
+	e := r.next()
+	if e == nil {
+		return false
+	}
+	e.opcode, e.flags, e.fd, e.userData = opClose, flags, 0, slot
+	e.fileIndex = uint32(index) + 1
 	return true
 }
 
