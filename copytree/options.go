@@ -132,6 +132,10 @@ type Options struct {
 	Fsync  Fsync
 
 	// Jobs is how many files are copied at once; <= 0 means the CPU count.
+	// The workers spend most of their time in system calls; with
+	// GOMAXPROCS above Jobs the runtime leaves each its P during a call
+	// (zcp sets GOMAXPROCS to Jobs+1, which measured 10-20 % faster on
+	// two CPUs).
 	Jobs int
 	// Batch selects the engine for a directory's small files (zcp --engine).
 	Batch Batch
