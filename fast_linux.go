@@ -137,7 +137,10 @@ func (c *copier) fast(fs *fastState, dst io.Writer, s *source, srcRC, dstRC sysc
 	if !c.cfg.forced {
 		n, done, known, err := c.guess(fs, s, dst, srcRC, dstRC)
 		if done {
-			if c.cfg.report != nil {
+			if c.cfg.report != nil && fdPair(s, dst) {
+				// copy_file_range moved it all: two regular files.
+				c.describe(kcopy.KindRegular.String(), kcopy.KindRegular.String())
+			} else if c.cfg.report != nil {
 				var se, de kcopy.Endpoint
 				kcopy.Classify(srcRC, &se, false)
 				kcopy.Classify(dstRC, &de, true)
@@ -252,6 +255,9 @@ func (c *copier) guess(fs *fastState, s *source, dst io.Writer, srcRC, dstRC sys
 	fs.de.Reset(dstRC)
 	if s.ra != nil {
 		fs.se.Pos = s.pos
+	}
+	if fdPair(s, dst) {
+		return c.guessFiles(fs, s, srcRC) // CopyFD
 	}
 	switch s.inner().(type) {
 	case *os.File:

@@ -107,7 +107,7 @@ func CopyFS(ctx context.Context, dir string, fsys fs.FS, opts Options) (Summary,
 			return nil
 		})
 	}
-	if err != nil && !sink.failed {
+	if err != nil && !sink.failed.Load() {
 		c.fail(sink, err)
 	}
 	return c.Summary(), sink.err()

@@ -61,10 +61,12 @@
 // # Engines
 //
 // The bytes of each regular file go through an [Engine]; [SyncEngine]
-// calls zcopy.CopyContext. [Options.Batch] = [BatchUring] instead copies
-// the small regular files of each directory the copy creates through
-// io_uring chains, many at a time, and applies their metadata afterwards;
-// everything else takes the per-file path.
+// calls zcopy.CopyFD on the two descriptors, which picks the method as
+// zcopy.CopyContext does without wrapping each file in an *os.File.
+// [Options.Batch] = [BatchUring] instead copies the small regular files of
+// each directory the copy creates through io_uring chains, many at a time,
+// and applies their metadata afterwards; everything else takes the per-file
+// path.
 //
 // The tree copier needs Linux; elsewhere Copy returns an error matching
 // errors.ErrUnsupported, and CopyFS works with the os package.

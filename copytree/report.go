@@ -101,31 +101,6 @@ type Summary struct {
 	Elapsed                                    time.Duration
 }
 
-func (s *Summary) add(r *FileReport) {
-	switch r.Kind {
-	case KindFile:
-		s.Files++
-		if s.Methods == nil {
-			s.Methods = map[string]int64{}
-		}
-		if r.Method != 0 {
-			s.Methods[r.Method.String()]++
-		}
-	case KindDir:
-		s.Dirs++
-	case KindSymlink:
-		s.Symlinks++
-	case KindHardLink:
-		s.HardLinks++
-	default:
-		s.Specials++
-	}
-	if r.Skipped {
-		s.Skipped++
-	}
-	s.Bytes += r.Size
-}
-
 // Sentinel errors, matched with errors.Is on an [*Error].
 var (
 	ErrOmitDir       = errors.New("-r not specified; omitting directory")

@@ -1,7 +1,6 @@
 package copytree
 
 import (
-	"errors"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -184,12 +183,4 @@ func setXattr(fd int, path, name string, val []byte) error {
 		}
 		return unix.Lsetxattr(path, name, val, 0)
 	})
-}
-
-// xattrUnsupported reports errors that mean "this filesystem or this
-// attribute class does not take extended attributes": cp -a ignores them.
-func xattrUnsupported(err error) bool {
-	return errors.Is(err, unix.ENOTSUP) || // the filesystem has no xattrs (vfat, some tmpfs namespaces)
-		errors.Is(err, unix.EPERM) || // trusted.* or security.* as non-root
-		errors.Is(err, unix.EACCES) // an LSM refused the attribute
 }

@@ -140,9 +140,7 @@ func (r *run) stopped() bool {
 	if r.o.ContinueOnError {
 		return false
 	}
-	r.sink.mu.Lock()
-	defer r.sink.mu.Unlock()
-	return r.sink.failed
+	return r.sink.failed.Load()
 }
 
 // top copies one operand.
@@ -624,30 +622,53 @@ func fdPath(dir int, name string) string {
 	return "/proc/self/fd/" + strconv.Itoa(dir) + "/" + name
 }
 
-// copyXattrs copies by descriptor (fd >= 0) or by path (fd < 0).
+// copyXattrs copies by descriptor (fd >= 0) or by path (fd < 0). With
+// RequireXattr every failure is an error with libattr's words, as cp
+// --preserve=xattr prints them: one "setting attributes for" for all the
+// attributes the destination does not support. Otherwise failures are
+// silent, as with cp -a.
 func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, dstPath string) {
 	all := r.o.Preserve&PreserveXattr != 0
+	report := all && r.o.RequireXattr
 	var buf [1024]byte
 	names, _, err := listXattrs(sfd, spath, buf[:])
-	if err != nil || len(names) == 0 {
+	if err != nil {
+		if report && err != unix.ENOTSUP && err != unix.ENOSYS {
+			r.fail(&Error{Op: "listing attributes of", Path: srcPath, Err: err})
+		}
 		return
 	}
 	val := make([]byte, 256)
+	unsupported := false
 	for _, name := range names {
-		if !all && !strings.HasPrefix(name, "system.posix_acl_") {
+		acl := strings.HasPrefix(name, "system.posix_acl_")
+		if !all && !acl {
 			continue
 		}
 		var v []byte
 		v, val, err = getXattr(sfd, spath, name, val)
 		if err != nil {
-			if !xattrUnsupported(err) && err != unix.ENODATA {
-				r.fail(&Error{Op: "getting attribute " + strconv.Quote(name) + " of", Path: srcPath, Err: err})
+			if report && !acl {
+				r.fail(&Error{Op: "getting attribute " + Quote(name) + " of", Path: srcPath, Err: err})
 			}
 			continue
 		}
-		if err := setXattr(dfd, dpath, name, v); err != nil && !xattrUnsupported(err) {
-			r.fail(&Error{Op: "setting attribute " + strconv.Quote(name) + " for", Path: dstPath, Err: err})
+		err := setXattr(dfd, dpath, name, v)
+		switch {
+		case err == nil || !report || acl:
+			// ACLs go with the mode, as GNU's copy_acl does; its
+			// attr_copy leaves them out.
+		case err == unix.ENOTSUP:
+			unsupported = true
+		case err == unix.ENOSYS:
+			r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: err})
+			return
+		default:
+			r.fail(&Error{Op: "setting attribute " + Quote(name) + " for", Path: dstPath, Err: err})
 		}
+	}
+	if unsupported {
+		r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: unix.ENOTSUP})
 	}
 }
 
@@ -896,10 +917,9 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			}
 		}()
 	}
-	// O_NONBLOCK stays: regular files ignore it, and it costs nothing
-	// here where clearing it would cost two fcntl calls per file.
-	srcF := os.NewFile(uintptr(sfd), srcPath)
-	defer srcF.Close()
+	// O_NONBLOCK stays: regular files ignore it, and the descriptor is
+	// used bare (zcopy.CopyFD), so nothing else looks at it.
+	defer unix.Close(sfd)
 	st = &sst
 
 	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
@@ -974,7 +994,6 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
 		return
 	}
-	dstF := os.NewFile(uintptr(dfd), dstPath)
 	ok := false
 	defer func() {
 		if !ok && tmp != "" {
@@ -982,8 +1001,8 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}()
 	if !r.o.AttributesOnly {
-		if err := r.data(dstF, srcF, st, &rep); err != nil {
-			dstF.Close()
+		if err := r.data(dfd, sfd, st, &rep); err != nil {
+			unix.Close(dfd)
 			if errors.Is(err, ErrCloneRequired) {
 				if created {
 					unix.Unlinkat(ddir, openName, 0) // GNU 9.2: no empty file left
@@ -1005,7 +1024,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, created, h != nil && h.setgid)
 	if r.o.Fsync == FsyncFile {
 		if err := ignoringEINTR(func() error { return unix.Fsync(dfd) }); err != nil {
-			dstF.Close()
+			unix.Close(dfd)
 			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
 			return
 		}
@@ -1018,7 +1037,8 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			r.c.mu.Unlock()
 		}
 	}
-	if err := dstF.Close(); err != nil {
+	// close(2) is not retried on EINTR: the descriptor is gone anyway.
+	if err := unix.Close(dfd); err != nil {
 		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
 		return
 	}
@@ -1061,11 +1081,11 @@ func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, 
 	}
 }
 
-// data copies the bytes of src to dst.
-func (r *run) data(dst, src *os.File, st *unix.Stat_t, rep *FileReport) error {
+// data copies the bytes of the descriptor src to dst.
+func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) error {
 	size := st.Size
 	if r.o.Reflink == Always {
-		if err := unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())); err != nil {
+		if err := ignoringEINTR(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) ||
 				errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EBADF) {
 				return ErrCloneRequired
@@ -1092,14 +1112,17 @@ func (r *run) data(dst, src *os.File, st *unix.Stat_t, rep *FileReport) error {
 			return err
 		}
 	}
-	var zr zcopy.Report
-	zrp := &zr
-	if !r.wantReport {
-		zrp = nil
+	var zr *zcopy.Report
+	if r.wantReport {
+		zr = new(zcopy.Report)
 	}
-	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, zrp)
+	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, zr)
 	rep.Size = n
-	outcomes(&zr, rep, r.o.Reflink)
+	if zr != nil {
+		outcomes(zr, rep, r.o.Reflink)
+	} else {
+		outcomes(&zcopy.Report{}, rep, r.o.Reflink)
+	}
 	return err
 }
 
@@ -1137,8 +1160,8 @@ func outcomes(zr *zcopy.Report, rep *FileReport, reflink When) {
 // sparseCopy copies the data segments SEEK_DATA/SEEK_HOLE find and leaves
 // the holes; handled is false (nothing written) where the filesystem cannot
 // seek holes.
-func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep *FileReport) (written int64, handled bool, err error) {
-	sfd := int(src.Fd())
+func (r *run) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *FileReport) (written int64, handled bool, err error) {
+	sfd := src
 	off := int64(0)
 	for off < size {
 		data, err := unix.Seek(sfd, off, unix.SEEK_DATA)
@@ -1168,7 +1191,12 @@ func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep
 			}
 			return 0, false, nil
 		}
-		if _, err := dst.Seek(data, io.SeekStart); err != nil {
+		// SEEK_HOLE moved the source's offset to the hole: both
+		// descriptors go to where the data starts.
+		if _, err := unix.Seek(sfd, data, io.SeekStart); err != nil {
+			return written, true, err
+		}
+		if _, err := unix.Seek(dst, data, io.SeekStart); err != nil {
 			return written, true, err
 		}
 		var zr zcopy.Report
@@ -1176,7 +1204,7 @@ func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep
 		if r.wantReport {
 			o = append(o[:len(o):len(o)], zcopy.WithReport(&zr))
 		}
-		n, err := zcopy.CopyContext(r.ctx, dst, io.NewSectionReader(src, data, hole-data), o...)
+		n, err := zcopy.CopyFD(r.ctx, dst, sfd, hole-data, o...)
 		written += n
 		outcomes(&zr, rep, r.o.Reflink)
 		if err != nil {
@@ -1188,12 +1216,12 @@ func (r *run) sparseCopy(dst, src *os.File, size int64, opts []zcopy.Option, rep
 		off = hole
 	}
 	rep.Sparse = OutcomeYes
-	return written, true, ignoringEINTR(func() error { return unix.Ftruncate(int(dst.Fd()), size) })
+	return written, true, ignoringEINTR(func() error { return unix.Ftruncate(dst, size) })
 }
 
 // zeroScanCopy is --sparse=always: it reads the file and seeks over every
 // all-zero block, so runs of zeros become holes.
-func zeroScanCopy(ctx context.Context, dst, src *os.File, size int64) (int64, error) {
+func zeroScanCopy(ctx context.Context, dst, src int, size int64) (int64, error) {
 	const block = 4096
 	buf := make([]byte, 128<<10)
 	var off int64
@@ -1201,13 +1229,13 @@ func zeroScanCopy(ctx context.Context, dst, src *os.File, size int64) (int64, er
 		if err := ctx.Err(); err != nil {
 			return off, err
 		}
-		n, err := src.ReadAt(buf, off)
+		n, err := preadFull(src, buf, off)
 		for i := 0; i < n; i += block {
 			b := buf[i:min(i+block, n)]
 			if allZero(b) {
 				continue
 			}
-			if _, werr := dst.WriteAt(b, off+int64(i)); werr != nil {
+			if werr := pwriteAll(dst, b, off+int64(i)); werr != nil {
 				return off, werr
 			}
 		}
@@ -1219,7 +1247,44 @@ func zeroScanCopy(ctx context.Context, dst, src *os.File, size int64) (int64, er
 			return off, err
 		}
 	}
-	return off, ignoringEINTR(func() error { return unix.Ftruncate(int(dst.Fd()), off) })
+	return off, ignoringEINTR(func() error { return unix.Ftruncate(dst, off) })
+}
+
+// preadFull reads len(buf) bytes at off, or fewer with io.EOF at the end
+// of the file (os.File.ReadAt's contract).
+func preadFull(fd int, buf []byte, off int64) (int, error) {
+	n := 0
+	for n < len(buf) {
+		var k int
+		err := ignoringEINTR(func() (err error) {
+			k, err = unix.Pread(fd, buf[n:], off+int64(n))
+			return err
+		})
+		if err != nil {
+			return n, os.NewSyscallError("pread64", err)
+		}
+		if k == 0 {
+			return n, io.EOF
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// pwriteAll writes b at off.
+func pwriteAll(fd int, b []byte, off int64) error {
+	for len(b) > 0 {
+		var k int
+		err := ignoringEINTR(func() (err error) {
+			k, err = unix.Pwrite(fd, b, off)
+			return err
+		})
+		if err != nil {
+			return os.NewSyscallError("pwrite64", err)
+		}
+		b, off = b[k:], off+int64(k)
+	}
+	return nil
 }
 
 func allZero(b []byte) bool {
