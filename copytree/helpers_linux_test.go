@@ -293,6 +293,16 @@ func buildCorpus(t testing.TB, root string, o corpusOpts) {
 	if err := unix.Setxattr(x, "system.posix_acl_access", acl, 0); err != nil {
 		t.Logf("no POSIX ACLs here: %v", err)
 	}
+	// A default ACL given to a directory after its entries were made:
+	// they have none, and their copies must not inherit one from the
+	// copied directory (its attributes go on after its contents).
+	for i := range 4 {
+		write(fmt.Sprintf("defacl/f%d", i), []byte("no acl\n"), 0o644)
+	}
+	write("defacl/sub/file", []byte("no acl\n"), 0o600)
+	if err := unix.Setxattr(filepath.Join(root, "defacl"), "system.posix_acl_default", acl, 0); err != nil {
+		t.Logf("no default ACLs here: %v", err)
+	}
 	if os.Geteuid() == 0 {
 		// cap_net_bind_service=ep, VFS_CAP_REVISION_2.
 		capv := []byte{1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}

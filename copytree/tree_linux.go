@@ -1,6 +1,7 @@
 package copytree
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -88,6 +89,10 @@ type dirNode struct {
 	parentSetgid     bool // the destination parent has set-group-ID
 	pending          atomic.Int64
 	skip             bool // OneFileSystem: created but not descended
+	// xattrs were read from the source directory before its children
+	// were copied; finishDir sets them after.
+	xattrs     []xattr
+	xattrsRead bool
 }
 
 // dirHandle holds a directory's two descriptors while its entries are
@@ -515,7 +520,12 @@ func (r *run) dirAttrs(h *dirHandle) {
 		r.chown(h.dfd, "", 0, n.dstPath, &n.st, true)
 	}
 	if r.o.Preserve&(PreserveXattr|PreserveMode) != 0 {
-		r.xattrs(h.sfd, h.dfd, n.srcPath, n.dstPath)
+		// Read now, set in finishDir after the children: a default ACL
+		// set before them would be inherited by every file created in
+		// the copy, which its source does not have (GNU cp, too, sets
+		// a directory's attributes after its contents).
+		n.xattrs = r.readXattrs(h.sfd, "", n.srcPath)
+		n.xattrsRead = true
 	}
 }
 
@@ -525,7 +535,7 @@ func (r *run) dirAttrs(h *dirHandle) {
 func (r *run) finishDir(n *dirNode, fd int) {
 	mode := r.o.Preserve&PreserveMode != 0
 	times := r.o.Preserve&PreserveTimestamps != 0
-	if !mode && !times && !n.created {
+	if !mode && !times && !n.created && len(n.xattrs) == 0 {
 		return
 	}
 	if r.ctx.Err() != nil {
@@ -539,6 +549,10 @@ func (r *run) finishDir(n *dirNode, fd int) {
 			return
 		}
 		defer unix.Close(fd)
+	}
+	if n.xattrsRead {
+		r.writeXattrs(fd, "", n.dstPath, n.xattrs)
+		n.xattrs = nil
 	}
 	perm := uint32(n.st.Mode) & 0o7777
 	if !mode {
@@ -628,6 +642,18 @@ func fdPath(dir int, name string) string {
 // attributes the destination does not support. Otherwise failures are
 // silent, as with cp -a.
 func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, dstPath string) {
+	r.writeXattrs(dfd, dpath, dstPath, r.readXattrs(sfd, spath, srcPath))
+}
+
+// xattr is one extended attribute read from a source.
+type xattr struct {
+	name  string
+	value []byte
+}
+
+// readXattrs reads the attributes copyXattrs copies: all of them with
+// PreserveXattr, only the POSIX ACLs with PreserveMode alone.
+func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
 	all := r.o.Preserve&PreserveXattr != 0
 	report := all && r.o.RequireXattr
 	var buf [1024]byte
@@ -636,14 +662,17 @@ func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, 
 		if report && err != unix.ENOTSUP && err != unix.ENOSYS {
 			r.fail(&Error{Op: "listing attributes of", Path: srcPath, Err: err})
 		}
-		return
+		return nil
 	}
-	val := make([]byte, 256)
-	unsupported := false
+	var attrs []xattr
+	var val []byte
 	for _, name := range names {
 		acl := strings.HasPrefix(name, "system.posix_acl_")
 		if !all && !acl {
 			continue
+		}
+		if val == nil {
+			val = make([]byte, 256)
 		}
 		var v []byte
 		v, val, err = getXattr(sfd, spath, name, val)
@@ -653,9 +682,19 @@ func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, 
 			}
 			continue
 		}
-		err := setXattr(dfd, dpath, name, v)
+		attrs = append(attrs, xattr{name, bytes.Clone(v)})
+	}
+	return attrs
+}
+
+// writeXattrs sets what readXattrs read.
+func (r *run) writeXattrs(dfd int, dpath string, dstPath string, attrs []xattr) {
+	report := r.o.Preserve&PreserveXattr != 0 && r.o.RequireXattr
+	unsupported := false
+	for _, a := range attrs {
+		err := setXattr(dfd, dpath, a.name, a.value)
 		switch {
-		case err == nil || !report || acl:
+		case err == nil || !report || strings.HasPrefix(a.name, "system.posix_acl_"):
 			// ACLs go with the mode, as GNU's copy_acl does; its
 			// attr_copy leaves them out.
 		case err == unix.ENOTSUP:
@@ -664,7 +703,7 @@ func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, 
 			r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: err})
 			return
 		default:
-			r.fail(&Error{Op: "setting attribute " + Quote(name) + " for", Path: dstPath, Err: err})
+			r.fail(&Error{Op: "setting attribute " + Quote(a.name) + " for", Path: dstPath, Err: err})
 		}
 	}
 	if unsupported {
