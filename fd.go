@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // CopyFD copies from the open descriptor src to the open descriptor dst
@@ -82,7 +84,7 @@ func (f *fdFile) Read(b []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		n, err := ignoringEINTR(func() (int, error) { return unix.Read(int(f.conn), b) })
+		n, err := eintr.RetryValue(func() (int, error) { return unix.Read(int(f.conn), b) })
 		switch {
 		case err == unix.EAGAIN:
 			if err = f.conn.wait(unix.POLLIN); err != nil {
@@ -101,7 +103,7 @@ func (f *fdFile) Read(b []byte) (int, error) {
 func (f *fdFile) Write(b []byte) (int, error) {
 	written := 0
 	for written < len(b) {
-		n, err := ignoringEINTR(func() (int, error) { return unix.Write(int(f.conn), b[written:]) })
+		n, err := eintr.RetryValue(func() (int, error) { return unix.Write(int(f.conn), b[written:]) })
 		switch {
 		case err == unix.EAGAIN:
 			if err = f.conn.wait(unix.POLLOUT); err != nil {
@@ -147,17 +149,6 @@ func (c *fdConn) Write(f func(fd uintptr) bool) error {
 // or hang-up to report, which the next call returns).
 func (c *fdConn) wait(events int16) error {
 	fds := [1]unix.PollFd{{Fd: int32(*c), Events: events}}
-	_, err := ignoringEINTR(func() (int, error) { return unix.Poll(fds[:], -1) })
+	_, err := eintr.RetryValue(func() (int, error) { return unix.Poll(fds[:], -1) })
 	return err
-}
-
-// ignoringEINTR calls fn until it returns something other than EINTR, for
-// the calls of this file (internal/kcopy has its own for the fast paths).
-func ignoringEINTR[T any](fn func() (T, error)) (T, error) {
-	for {
-		v, err := fn()
-		if err != unix.EINTR {
-			return v, err
-		}
-	}
 }

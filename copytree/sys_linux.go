@@ -2,26 +2,15 @@ package copytree
 
 import (
 	"sync/atomic"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
-// ignoringEINTR retries fn while it fails with EINTR: Go installs its
-// signal handlers with SA_RESTART, but open(2) of a FIFO, close(2) and some
-// network filesystems still return EINTR. This is the only retry loop.
-func ignoringEINTR(fn func() error) error {
-	for {
-		err := fn()
-		if err != syscall.EINTR {
-			return err
-		}
-	}
-}
-
 func openat(dirfd int, name string, flags int, mode uint32) (fd int, err error) {
-	err = ignoringEINTR(func() error {
+	err = eintr.Retry(func() error {
 		fd, err = unix.Openat(dirfd, name, flags|unix.O_CLOEXEC, mode)
 		return err
 	})
@@ -42,7 +31,7 @@ func openBeneath(dirfd int, rel string, nofollow bool) (int, error) {
 	}
 	if !noOpenat2.Load() {
 		var fd int
-		err := ignoringEINTR(func() (err error) {
+		err := eintr.Retry(func() (err error) {
 			fd, err = unix.Openat2(dirfd, rel, &unix.OpenHow{
 				Flags:   uint64(flags | unix.O_NOFOLLOW),
 				Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
@@ -92,17 +81,17 @@ func cutSlash(s string) (string, string) {
 }
 
 func fstatat(dirfd int, name string, st *unix.Stat_t, flags int) error {
-	return ignoringEINTR(func() error { return unix.Fstatat(dirfd, name, st, flags) })
+	return eintr.Retry(func() error { return unix.Fstatat(dirfd, name, st, flags) })
 }
 
 func fstat(fd int, st *unix.Stat_t) error {
-	return ignoringEINTR(func() error { return unix.Fstat(fd, st) })
+	return eintr.Retry(func() error { return unix.Fstat(fd, st) })
 }
 
 // futimens sets fd's access and modification times: utimensat(fd, NULL),
 // which x/sys/unix does not wrap with nanoseconds.
 func futimens(fd int, ts *[2]unix.Timespec) error {
-	return ignoringEINTR(func() error {
+	return eintr.Retry(func() error {
 		_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(ts)), 0, 0, 0)
 		if e != 0 {
 			return e
@@ -121,7 +110,7 @@ func statTimes(st *unix.Stat_t) [2]unix.Timespec {
 func listXattrs(fd int, path string, buf []byte) ([]string, []byte, error) {
 	for {
 		var n int
-		err := ignoringEINTR(func() (err error) {
+		err := eintr.Retry(func() (err error) {
 			if fd >= 0 {
 				n, err = unix.Flistxattr(fd, buf)
 			} else {
@@ -157,7 +146,7 @@ func listXattrs(fd int, path string, buf []byte) ([]string, []byte, error) {
 func getXattr(fd int, path, name string, buf []byte) ([]byte, []byte, error) {
 	for {
 		var n int
-		err := ignoringEINTR(func() (err error) {
+		err := eintr.Retry(func() (err error) {
 			if fd >= 0 {
 				n, err = unix.Fgetxattr(fd, name, buf)
 			} else {
@@ -177,7 +166,7 @@ func getXattr(fd int, path, name string, buf []byte) ([]byte, []byte, error) {
 }
 
 func setXattr(fd int, path, name string, val []byte) error {
-	return ignoringEINTR(func() error {
+	return eintr.Retry(func() error {
 		if fd >= 0 {
 			return unix.Fsetxattr(fd, name, val, 0)
 		}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zcopy/zcopy"
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // batchSize is how many directory entries one task handles. A larger
@@ -1062,7 +1063,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	}
 	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, created, h != nil && h.setgid)
 	if r.o.Fsync == FsyncFile {
-		if err := ignoringEINTR(func() error { return unix.Fsync(dfd) }); err != nil {
+		if err := eintr.Retry(func() error { return unix.Fsync(dfd) }); err != nil {
 			unix.Close(dfd)
 			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
 			return
@@ -1124,7 +1125,7 @@ func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, 
 func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) error {
 	size := st.Size
 	if r.o.Reflink == Always {
-		if err := ignoringEINTR(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
+		if err := eintr.Retry(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) ||
 				errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EBADF) {
 				return ErrCloneRequired
@@ -1255,7 +1256,7 @@ func (r *run) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *Fil
 		off = hole
 	}
 	rep.Sparse = OutcomeYes
-	return written, true, ignoringEINTR(func() error { return unix.Ftruncate(dst, size) })
+	return written, true, eintr.Retry(func() error { return unix.Ftruncate(dst, size) })
 }
 
 // zeroScanCopy is --sparse=always: it reads the file and seeks over every
@@ -1286,7 +1287,7 @@ func zeroScanCopy(ctx context.Context, dst, src int, size int64) (int64, error) 
 			return off, err
 		}
 	}
-	return off, ignoringEINTR(func() error { return unix.Ftruncate(dst, off) })
+	return off, eintr.Retry(func() error { return unix.Ftruncate(dst, off) })
 }
 
 // preadFull reads len(buf) bytes at off, or fewer with io.EOF at the end
@@ -1295,7 +1296,7 @@ func preadFull(fd int, buf []byte, off int64) (int, error) {
 	n := 0
 	for n < len(buf) {
 		var k int
-		err := ignoringEINTR(func() (err error) {
+		err := eintr.Retry(func() (err error) {
 			k, err = unix.Pread(fd, buf[n:], off+int64(n))
 			return err
 		})
@@ -1314,7 +1315,7 @@ func preadFull(fd int, buf []byte, off int64) (int, error) {
 func pwriteAll(fd int, b []byte, off int64) error {
 	for len(b) > 0 {
 		var k int
-		err := ignoringEINTR(func() (err error) {
+		err := eintr.Retry(func() (err error) {
 			k, err = unix.Pwrite(fd, b, off)
 			return err
 		})
@@ -1444,7 +1445,7 @@ func readlinkat(dirfd int, name string) (string, error) {
 	for size := 256; ; size *= 2 {
 		buf := make([]byte, size)
 		var n int
-		err := ignoringEINTR(func() (err error) {
+		err := eintr.Retry(func() (err error) {
 			n, err = unix.Readlinkat(dirfd, name, buf)
 			return err
 		})

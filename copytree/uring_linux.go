@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zcopy/zcopy"
+	"github.com/zcopy/zcopy/internal/eintr"
 	"github.com/zcopy/zcopy/internal/uring"
 )
 
@@ -115,7 +116,7 @@ func (r *run) looksCold(h *dirHandle, ents []os.DirEntry) bool {
 			continue
 		}
 		var cs unix.Cachestat_t
-		err = ignoringEINTR(func() error { return unix.Cachestat(uint(fd), &unix.CachestatRange{}, &cs, 0) })
+		err = eintr.Retry(func() error { return unix.Cachestat(uint(fd), &unix.CachestatRange{}, &cs, 0) })
 		var st unix.Stat_t
 		if err == nil {
 			err = fstat(fd, &st)
@@ -280,7 +281,7 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 		}
 	}
 	if r.o.Fsync == FsyncFile {
-		if err := ignoringEINTR(func() error { return unix.Fsync(dfd) }); err != nil {
+		if err := eintr.Retry(func() error { return unix.Fsync(dfd) }); err != nil {
 			dstF.Close()
 			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
 			return

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // lstatAll is lstat of each of dir's entries names, relative to dir's
@@ -20,7 +22,7 @@ func lstatAll(dir *os.File, dirPath string, names []string) (out []hostEntry, er
 	cerr := rc.Control(func(fd uintptr) {
 		var st unix.Stat_t
 		for i, name := range names {
-			if err := ignoringEINTR(func() error { return unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
+			if err := eintr.Retry(func() error { return unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
 				errs[i] = &fs.PathError{Op: "lstat", Path: dirPath + "/" + name, Err: err}
 				continue
 			}
@@ -71,7 +73,7 @@ func readlinkAt(dir *os.File, dirPath, name string) (string, error) {
 	var lerr error
 	for {
 		if err := rc.Control(func(fd uintptr) {
-			lerr = ignoringEINTR(func() error {
+			lerr = eintr.Retry(func() error {
 				var err error
 				n, err = unix.Readlinkat(int(fd), name, buf)
 				return err
@@ -86,16 +88,5 @@ func readlinkAt(dir *os.File, dirPath, name string) (string, error) {
 			return string(buf[:n]), nil
 		}
 		buf = make([]byte, 2*len(buf))
-	}
-}
-
-// ignoringEINTR retries fn while it fails with EINTR (signal handlers of
-// the Go runtime are installed with SA_RESTART, but not every call
-// restarts).
-func ignoringEINTR(fn func() error) error {
-	for {
-		if err := fn(); err != unix.EINTR {
-			return err
-		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // Classify fills e from fstat(2) of rc's descriptor, and from the socket
@@ -37,7 +39,7 @@ func (e *Endpoint) control(fd uintptr) {
 
 func classifyFD(fd int, e *Endpoint) error {
 	var st unix.Stat_t
-	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
+	if err := eintr.Retry(func() error { return unix.Fstat(fd, &st) }); err != nil {
 		return os.NewSyscallError("fstat", err)
 	}
 	e.Dev, e.Ino, e.Blksize, e.Size, e.Pos = uint64(st.Dev), uint64(st.Ino), int64(st.Blksize), -1, -1
@@ -83,7 +85,7 @@ func FSName(rc syscall.RawConn) string {
 	var st unix.Statfs_t
 	var serr error
 	if err := rc.Control(func(fd uintptr) {
-		serr = ignoringEINTR(func() error { return unix.Fstatfs(int(fd), &st) })
+		serr = eintr.Retry(func() error { return unix.Fstatfs(int(fd), &st) })
 	}); err != nil || serr != nil {
 		return ""
 	}

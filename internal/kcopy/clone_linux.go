@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // ErrUnaligned is the reason a clone is not tried: FICLONERANGE needs both
@@ -47,7 +49,7 @@ func Clone(p *Pair, remain int64) (written int64, handled bool, err error) {
 		}
 		p.Calls++
 		rng := unix.FileCloneRange{Src_fd: int64(s), Src_offset: uint64(soff), Src_length: uint64(length), Dest_offset: uint64(doff)}
-		if err := ignoringEINTR(func() error { return cloneRange(d, &rng) }); err != nil {
+		if err := eintr.Retry(func() error { return cloneRange(d, &rng) }); err != nil {
 			return 0, sideNone, err
 		}
 		if p.Src.Pos < 0 {

@@ -19,7 +19,7 @@
 // Blocking follows Go's rules: descriptors registered with the runtime
 // poller wait through [syscall.RawConn]; descriptors that are non-blocking but
 // not registered are waited on with poll(2). No method ever spins on EAGAIN.
-// EINTR is retried in one place, [ignoringEINTR].
+// EINTR is retried in one place, package internal/eintr.
 //
 // On systems other than Linux this package only declares its types.
 package kcopy

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // side names the descriptor a system call would block on.
@@ -139,7 +141,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 	case callCopyFileRange:
 		p.want = p.round(r.remain, maxCopyFileRangeRound)
 		off := p.srcOff()
-		k, e := ignoringEINTR2(func() (int, error) { return copyFileRange(s, off, d, nil, p.want, 0) })
+		k, e := eintr.RetryValue(func() (int, error) { return copyFileRange(s, off, d, nil, p.want, 0) })
 		if e == unix.EAGAIN {
 			return sideUnknown, e
 		}
@@ -147,7 +149,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 	case callSendfile:
 		p.want = p.round(r.remain, maxSendfileRound)
 		off := p.srcOff()
-		k, e := ignoringEINTR2(func() (int, error) { return sendfile(d, s, off, p.want) })
+		k, e := eintr.RetryValue(func() (int, error) { return sendfile(d, s, off, p.want) })
 		if e == unix.EAGAIN {
 			return sideDst, e
 		}
@@ -155,7 +157,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 	case callSplice:
 		p.want = p.round(r.remain, maxSpliceRound)
 		off := p.srcOff()
-		k, e := ignoringEINTR2(func() (int64, error) { return splice(s, off, d, nil, p.want, p.spliceFlags()) })
+		k, e := eintr.RetryValue(func() (int64, error) { return splice(s, off, d, nil, p.want, p.spliceFlags()) })
 		if e == unix.EAGAIN {
 			return sideUnknown, e
 		}
@@ -208,7 +210,7 @@ func (p *Pair) round1(s, d int) (side, error) {
 func (p *Pair) pipeRound(s, d int) (side, error) {
 	r, pp := &p.r, p.r.pipe
 	if pp.data > 0 {
-		k, err := ignoringEINTR2(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), pipeFlags) })
+		k, err := eintr.RetryValue(func() (int64, error) { return splice(pp.r, nil, d, nil, int(pp.data), pipeFlags) })
 		if err == unix.EAGAIN {
 			return sideDst, err // the destination is full
 		}
@@ -233,7 +235,7 @@ func (p *Pair) pipeRound(s, d int) (side, error) {
 	}
 	p.want = p.round(r.remain, int64(pp.size))
 	off := p.srcOff()
-	k, err := ignoringEINTR2(func() (int64, error) { return splice(s, off, pp.w, nil, p.want, pipeFlags) })
+	k, err := eintr.RetryValue(func() (int64, error) { return splice(s, off, pp.w, nil, p.want, pipeFlags) })
 	if err == unix.EAGAIN {
 		return sideSrc, err // the pipe is empty, so the source has nothing
 	}
@@ -380,7 +382,7 @@ func blockedSide(p *Pair, s, d int) side {
 		return sideSrc
 	}
 	fds := []unix.PollFd{{Fd: int32(s), Events: unix.POLLIN}, {Fd: int32(d), Events: unix.POLLOUT}}
-	if _, err := ignoringEINTR2(func() (int, error) { return unix.Poll(fds, 0) }); err != nil {
+	if _, err := eintr.RetryValue(func() (int, error) { return unix.Poll(fds, 0) }); err != nil {
 		return sideDst
 	}
 	switch {
@@ -411,7 +413,7 @@ func (p *Pair) pollWait(fd int, events int16) error {
 // fd to be ready for events.
 func (p *Pair) pollOnce(fd int, events int16, timeout int) (ready bool, err error) {
 	fds := [1]unix.PollFd{{Fd: int32(fd), Events: events}}
-	n, err := ignoringEINTR2(func() (int, error) { return unix.Poll(fds[:], timeout) })
+	n, err := eintr.RetryValue(func() (int, error) { return unix.Poll(fds[:], timeout) })
 	return n > 0, err
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // ReadWrite copies with read(2) (pread(2) at an explicit source position)
@@ -39,7 +41,7 @@ type rwState struct {
 func (p *Pair) rwRound(s, d int) (side, error) {
 	r, rw := &p.r, &p.r.rw
 	if rw.off < rw.end {
-		k, err := ignoringEINTR2(func() (int, error) { return unix.Write(d, rw.buf[rw.off:rw.end]) })
+		k, err := eintr.RetryValue(func() (int, error) { return unix.Write(d, rw.buf[rw.off:rw.end]) })
 		if err == unix.EAGAIN {
 			return sideDst, err
 		}
@@ -72,9 +74,9 @@ func (p *Pair) rwRound(s, d int) (side, error) {
 	var k int
 	var err error
 	if off := p.srcOff(); off != nil {
-		k, err = ignoringEINTR2(func() (int, error) { return unix.Pread(s, rw.buf[:want], *off) })
+		k, err = eintr.RetryValue(func() (int, error) { return unix.Pread(s, rw.buf[:want], *off) })
 	} else {
-		k, err = ignoringEINTR2(func() (int, error) { return unix.Read(s, rw.buf[:want]) })
+		k, err = eintr.RetryValue(func() (int, error) { return unix.Read(s, rw.buf[:want]) })
 	}
 	if err == unix.EAGAIN {
 		return sideSrc, err

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // maxSpliceRound caps one splice(2) request. A pipe side moves at most the
@@ -171,7 +173,7 @@ func (p *Pair) drainPipe(pp *pipe) (int64, error) {
 	buf := make([]byte, min(pp.data, 1<<16))
 	var written int64
 	for pp.data > 0 {
-		k, err := ignoringEINTR2(func() (int, error) { return unix.Read(pp.r, buf[:min(int64(len(buf)), pp.data)]) })
+		k, err := eintr.RetryValue(func() (int, error) { return unix.Read(pp.r, buf[:min(int64(len(buf)), pp.data)]) })
 		if err != nil {
 			p.FailedSrc = false // our own pipe: not the caller's source
 			return written, os.NewSyscallError("read", err)
@@ -180,7 +182,7 @@ func (p *Pair) drainPipe(pp *pipe) (int64, error) {
 		for off := 0; off < k; {
 			m, err := p.do(func(_, d int) (int64, side, error) {
 				p.Calls++
-				m, err := ignoringEINTR2(func() (int, error) { return unix.Write(d, buf[off:k]) })
+				m, err := eintr.RetryValue(func() (int, error) { return unix.Write(d, buf[off:k]) })
 				return int64(max0(m)), sideDst, err
 			})
 			off += int(m)

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/zcopy/zcopy/internal/eintr"
 	"github.com/zcopy/zcopy/internal/uring"
 )
 
@@ -73,13 +74,13 @@ func Uring(p *Pair, remain int64) (written int64, handled bool, err error) {
 func uringLocked(p *Pair, sfd, dfd int, stream bool, remain int64, cfg uring.Config, st *uring.Stats) (n int64, serr, cerr error) {
 	src := p.Src.Pos
 	if src < 0 {
-		if src, serr = ignoringEINTR2(func() (int64, error) { return unix.Seek(sfd, 0, unix.SEEK_CUR) }); serr != nil {
+		if src, serr = eintr.RetryValue(func() (int64, error) { return unix.Seek(sfd, 0, unix.SEEK_CUR) }); serr != nil {
 			return 0, serr, nil
 		}
 	}
 	dst := int64(-1)
 	if !stream {
-		if dst, serr = ignoringEINTR2(func() (int64, error) { return unix.Seek(dfd, 0, unix.SEEK_CUR) }); serr != nil {
+		if dst, serr = eintr.RetryValue(func() (int64, error) { return unix.Seek(dfd, 0, unix.SEEK_CUR) }); serr != nil {
 			return 0, serr, nil
 		}
 	}
@@ -92,10 +93,10 @@ func uringLocked(p *Pair, sfd, dfd int, stream bool, remain int64, cfg uring.Con
 	if p.Src.Pos >= 0 {
 		p.Src.Pos += n
 	} else if n > 0 {
-		_, serr = ignoringEINTR2(func() (int64, error) { return unix.Seek(sfd, src+n, unix.SEEK_SET) })
+		_, serr = eintr.RetryValue(func() (int64, error) { return unix.Seek(sfd, src+n, unix.SEEK_SET) })
 	}
 	if !stream && n > 0 {
-		if _, err := ignoringEINTR2(func() (int64, error) { return unix.Seek(dfd, dst+n, unix.SEEK_SET) }); serr == nil {
+		if _, err := eintr.RetryValue(func() (int64, error) { return unix.Seek(dfd, dst+n, unix.SEEK_SET) }); serr == nil {
 			serr = err
 		}
 	}
@@ -141,7 +142,7 @@ func MostlyUncached(e *Endpoint, length int64) bool {
 			}
 		}
 		crange := unix.CachestatRange{Off: uint64(off), Len: uint64(length)}
-		err = ignoringEINTR(func() error { return unix.Cachestat(uint(fd), &crange, &cs, 0) })
+		err = eintr.Retry(func() error { return unix.Cachestat(uint(fd), &crange, &cs, 0) })
 	}); cerr != nil || err != nil {
 		return false
 	}

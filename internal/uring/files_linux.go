@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // ErrNotRegular is the error of a Job whose source is not a regular file
@@ -60,18 +62,6 @@ func CopyFiles(ctx context.Context, jobs []Job, cfg FilesConfig) []Result {
 	}
 	copyFilesSync(ctx, jobs, res, cfg)
 	return res
-}
-
-// ignoringEINTR calls fn until it returns something other than EINTR; the
-// one retry loop of this package's plain system calls (the ring's own is
-// in Ring.enter).
-func ignoringEINTR[T any](fn func() (T, error)) (T, error) {
-	for {
-		v, err := fn()
-		if err != unix.EINTR {
-			return v, err
-		}
-	}
 }
 
 func pathErr(op, path string, err error) error { return &fs.PathError{Op: op, Path: path, Err: err} }
@@ -136,7 +126,7 @@ func ctxErr(ctx context.Context) error {
 // copyOneSync copies one job with plain system calls.
 func copyOneSync(j *Job, buf []byte, accept func(*Stat) bool) (r Result) {
 	var sx unix.Statx_t
-	if _, err := ignoringEINTR(func() (int, error) { return 0, unix.Statx(j.SrcDir, j.Src, unix.AT_SYMLINK_NOFOLLOW, statxMask, &sx) }); err != nil {
+	if err := eintr.Retry(func() error { return unix.Statx(j.SrcDir, j.Src, unix.AT_SYMLINK_NOFOLLOW, statxMask, &sx) }); err != nil {
 		r.Err = pathErr("statx", j.Src, err)
 		return r
 	}
@@ -149,7 +139,7 @@ func copyOneSync(j *Job, buf []byte, accept func(*Stat) bool) (r Result) {
 		r.Err = pathErr("open", j.Src, ErrDeclined)
 		return r
 	}
-	src, err := ignoringEINTR(func() (int, error) { return unix.Openat(j.SrcDir, j.Src, srcOpenFlags, 0) })
+	src, err := eintr.RetryValue(func() (int, error) { return unix.Openat(j.SrcDir, j.Src, srcOpenFlags, 0) })
 	if err != nil {
 		r.Err = pathErr("open", j.Src, err)
 		return r
@@ -161,13 +151,13 @@ func copyOneSync(j *Job, buf []byte, accept func(*Stat) bool) (r Result) {
 		}
 		unix.Close(src)
 	}()
-	dst, err := ignoringEINTR(func() (int, error) { return unix.Openat(j.DstDir, j.Dst, dstOpenFlags, jobMode(j)) })
+	dst, err := eintr.RetryValue(func() (int, error) { return unix.Openat(j.DstDir, j.Dst, dstOpenFlags, jobMode(j)) })
 	if err != nil {
 		r.Err = pathErr("open", j.Dst, err)
 		return r
 	}
 	for {
-		n, err := ignoringEINTR(func() (int, error) { return unix.Read(src, buf) })
+		n, err := eintr.RetryValue(func() (int, error) { return unix.Read(src, buf) })
 		if err != nil {
 			r.Err = pathErr("read", j.Src, err)
 			break
@@ -176,7 +166,7 @@ func copyOneSync(j *Job, buf []byte, accept func(*Stat) bool) (r Result) {
 			break
 		}
 		for w := 0; w < n && r.Err == nil; {
-			k, err := ignoringEINTR(func() (int, error) { return unix.Write(dst, buf[w:n]) })
+			k, err := eintr.RetryValue(func() (int, error) { return unix.Write(dst, buf[w:n]) })
 			switch {
 			case err != nil:
 				r.Err = pathErr("write", j.Dst, err)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // Operation tags, the low bits of a small-file chain's user_data; the
@@ -311,7 +313,7 @@ func (f *filesRing) step(i int) {
 		if s.src < 0 {
 			dir, name, flags = job.SrcDir, job.Src, unix.AT_SYMLINK_NOFOLLOW
 		}
-		if _, err := ignoringEINTR(func() (int, error) { return 0, unix.Statx(dir, name, flags, statxMask, s.sx) }); err != nil {
+		if _, err := eintr.RetryValue(func() (int, error) { return 0, unix.Statx(dir, name, flags, statxMask, s.sx) }); err != nil {
 			s.r.Err = pathErr("statx", job.Src, err)
 		}
 	}
