@@ -54,11 +54,22 @@ func CopyN(dst io.Writer, src io.Reader, n int64) (written int64, err error) {
 // on that conn is then lost). A Read or Write of a type without a
 // descriptor cannot be interrupted and is waited for.
 func CopyContext(ctx context.Context, dst io.Writer, src io.Reader, opts ...Option) (written int64, err error) {
-	c := copier{cfg: config{methods: defaultMethods}}
+	var c copier
+	if err := c.init(ctx, opts); err != nil {
+		return 0, err
+	}
+	return c.run(dst, src)
+}
+
+// init sets c up for one copy with opts: the default methods, then the
+// options, and the report they name cleared. A ctx that can be cancelled
+// is kept, and one already cancelled is returned before anything else.
+func (c *copier) init(ctx context.Context, opts []Option) error {
+	c.cfg = config{methods: defaultMethods}
 	if ctx != nil && ctx.Done() != nil {
 		c.ctx = ctx
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return err
 		}
 	}
 	for _, o := range opts {
@@ -67,7 +78,7 @@ func CopyContext(ctx context.Context, dst io.Writer, src io.Reader, opts ...Opti
 	if r := c.cfg.report; r != nil {
 		*r = Report{}
 	}
-	return c.run(dst, src)
+	return nil
 }
 
 var (

@@ -1,6 +1,7 @@
 package zcopy
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"os"
@@ -44,13 +45,8 @@ type SegmentReader interface {
 // lists the methods used, with "hole" for skipped zeros. The result is
 // byte-identical to io.Copy's.
 func CopySegments(dst io.Writer, src SegmentReader, opts ...Option) (int64, error) {
-	c := copier{cfg: config{methods: defaultMethods}}
-	for _, o := range opts {
-		o(&c.cfg)
-	}
-	if r := c.cfg.report; r != nil {
-		*r = Report{}
-	}
+	var c copier
+	c.init(context.Background(), opts) // not cancellable: init cannot fail
 	n, _, err := copySegments(&c, dst, src)
 	if r := c.cfg.report; r != nil {
 		r.Written = n

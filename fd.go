@@ -36,18 +36,9 @@ import (
 // Source and Destination say "regular file" without naming the filesystem,
 // which would cost two more system calls.
 func CopyFD(ctx context.Context, dst, src int, n int64, opts ...Option) (written int64, err error) {
-	c := copier{cfg: config{methods: defaultMethods}}
-	if ctx != nil && ctx.Done() != nil {
-		c.ctx = ctx
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-	}
-	for _, o := range opts {
-		o(&c.cfg)
-	}
-	if r := c.cfg.report; r != nil {
-		*r = Report{}
+	var c copier
+	if err := c.init(ctx, opts); err != nil {
+		return 0, err
 	}
 	// The wrappers are pooled: a tree copy calls this once per file, and
 	// nothing keeps them once the copy returns.
