@@ -1062,20 +1062,9 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		testHookAfterData(dstPath)
 	}
 	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, created, h != nil && h.setgid)
-	if r.o.Fsync == FsyncFile {
-		if err := eintr.Retry(func() error { return unix.Fsync(dfd) }); err != nil {
-			unix.Close(dfd)
-			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
-			return
-		}
-	}
-	if r.c.tree.created != nil {
-		var dst unix.Stat_t
-		if fstat(dfd, &dst) == nil {
-			r.c.mu.Lock()
-			r.c.tree.created[fileID{dst.Dev, dst.Ino}] = dstPath
-			r.c.mu.Unlock()
-		}
+	if !r.settle(dfd, dstPath) {
+		unix.Close(dfd)
+		return
 	}
 	// close(2) is not retried on EINTR: the descriptor is gone anyway.
 	if err := unix.Close(dfd); err != nil {
@@ -1090,6 +1079,28 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	}
 	ok = true
 	r.report(&rep)
+}
+
+// settle ends a copied file's work on its descriptor: fsync with
+// FsyncFile, and a note that this copy created it (cp refuses to overwrite
+// such a file with a later operand). false means fsync failed, which is
+// reported; the caller closes dfd either way.
+func (r *run) settle(dfd int, dstPath string) bool {
+	if r.o.Fsync == FsyncFile {
+		if err := eintr.Retry(func() error { return unix.Fsync(dfd) }); err != nil {
+			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
+			return false
+		}
+	}
+	if r.c.tree.created != nil {
+		var dst unix.Stat_t
+		if fstat(dfd, &dst) == nil {
+			r.c.mu.Lock()
+			r.c.tree.created[fileID{dst.Dev, dst.Ino}] = dstPath
+			r.c.mu.Unlock()
+		}
+	}
+	return true
 }
 
 // fileAttrs applies ownership, xattrs, mode and times, in that order:

@@ -280,20 +280,9 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 			r.fail(&Error{Op: "setting permissions for", Path: dstPath, Err: err})
 		}
 	}
-	if r.o.Fsync == FsyncFile {
-		if err := eintr.Retry(func() error { return unix.Fsync(dfd) }); err != nil {
-			dstF.Close()
-			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
-			return
-		}
-	}
-	if r.c.tree.created != nil {
-		var dst unix.Stat_t
-		if fstat(dfd, &dst) == nil {
-			r.c.mu.Lock()
-			r.c.tree.created[fileID{dst.Dev, dst.Ino}] = dstPath
-			r.c.mu.Unlock()
-		}
+	if !r.settle(dfd, dstPath) {
+		dstF.Close()
+		return
 	}
 	if err := dstF.Close(); err != nil {
 		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
