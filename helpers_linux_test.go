@@ -470,3 +470,13 @@ func fsType(t testing.TB, path string) string {
 	}
 	return fmt.Sprintf("%#x", st.Type)
 }
+
+// allocatedBytes is the space f's blocks take on its filesystem.
+func allocatedBytes(t testing.TB, f *os.File) int64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Blocks * 512
+}

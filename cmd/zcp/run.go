@@ -727,10 +727,3 @@ func (e *env) printJSON(s copytree.Summary, elapsed time.Duration) {
 		Seconds: elapsed.Seconds(), Jobs: e.jobs})
 	fmt.Fprintf(e.stdout, "%s\n", out)
 }
-
-// currentUmask reads the process's umask (setting it back at once).
-func currentUmask() int {
-	m := syscall.Umask(0)
-	syscall.Umask(m)
-	return m
-}
