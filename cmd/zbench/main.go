@@ -15,7 +15,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/zcopy/zcopy/internal/bench"
+	"github.com/zcopy/zcopy/cmd/zbench/internal/bench"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zcopy/zcopy/internal/bench"
+	"github.com/zcopy/zcopy/cmd/zbench/internal/bench"
 )
 
 func TestMain(m *testing.M) {

@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
 // The raw contenders are the C programs of the article "Rust io::copy with
@@ -120,7 +122,7 @@ func rawOpen(ep string, write bool) (int, error) {
 		if write {
 			flags = unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC
 		}
-		return retry(func() (int, error) { return unix.Open(arg, flags|unix.O_CLOEXEC, 0o644) })
+		return eintr.RetryValue(func() (int, error) { return unix.Open(arg, flags|unix.O_CLOEXEC, 0o644) })
 	case "unix":
 		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -152,21 +154,9 @@ func rawOpen(ep string, write bool) (int, error) {
 	return -1, fmt.Errorf("bad endpoint %q", ep)
 }
 
-// retry repeats a call interrupted by a signal (the Go runtime's own
-// preemption signals included) and waits out EAGAIN on a descriptor that
-// turned out to be non-blocking.
-func retry[T any](fn func() (T, error)) (T, error) {
-	for {
-		n, err := fn()
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
-}
-
 // waitFD blocks until fd is ready for events (POLLIN or POLLOUT).
 func waitFD(fd int, events int16) error {
-	_, err := retry(func() (int, error) {
+	_, err := eintr.RetryValue(func() (int, error) {
 		return unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: events}}, -1)
 	})
 	return err
@@ -175,15 +165,10 @@ func waitFD(fd int, events int16) error {
 // writeAll writes p to fd, with send(2) on sockets as the article's C did.
 func writeAll(fd int, p []byte) error {
 	for len(p) > 0 {
-		n, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, 0, 0)
-		if e == unix.ENOTSOCK {
-			m, err := unix.Write(fd, p)
-			n, e = uintptr(max(m, 0)), errnoOf(err)
-		}
-		switch e {
+		n, err := eintr.RetryValue(func() (int, error) { return sendOnce(fd, p) })
+		switch e := errnoOf(err); e {
 		case 0:
 			p = p[n:]
-		case unix.EINTR:
 		case unix.EAGAIN:
 			if err := waitFD(fd, unix.POLLOUT); err != nil {
 				return err
@@ -193,6 +178,18 @@ func writeAll(fd int, p []byte) error {
 		}
 	}
 	return nil
+}
+
+// sendOnce is one send(2) of p, or write(2) where fd is not a socket.
+func sendOnce(fd int, p []byte) (int, error) {
+	n, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, 0, 0)
+	if e == unix.ENOTSOCK {
+		return unix.Write(fd, p)
+	}
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
 
 func errnoOf(err error) unix.Errno {
@@ -207,7 +204,7 @@ func rawReadWrite(dst, src int, _ int64) (int64, error) {
 	buf := make([]byte, rawBuffer)
 	var total int64
 	for {
-		n, err := retry(func() (int, error) { return unix.Read(src, buf) })
+		n, err := eintr.RetryValue(func() (int, error) { return unix.Read(src, buf) })
 		if err == unix.EAGAIN {
 			if err = waitFD(src, unix.POLLIN); err == nil {
 				continue
@@ -253,7 +250,7 @@ func setSndBuf(fd, size int) error {
 func rawSendfile(dst, src int, _ int64) (int64, error) {
 	var total int64
 	for {
-		n, err := retry(func() (int, error) { return unix.Sendfile(dst, src, nil, maxRound) })
+		n, err := eintr.RetryValue(func() (int, error) { return unix.Sendfile(dst, src, nil, maxRound) })
 		if err == unix.EAGAIN {
 			if err = waitFD(dst, unix.POLLOUT); err == nil {
 				continue
@@ -285,7 +282,7 @@ func rawSplicePipe(dst, src int, _ int64) (int64, error) {
 	}
 	var total int64
 	for {
-		n, err := retry(func() (int64, error) {
+		n, err := eintr.RetryValue(func() (int64, error) {
 			n, err := unix.Splice(src, nil, p[1], nil, size, unix.SPLICE_F_MOVE)
 			return int64(n), err
 		})
@@ -296,7 +293,7 @@ func rawSplicePipe(dst, src int, _ int64) (int64, error) {
 			return total, nil
 		}
 		for left := n; left > 0; {
-			m, err := retry(func() (int64, error) {
+			m, err := eintr.RetryValue(func() (int64, error) {
 				m, err := unix.Splice(p[0], nil, dst, nil, int(left), unix.SPLICE_F_MOVE)
 				return int64(m), err
 			})
@@ -313,7 +310,7 @@ func rawSplicePipe(dst, src int, _ int64) (int64, error) {
 func rawSplice(dst, src int, _ int64) (int64, error) {
 	var total int64
 	for {
-		n, err := retry(func() (int64, error) {
+		n, err := eintr.RetryValue(func() (int64, error) {
 			n, err := unix.Splice(src, nil, dst, nil, maxRound, unix.SPLICE_F_MOVE)
 			return int64(n), err
 		})
@@ -340,7 +337,7 @@ func rawSplice1M(dst, src int, size int64) (int64, error) {
 func rawCopyFileRange(dst, src int, _ int64) (int64, error) {
 	var total int64
 	for {
-		n, err := retry(func() (int, error) { return unix.CopyFileRange(src, nil, dst, nil, maxRound, 0) })
+		n, err := eintr.RetryValue(func() (int, error) { return unix.CopyFileRange(src, nil, dst, nil, maxRound, 0) })
 		if err != nil {
 			return total, fmt.Errorf("copy_file_range: %w", err)
 		}
