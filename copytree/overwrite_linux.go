@@ -100,7 +100,8 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 	if d.same {
 		return d, nil
 	}
-	if r.justCreated(&d.st) {
+	if r.o.Backup != BackupNumbered && r.justCreated(&d.st) {
+		// (GNU: a numbered backup keeps both.)
 		return d, &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
 	}
 	if r.o.Backup != BackupNone {
