@@ -212,7 +212,7 @@ func TestAtomicKeepsWhatPlainCpKeeps(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("giving files away needs root")
 	}
-	type result struct{ mode, owner, xattr, data, link, other string }
+	type result struct{ mode, owner, xattr, data, link, other, hardLink string }
 	results := map[string]result{}
 	for name, prog := range progs {
 		dir := t.TempDir()
@@ -228,7 +228,12 @@ func TestAtomicKeepsWhatPlainCpKeeps(t *testing.T) {
 		if err := os.Symlink("target", filepath.Join(dir, "link")); err != nil {
 			t.Fatal(err)
 		}
-		args := [][]string{{"src", "d"}, {"src", "link"}}
+		hl := filepath.Join(dir, "hl")
+		mustWrite(t, hl, "old\n", 0o644)
+		if err := os.Link(hl, filepath.Join(dir, "hl2")); err != nil {
+			t.Fatal(err)
+		}
+		args := [][]string{{"src", "d"}, {"src", "link"}, {"src", "hl"}}
 		for _, a := range args {
 			if name == "zcp" {
 				a = append([]string{"--atomic"}, a...)
@@ -260,9 +265,20 @@ func TestAtomicKeepsWhatPlainCpKeeps(t *testing.T) {
 		if fi, err := os.Stat(target); err == nil {
 			r.other = fi.Mode().String()
 		}
+		b, _ = os.ReadFile(filepath.Join(dir, "hl2"))
+		r.hardLink = string(b)
 		results[name] = r
 	}
 	t.Logf("GNU cp: %+v", results["gnu"])
+	// The documented difference: the rename replaces one name.
+	if g, z := results["gnu"].hardLink, results["zcp"].hardLink; g != "new\n" || z != "old\n" {
+		t.Errorf("the other name of a replaced file: GNU cp %q, zcp --atomic %q (docs/zcp.md: the old data)", g, z)
+	}
+	for _, r := range []string{"gnu", "zcp"} {
+		x := results[r]
+		x.hardLink = ""
+		results[r] = x
+	}
 	if results["gnu"] != results["zcp"] {
 		t.Errorf("after cp over existing files:\nzcp --atomic %+v\nGNU cp       %+v", results["zcp"], results["gnu"])
 	}
@@ -314,4 +330,63 @@ func TestSetIDClearedWhenOwnerNotKept(t *testing.T) {
 		t.Errorf("zcp kept set-user-ID on a copy it could not give away: %s", modes["zcp"])
 	}
 	t.Log(modes["gnu"])
+}
+
+// TestAtomicDifferences pins what docs/zcp.md says --atomic does unlike a
+// plain cp, for an unprivileged user: it needs a writable directory (the
+// temporary file is made there), and a file of another owner that the
+// user may write is replaced by one the user owns, without set-id bits.
+func TestAtomicDifferences(t *testing.T) {
+	dir, bins := unprivileged(t, contenders(t))
+	type result struct {
+		outcome
+		data  string
+		owner uint32
+		mode  string
+	}
+	got := map[string][]result{}
+	for name, prog := range bins {
+		work := filepath.Join(dir, name)
+		for _, p := range []string{work, filepath.Join(work, "ro")} {
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustWrite(t, filepath.Join(work, "src"), "new\n", 0o644)
+		mustWrite(t, filepath.Join(work, "ro", "f"), "old\n", 0o644)
+		mustWrite(t, filepath.Join(work, "theirs"), "old\n", 0o4777)
+		for _, p := range []string{work, filepath.Join(work, "ro"), filepath.Join(work, "ro", "f")} {
+			if err := os.Chown(p, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chmod(filepath.Join(work, "ro"), 0o555); err != nil {
+			t.Fatal(err)
+		}
+		for _, dst := range []string{"ro/f", "theirs"} {
+			a := []string{"src", dst}
+			if name == "zcp" {
+				a = append([]string{"--atomic"}, a...)
+			}
+			o := runCp(t, prog, work, nobody, a...)
+			b, _ := os.ReadFile(filepath.Join(work, dst))
+			var st unix.Stat_t
+			unix.Stat(filepath.Join(work, dst), &st)
+			got[name] = append(got[name], result{o, string(b), st.Uid, fmt.Sprintf("%o", st.Mode&0o7777)})
+		}
+	}
+	gnu, ours := got["gnu"], got["zcp"]
+	t.Logf("GNU cp: %+v\nzcp --atomic: %+v", gnu, ours)
+	if gnu[0].code != 0 || gnu[0].data != "new\n" {
+		t.Errorf("GNU cp into a read-only directory: %+v", gnu[0])
+	}
+	if ours[0].code != 1 || ours[0].stderr != "cp: cannot create regular file 'ro/f': Permission denied\n" || ours[0].data != "old\n" {
+		t.Errorf("zcp --atomic into a read-only directory: %+v", ours[0])
+	}
+	if gnu[1].code != 0 || gnu[1].owner != 0 || gnu[1].data != "new\n" {
+		t.Errorf("GNU cp into another owner's writable file: %+v", gnu[1])
+	}
+	if ours[1].code != 0 || ours[1].owner != nobody || ours[1].mode != "777" || ours[1].data != "new\n" {
+		t.Errorf("zcp --atomic over another owner's writable file: %+v", ours[1])
+	}
 }

@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/zcopy/zcopy/copytree"
 	"github.com/zcopy/zcopy/internal/testutil"
@@ -72,4 +75,44 @@ func TestSparseSourceShrinks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCopyFSWritesIntoExisting: CopyFS over an existing file writes into
+// it, as cp does (the old inode, its other names and a device node stay),
+// and replaces it only with RemoveDestination.
+func TestCopyFSWritesIntoExisting(t *testing.T) {
+	dir := t.TempDir()
+	fsys := fstest.MapFS{"f": {Data: []byte("new"), Mode: 0o644}, "null": {Data: []byte("new"), Mode: 0o644}}
+	f := filepath.Join(dir, "f")
+	if err := os.WriteFile(f, []byte("old data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(f, filepath.Join(dir, "f2")); err != nil {
+		t.Fatal(err)
+	}
+	dev := os.Geteuid() == 0 && unix.Mknod(filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))) == nil
+	if _, err := copytree.CopyFS(context.Background(), dir, fsys, copytree.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "f2")); string(b) != "new" {
+		t.Errorf("the other name of the written file holds %q", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "null")); dev && (err != nil || fi.Mode()&os.ModeCharDevice == 0) {
+		t.Errorf("the device node became %v (%v)", fi.Mode(), err)
+	}
+	if _, err := copytree.CopyFS(context.Background(), dir, fsys, copytree.Options{RemoveDestination: true}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := stat(t, f), stat(t, filepath.Join(dir, "f2")); a.Ino == b.Ino {
+		t.Error("RemoveDestination wrote into the old file")
+	}
+}
+
+func stat(t *testing.T, p string) unix.Stat_t {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
