@@ -184,6 +184,7 @@ type dstFile struct {
 	tmp, name string
 	old       *oldFile // Atomic: the file replaced, whose attributes the copy keeps
 	upToDate  bool     // skipped by -u
+	followed  bool     // written through a symlink operand: not a hard-link target
 }
 
 // oldFile is what a plain cp, writing into an existing file, would have
@@ -230,6 +231,7 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 		r.report(rep)
 		return d, true
 	}
+	d.followed = dec.follow
 	if r.o.Atomic && (dec.v != vOpen || dec.st.Mode&unix.S_IFMT == unix.S_IFREG) {
 		return r.openAtomic(d, dec, dstPath, mode, rep)
 	}

@@ -883,7 +883,10 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}
 	ok = true
-	linkTarget = dstPath
+	if !d.followed {
+		// (A link to dstPath would be a link to the symlink.)
+		linkTarget = dstPath
+	}
 	r.report(&rep)
 }
 
