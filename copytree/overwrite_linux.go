@@ -255,13 +255,12 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 		}
 		fd, err = openat(ddir, dname, fl, 0)
 		if err == nil {
+			// The type existing saw decides, without an fstat per file: a
+			// name swapped meanwhile for a device or FIFO is written into
+			// as one that was there (the regular path's seeks and
+			// ftruncate then fail and are reported).
 			d.created = false
-			var now unix.Stat_t
-			if ferr := fstat(fd, &now); ferr != nil {
-				unix.Close(fd)
-				return fail("cannot fstat", ferr)
-			}
-			d.regular = now.Mode&unix.S_IFMT == unix.S_IFREG
+			d.regular = dec.st.Mode&unix.S_IFMT == unix.S_IFREG
 			break
 		}
 		if err != unix.ENOENT && r.o.Force {
