@@ -70,7 +70,10 @@ func CopyFS(ctx context.Context, dir string, fsys fs.FS, opts Options) (Summary,
 				if !errors.Is(err, fs.ErrExist) || opts.Update != UpdateAll {
 					return fail(&Error{Op: "cannot create symbolic link", Path: dst, Err: err})
 				}
-				os.Remove(dst)
+				if fi, lerr := os.Lstat(dst); lerr == nil && fi.IsDir() {
+					return fail(&Error{Path: dst, Err: ErrFileOverDir})
+				}
+				os.Remove(dst) // a link is recreated, as cp -P does
 				if err := os.Symlink(target, dst); err != nil {
 					return fail(&Error{Op: "cannot create symbolic link", Path: dst, Err: err})
 				}
@@ -122,8 +125,12 @@ func copyFSFile(ctx context.Context, fsys fs.FS, path, dst string, info fs.FileI
 	if o.Preserve&PreserveMode != 0 {
 		perm = info.Mode().Perm()
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if _, err := os.Lstat(dst); err == nil {
+	const create = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	flags := create
+	if old, err := os.Lstat(dst); err == nil {
+		if old.IsDir() {
+			return nil, &Error{Path: dst, Err: ErrFileOverDir}
+		}
 		switch o.Update {
 		case UpdateNone:
 			rep.Skipped = true
@@ -140,8 +147,14 @@ func copyFSFile(ctx context.Context, fsys fs.FS, path, dst string, info fs.FileI
 			rep.Skipped = true
 			return rep, nil
 		}
-		if err := os.Remove(dst); err != nil {
-			return nil, &Error{Op: "cannot remove", Path: dst, Err: err}
+		if o.RemoveDestination || old.Mode()&fs.ModeSymlink != 0 {
+			// Asked for, or a symlink, which is replaced rather than
+			// written through.
+			if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, &Error{Op: "cannot remove", Path: dst, Err: err}
+			}
+		} else {
+			flags = os.O_WRONLY | os.O_TRUNC // written into, as cp does: devices and FIFOs stay
 		}
 	}
 	src, err := fsys.Open(path)
@@ -150,6 +163,14 @@ func copyFSFile(ctx context.Context, fsys fs.FS, path, dst string, info fs.FileI
 	}
 	defer src.Close()
 	out, err := os.OpenFile(dst, flags|nofollow, perm)
+	if err != nil && flags != create && (o.Force || errors.Is(err, fs.ErrNotExist)) {
+		// -f: a destination that cannot be opened is removed (or it
+		// vanished meanwhile): create it.
+		if rerr := os.Remove(dst); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return nil, &Error{Op: "cannot remove", Path: dst, Err: rerr}
+		}
+		out, err = os.OpenFile(dst, create|nofollow, perm)
+	}
 	if err != nil {
 		return nil, &Error{Op: "cannot create regular file", Path: dst, Err: err}
 	}

@@ -12,3 +12,10 @@ func SetTestHookAfterData(fn func(path string)) (restore func()) {
 	testHookAfterData = fn
 	return func() { testHookAfterData = nil }
 }
+
+// SetTestHookSparseData installs fn to run before each data segment of a
+// sparse copy, with the segment's offset.
+func SetTestHookSparseData(fn func(off int64)) (restore func()) {
+	testHookSparseData = fn
+	return func() { testHookSparseData = nil }
+}

@@ -103,17 +103,20 @@ type Summary struct {
 
 // Sentinel errors, matched with errors.Is on an [*Error].
 var (
-	ErrOmitDir       = errors.New("-r not specified; omitting directory")
-	ErrSameFile      = errors.New("are the same file")
-	ErrIntoItself    = errors.New("cannot copy a directory into itself")
-	ErrDirOverFile   = errors.New("cannot overwrite non-directory with directory")
-	ErrFileOverDir   = errors.New("cannot overwrite directory with non-directory")
-	ErrDanglingDst   = errors.New("not writing through dangling symlink")
-	ErrJustCreated   = errors.New("will not overwrite just-created file")
-	ErrNotReplacing  = errors.New("not replacing")
-	ErrSymlinkLoop   = errors.New("cannot copy cyclic symbolic link")
-	ErrCloneRequired = errors.New("reflink not supported")
-	ErrAtomicSpecial = errors.New("atomic replace applies to regular files only")
+	ErrOmitDir     = errors.New("-r not specified; omitting directory")
+	ErrSameFile    = errors.New("are the same file")
+	ErrIntoItself  = errors.New("cannot copy a directory into itself")
+	ErrDirOverFile = errors.New("cannot overwrite non-directory with directory")
+	ErrFileOverDir = errors.New("cannot overwrite directory with non-directory")
+	ErrDanglingDst = errors.New("not writing through dangling symlink")
+	ErrJustCreated = errors.New("will not overwrite just-created file")
+	// ErrThroughJustCreated: an operand's destination is a symlink an
+	// earlier operand of the same Copier made; it is not written through.
+	ErrThroughJustCreated = errors.New("will not copy through just-created symlink")
+	ErrNotReplacing       = errors.New("not replacing")
+	ErrSymlinkLoop        = errors.New("cannot copy cyclic symbolic link")
+	ErrCloneRequired      = errors.New("reflink not supported")
+	ErrAtomicSpecial      = errors.New("atomic replace applies to regular files only")
 )
 
 // Error is a failure to copy one entry. Its message is GNU cp's (without
@@ -147,6 +150,8 @@ func (e *Error) Error() string {
 		return "not writing through dangling symlink " + Quote(e.Path)
 	case ErrJustCreated:
 		return "will not overwrite just-created " + Quote(e.Path) + " with " + Quote(e.Path2)
+	case ErrThroughJustCreated:
+		return "will not copy " + Quote(e.Path) + " through just-created symlink " + Quote(e.Path2)
 	case ErrNotReplacing:
 		return "not replacing " + Quote(e.Path)
 	case ErrSymlinkLoop:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -94,6 +93,7 @@ type dirNode struct {
 	// were copied; finishDir sets them after.
 	xattrs     []xattr
 	xattrsRead bool
+	notOwned   bool // its owner could not be set: no set-id bits
 }
 
 // dirHandle holds a directory's two descriptors while its entries are
@@ -437,6 +437,11 @@ func (r *run) entry(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath
 		}
 		st = &lst
 	}
+	if (r.o.HardLink || r.o.SymbolicLink) && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		// GNU links every non-directory, symlinks (-P) and FIFOs too.
+		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		return
+	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		r.subdir(h, sname, dname, srcPath, dstPath, st)
@@ -518,7 +523,7 @@ func (r *run) dirAttrs(h *dirHandle) {
 	if r.o.Preserve&PreserveOwnership != 0 {
 		// force: an existing directory, or one in a setgid parent, may
 		// not have our ids; a directory is one chown among its files.
-		r.chown(h.dfd, "", 0, n.dstPath, &n.st, true)
+		n.notOwned = !r.chown(h.dfd, "", 0, n.dstPath, &n.st, true)
 	}
 	if r.o.Preserve&(PreserveXattr|PreserveMode) != 0 {
 		// Read now, set in finishDir after the children: a default ACL
@@ -560,6 +565,9 @@ func (r *run) finishDir(n *dirNode, fd int) {
 		// As mkdir(2) would have made it: no set-id bits, sticky kept.
 		perm = perm & 0o1777 &^ umask()
 	}
+	if n.notOwned {
+		perm &^= setIDBits
+	}
 	if mode || n.created {
 		if err := unix.Fchmod(fd, perm); err != nil {
 			r.fail(&Error{Op: "preserving permissions for", Path: n.dstPath, Err: err})
@@ -583,12 +591,18 @@ func (r *run) report(fr *FileReport) {
 	}
 }
 
+// setIDBits are what GNU clears from the mode of a copy whose owner could
+// not be set to the source's: a set-user-ID program must never change
+// owner and keep its bit (the sticky bit goes with them, as in GNU).
+const setIDBits = unix.S_ISUID | unix.S_ISGID | unix.S_ISVTX
+
 // chown sets ownership by descriptor (name == "") or by name in dir,
 // without following a link. Failures to give a file away are silent
-// unless root, as with cp -a.
-func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Stat_t, force bool) {
+// unless root, as with cp -a. owned is false when the owner could not be
+// set: the caller then leaves out the set-id bits (GNU's set_owner).
+func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Stat_t, force bool) (owned bool) {
 	if !force && int(st.Uid) == r.euid && int(st.Gid) == r.egid {
-		return // a new file is already ours
+		return true // a new file is already ours
 	}
 	var err error
 	if name == "" {
@@ -597,7 +611,7 @@ func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Sta
 		err = unix.Fchownat(dirfd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
 	}
 	if err == nil {
-		return
+		return true
 	}
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
 		// Not root: keep at least the group where we belong to it (GNU).
@@ -607,10 +621,11 @@ func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Sta
 			unix.Fchownat(dirfd, name, -1, int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
 		}
 		if r.euid != 0 {
-			return
+			return false
 		}
 	}
 	r.fail(&Error{Op: "failed to preserve ownership for", Path: dstPath, Err: err})
+	return false
 }
 
 // xattrs copies extended attributes from sfd to dfd: all of them with
@@ -738,168 +753,6 @@ func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
 	return e.path, nil
 }
 
-func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string) {
-	err := unix.Linkat(unix.AT_FDCWD, prior, ddir, dname, 0)
-	if err == unix.EEXIST {
-		if err = unix.Unlinkat(ddir, dname, 0); err == nil {
-			err = unix.Linkat(unix.AT_FDCWD, prior, ddir, dname, 0)
-		}
-	}
-	if err != nil {
-		r.fail(&Error{Op: "cannot create hard link %s to %s", Path: dstPath, Path2: prior, Err: err})
-		return
-	}
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink})
-}
-
-// existing decides what to do with a destination name that exists, for a
-// source that is not a directory. It returns how to open it: skip, replace
-// (unlink first), or write in place (open flags for openat).
-type verdict uint8
-
-const (
-	vReplace verdict = iota // unlink, then create
-	vInPlace                // open O_WRONLY|O_TRUNC
-	vSkip
-)
-
-func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_t, top, regular bool) (v verdict, followLink bool, backup string, err error) {
-	var dst unix.Stat_t
-	if err := fstatat(ddir, dname, &dst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		if err == unix.ENOENT {
-			return vReplace, false, "", nil // gone meanwhile: create
-		}
-		return 0, false, "", &Error{Op: "cannot stat", Path: dstPath, Err: err}
-	}
-	isLink := dst.Mode&unix.S_IFMT == unix.S_IFLNK
-	if isLink && top && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone && !r.o.Atomic {
-		// cp writes through a symlink the user named as the destination.
-		var target unix.Stat_t
-		if err := fstatat(ddir, dname, &target, 0); err != nil {
-			if err == unix.ENOENT && !r.o.Force {
-				return 0, false, "", &Error{Path: dstPath, Err: ErrDanglingDst}
-			}
-		} else {
-			dst, followLink = target, true
-		}
-	}
-	if dst.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return 0, false, "", &Error{Path: dstPath, Err: ErrFileOverDir}
-	}
-	if dst.Dev == src.Dev && dst.Ino == src.Ino && !r.o.HardLink {
-		return 0, false, "", &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
-	}
-	if r.c.tree.created != nil {
-		r.c.mu.Lock()
-		_, just := r.c.tree.created[fileID{dst.Dev, dst.Ino}]
-		r.c.mu.Unlock()
-		if just {
-			return 0, false, "", &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
-		}
-	}
-	switch r.o.Update {
-	case UpdateNone:
-		return vSkip, false, "", nil
-	case UpdateNoneFail:
-		return 0, false, "", &Error{Path: dstPath, Err: ErrNotReplacing}
-	case UpdateOlder:
-		if timeCmp(dst.Mtim, src.Mtim) >= 0 {
-			return vSkip, false, "", nil
-		}
-	}
-	if r.o.Interactive != nil && !r.o.Interactive(dstPath) {
-		return vSkip, false, "", nil
-	}
-	if r.o.Backup != BackupNone {
-		name, err := backupName(ddir, dname, r.o.Backup, r.o.Suffix)
-		if err != nil {
-			return 0, false, "", &Error{Op: "cannot backup", Path: dstPath, Err: err}
-		}
-		if r.o.Atomic {
-			err = unix.Linkat(ddir, dname, ddir, name, 0)
-		} else {
-			err = unix.Renameat(ddir, dname, ddir, name)
-		}
-		if err != nil {
-			return 0, false, "", &Error{Op: "cannot backup", Path: dstPath, Err: err}
-		}
-		backup = filepath.Join(filepath.Dir(dstPath), filepath.Base(name))
-		if r.o.Atomic {
-			return vInPlace, false, backup, nil
-		}
-		return vReplace, false, backup, nil
-	}
-	if r.o.RemoveDestination || !regular || (isLink && !followLink) || dst.Mode&unix.S_IFMT != unix.S_IFREG {
-		return vReplace, false, "", nil
-	}
-	return vInPlace, followLink, "", nil
-}
-
-func timeCmp(a, b unix.Timespec) int {
-	switch {
-	case a.Sec != b.Sec:
-		if a.Sec < b.Sec {
-			return -1
-		}
-		return 1
-	case a.Nsec < b.Nsec:
-		return -1
-	case a.Nsec > b.Nsec:
-		return 1
-	}
-	return 0
-}
-
-// backupName picks the backup name for dname in ddir (GNU --backup).
-func backupName(ddir int, dname string, b Backup, suffix string) (string, error) {
-	if b == BackupSimple {
-		return dname + suffix, nil
-	}
-	dir, base := filepath.Split(dname)
-	d := dir
-	if d == "" {
-		d = "."
-	}
-	fd, err := openat(ddir, d, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-	if err != nil {
-		return "", err
-	}
-	f := os.NewFile(uintptr(fd), d)
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		return "", err
-	}
-	highest := 0
-	prefix := base + ".~"
-	for _, n := range names {
-		if strings.HasPrefix(n, prefix) && strings.HasSuffix(n, "~") {
-			if v, err := strconv.Atoi(n[len(prefix) : len(n)-1]); err == nil && v > highest {
-				highest = v
-			}
-		}
-	}
-	if b == BackupExisting && highest == 0 {
-		return dname + suffix, nil
-	}
-	return fmt.Sprintf("%s.~%d~", dname, highest+1), nil
-}
-
-// tempSeq numbers temporary files within the process.
-var tempSeq atomic.Uint64
-
-// tempName is the name an atomic copy is written under: hidden, marked
-// with zcp and the process id, so that a later run (or a person) can tell
-// a leftover from a crash: .zcp-tmp.PID.SEQ.NAME
-func tempName(dname string) string {
-	dir, base := filepath.Split(dname)
-	name := fmt.Sprintf(".zcp-tmp.%d.%d.%s", os.Getpid(), tempSeq.Add(1), base)
-	if len(name) > 255 {
-		name = name[:255]
-	}
-	return dir + name
-}
-
 // regular copies a regular file (or, with CopyContents, reads a special one).
 // st is nil when only the directory listing has been read.
 func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
@@ -912,7 +765,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			}
 			st = &lst
 		}
-		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st)
+		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st, top)
 		return
 	}
 	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindFile}
@@ -945,17 +798,17 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, &sst, top)
 		return
 	}
+	var linkTarget string // what later names of the source link to
 	if prior, claim := r.hardlinked(&sst); prior != "" {
 		unix.Close(sfd)
-		r.linkTo(prior, ddir, dname, srcPath, dstPath)
+		r.linkTo(prior, ddir, dname, srcPath, dstPath, &sst)
 		return
 	} else if claim != nil {
+		// Later names link to this copy only if it was made (or, as
+		// GNU 9.1 does, kept by -u as up to date): never to a file
+		// that -n, -i or --update=none left alone.
 		defer func() { close(claim.done) }()
-		defer func() {
-			if fi, err := os.Lstat(dstPath); err == nil && fi.Mode().IsRegular() {
-				claim.path = dstPath
-			}
-		}()
+		defer func() { claim.path = linkTarget }()
 	}
 	// O_NONBLOCK stays: regular files ignore it, and the descriptor is
 	// used bare (zcopy.CopyFD), so nothing else looks at it.
@@ -969,83 +822,32 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if preserveAttrs {
 		createMode &= 0o600 // withheld until ownership and mode are applied
 	}
-	created := true
-	var tmp string
-	dflags := unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW
-	openName := dname
-	if r.o.Atomic {
-		// Check the policies against the existing name first.
-		var cur unix.Stat_t
-		if err := fstatat(ddir, dname, &cur, unix.AT_SYMLINK_NOFOLLOW); err == nil {
-			v, _, backup, err := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
-			if err != nil {
-				r.fail(err)
-				return
-			}
-			if v == vSkip {
-				rep.Skipped = true
-				r.report(&rep)
-				return
-			}
-			rep.Backup = backup
+	d, done := r.openDst(ddir, dname, srcPath, dstPath, st, top, createMode, &rep)
+	if done {
+		if rep.Skipped && d.upToDate {
+			linkTarget = dstPath
 		}
-		tmp = tempName(dname)
-		openName = tmp
-	}
-	dfd, err := openat(ddir, openName, dflags, createMode)
-	if err == unix.EEXIST && !r.o.Atomic {
-		v, follow, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
-		if verr != nil {
-			r.fail(verr)
-			return
-		}
-		rep.Backup = backup
-		switch v {
-		case vSkip:
-			rep.Skipped = true
-			r.report(&rep)
-			return
-		case vReplace:
-			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
-				return
-			}
-			rep.Removed = backup == "" && r.o.RemoveDestination
-			dfd, err = openat(ddir, dname, dflags, createMode)
-		case vInPlace:
-			created = false
-			fl := unix.O_WRONLY | unix.O_TRUNC
-			if r.o.AttributesOnly {
-				fl = unix.O_WRONLY // the data stays (GNU)
-			}
-			if !follow {
-				fl |= unix.O_NOFOLLOW
-			}
-			dfd, err = openat(ddir, dname, fl, 0)
-			if err != nil && r.o.Force {
-				if uerr := unix.Unlinkat(ddir, dname, 0); uerr == nil {
-					created, rep.Removed = true, true
-					dfd, err = openat(ddir, dname, dflags, createMode)
-				}
-			}
-		}
-	}
-	if err != nil {
-		r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
 		return
 	}
+	dfd := d.fd
 	ok := false
 	defer func() {
-		if !ok && tmp != "" {
-			unix.Unlinkat(ddir, tmp, 0)
+		if !ok && d.tmp != "" {
+			unix.Unlinkat(d.dir, d.tmp, 0)
 		}
 	}()
 	if !r.o.AttributesOnly {
-		if err := r.data(dfd, sfd, st, &rep); err != nil {
+		var err error
+		if d.regular {
+			err = r.data(dfd, sfd, st, &rep)
+		} else {
+			err = r.stream(dfd, sfd, st.Size, &rep)
+		}
+		if err != nil {
 			unix.Close(dfd)
 			if errors.Is(err, ErrCloneRequired) {
-				if created {
-					unix.Unlinkat(ddir, openName, 0) // GNU 9.2: no empty file left
+				if d.created && d.tmp == "" {
+					unix.Unlinkat(ddir, dname, 0) // GNU 9.2: no empty file left
 				}
 				r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrCloneRequired})
 				return
@@ -1054,14 +856,17 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 				r.fail(r.ctx.Err())
 				return
 			}
-			r.fail(&Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: err})
+			r.fail(dataError(err, srcPath, dstPath))
 			return
 		}
 	}
 	if testHookAfterData != nil {
 		testHookAfterData(dstPath)
 	}
-	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, created, h != nil && h.setgid)
+	if d.old != nil {
+		r.inherit(dfd, d.old, dstPath)
+	}
+	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, d.created && d.old == nil, h != nil && h.setgid)
 	if !r.settle(dfd, dstPath) {
 		unix.Close(dfd)
 		return
@@ -1071,13 +876,17 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
 		return
 	}
-	if tmp != "" {
-		if err := unix.Renameat(ddir, tmp, ddir, dname); err != nil {
+	if d.tmp != "" {
+		if err := unix.Renameat(d.dir, d.tmp, d.dir, d.name); err != nil {
 			r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
 			return
 		}
 	}
 	ok = true
+	if !d.followed {
+		// (A link to dstPath would be a link to the symlink.)
+		linkTarget = dstPath
+	}
 	r.report(&rep)
 }
 
@@ -1108,13 +917,17 @@ func (r *run) settle(dfd int, dstPath string) bool {
 // after chown, which clears set-id bits.
 func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, created, setgidDir bool) {
 	p := r.o.Preserve
+	owned := true
 	if p&PreserveOwnership != 0 {
-		r.chown(dfd, "", 0, dstPath, st, setgidDir || !created)
+		owned = r.chown(dfd, "", 0, dstPath, st, setgidDir || !created)
 	}
 	if p&(PreserveXattr|PreserveMode) != 0 {
 		r.xattrs(sfd, dfd, srcPath, dstPath)
 	}
 	perm := uint32(st.Mode) & 0o7777
+	if !owned {
+		perm &^= setIDBits
+	}
 	switch {
 	case p&PreserveMode != 0:
 		if err := unix.Fchmod(dfd, perm); err != nil {
@@ -1255,6 +1068,9 @@ func (r *run) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *Fil
 		if r.wantReport {
 			o = append(o[:len(o):len(o)], zcopy.WithReport(&zr))
 		}
+		if testHookSparseData != nil {
+			testHookSparseData(data)
+		}
 		n, err := zcopy.CopyFD(r.ctx, dst, sfd, hole-data, o...)
 		written += n
 		outcomes(&zr, rep, r.o.Reflink)
@@ -1262,13 +1078,27 @@ func (r *run) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *Fil
 			return written, true, err
 		}
 		if n < hole-data {
-			break // the source shrank
+			// The source shrank: the copy ends where its data did (GNU's
+			// lseek_copy), not at the size fstat saw, which would invent
+			// a hole where data was.
+			size = data + n
+			break
 		}
 		off = hole
+	}
+	// The source may also have shrunk while its holes were skipped: the
+	// copy is never longer than the source now is.
+	var now unix.Stat_t
+	if err := fstat(sfd, &now); err == nil && now.Size < size {
+		size = now.Size
 	}
 	rep.Sparse = OutcomeYes
 	return written, true, eintr.Retry(func() error { return unix.Ftruncate(dst, size) })
 }
+
+// testHookSparseData, when set, is called before each data segment of a
+// sparse copy with the segment's offset.
+var testHookSparseData func(off int64)
 
 // zeroScanCopy is --sparse=always: it reads the file and seeks over every
 // all-zero block, so runs of zeros become holes.
@@ -1347,64 +1177,23 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// makeLink is cp -l and cp -s.
-func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t) {
-	do := func() error {
-		if r.o.SymbolicLink {
-			return unix.Symlinkat(srcPath, ddir, dname)
-		}
-		flags := 0
-		if r.follow {
-			flags = unix.AT_SYMLINK_FOLLOW
-		}
-		return unix.Linkat(sdir, sname, ddir, dname, flags)
-	}
-	err := do()
-	if err == unix.EEXIST {
-		v, _, _, verr := r.existing(ddir, dname, srcPath, dstPath, st, false, false)
-		if verr != nil {
-			r.fail(verr)
-			return
-		}
-		if v == vSkip {
-			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink, Skipped: true})
-			return
-		}
-		if err = unix.Unlinkat(ddir, dname, 0); err == nil {
-			err = do()
-		}
-	}
-	if err != nil {
-		op := "cannot create hard link %s to %s"
-		if r.o.SymbolicLink {
-			op = "cannot create symbolic link %s to %s"
-		}
-		r.fail(&Error{Op: op, Path: dstPath, Path2: srcPath, Err: err})
-		return
-	}
-	kind := KindHardLink
-	if r.o.SymbolicLink {
-		kind = KindSymlink
-	}
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind})
-}
-
 // symlink copies a symbolic link as a link.
 func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+	var linkTarget string // what later names of the source link to: only a link made here
 	if prior, claim := r.hardlinked(st); prior != "" {
-		r.linkTo(prior, ddir, dname, srcPath, dstPath)
+		r.linkTo(prior, ddir, dname, srcPath, dstPath, st)
 		return
 	} else if claim != nil {
 		defer close(claim.done)
-		defer func() { claim.path = dstPath }()
+		defer func() { claim.path = linkTarget }()
 	}
 	target, err := readlinkat(sdir, sname)
 	if err != nil {
 		r.fail(&Error{Op: "cannot read symbolic link", Path: srcPath, Err: err})
 		return
 	}
-	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, KindSymlink, "cannot create symbolic link",
-		func() error { return unix.Symlinkat(target, ddir, dname) })
+	created, removed := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, KindSymlink, "cannot create symbolic link",
+		func(name string) error { return unix.Symlinkat(target, ddir, name) })
 	if !created {
 		return
 	}
@@ -1418,38 +1207,8 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
 		}
 	}
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink})
-}
-
-// createOrReplace runs create for a symlink or special file. If the name
-// exists, the overwrite policy decides: skip it (reported as skipped), or
-// remove it (unless it was renamed to a backup) and create again. Failures
-// are reported with op. It returns whether the entry was created.
-func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, kind Kind, op string, create func() error) bool {
-	err := create()
-	if err == unix.EEXIST {
-		v, _, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
-		if verr != nil {
-			r.fail(verr)
-			return false
-		}
-		if v == vSkip {
-			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Skipped: true})
-			return false
-		}
-		if backup == "" {
-			if err = unix.Unlinkat(ddir, dname, 0); err != nil {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
-				return false
-			}
-		}
-		err = create()
-	}
-	if err != nil {
-		r.fail(&Error{Op: op, Path: dstPath, Err: err})
-		return false
-	}
-	return true
+	linkTarget = dstPath
+	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink, Removed: removed})
 }
 
 func readlinkat(dirfd int, name string) (string, error) {
@@ -1471,12 +1230,13 @@ func readlinkat(dirfd int, name string) (string, error) {
 
 // special recreates a FIFO, socket or device node; it is never opened.
 func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+	var linkTarget string // what later names of the source link to: only a node made here
 	if prior, claim := r.hardlinked(st); prior != "" {
-		r.linkTo(prior, ddir, dname, srcPath, dstPath)
+		r.linkTo(prior, ddir, dname, srcPath, dstPath, st)
 		return
 	} else if claim != nil {
 		defer close(claim.done)
-		defer func() { claim.path = dstPath }()
+		defer func() { claim.path = linkTarget }()
 	}
 	kind := KindDevice
 	op := "cannot create special file"
@@ -1491,21 +1251,26 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
 		perm &= 0o600
 	}
-	mk := func() error {
-		return unix.Mknodat(ddir, dname, st.Mode&unix.S_IFMT|perm, int(st.Rdev))
+	mk := func(name string) error {
+		return unix.Mknodat(ddir, name, st.Mode&unix.S_IFMT|perm, int(st.Rdev))
 	}
-	if !r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, kind, op, mk) {
+	created, removed := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, kind, op, mk)
+	if !created {
 		return
 	}
 	p := r.o.Preserve
+	owned := true
 	if p&PreserveOwnership != 0 {
-		r.chown(-1, dname, ddir, dstPath, st, false)
+		owned = r.chown(-1, dname, ddir, dstPath, st, false)
 	}
 	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
 	if p&(PreserveOwnership|PreserveMode) != 0 {
 		mode := uint32(st.Mode) & 0o7777
 		if p&PreserveMode == 0 {
 			mode &^= umask()
+		}
+		if !owned {
+			mode &^= setIDBits // GNU: no set-id bits on a node that is not the source owner's
 		}
 		if err := unix.Fchmodat(ddir, dname, mode, 0); err != nil {
 			r.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})
@@ -1517,7 +1282,8 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
 		}
 	}
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind})
+	linkTarget = dstPath
+	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Removed: removed})
 }
 
 // has reports whether err was recorded already.

@@ -252,18 +252,20 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 			return
 		}
 	}
+	var linkTarget string // set once the copy is complete
 	if prior, claim := r.hardlinked(&st); prior != "" {
-		// A further name of a file copied earlier: link it instead.
+		// A further name of a file copied earlier: the ring's copy
+		// (in a directory this copy made) gives way to a link.
 		dstF.Close()
-		r.linkTo(prior, h.dfd, name, srcPath, dstPath)
+		if err := unix.Unlinkat(h.dfd, name, 0); err != nil {
+			r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+			return
+		}
+		r.linkTo(prior, h.dfd, name, srcPath, dstPath, &st)
 		return
 	} else if claim != nil {
 		defer close(claim.done)
-		defer func() {
-			if fi, err := os.Lstat(dstPath); err == nil && fi.Mode().IsRegular() {
-				claim.path = dstPath
-			}
-		}()
+		defer func() { claim.path = linkTarget }()
 	}
 	dfd, sfd := int(dstF.Fd()), -1
 	if srcF != nil {
@@ -288,6 +290,7 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
 		return
 	}
+	linkTarget = dstPath
 	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindFile, Size: res.Written, Method: zcopy.Uring}
 	if r.o.Reflink == Never {
 		rep.Reflink, rep.Offload = OutcomeAvoided, OutcomeAvoided

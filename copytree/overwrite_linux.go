@@ -1,0 +1,641 @@
+package copytree
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy"
+)
+
+// This file decides what happens to a destination name that exists and
+// opens or replaces it: GNU cp 9.1's copy_internal and copy_reg rules
+// (the package doc lists them). Nothing here runs for a name that does
+// not exist yet: the common path is one openat(O_CREAT|O_EXCL).
+
+// verdict is what to do with an existing destination.
+type verdict uint8
+
+const (
+	vCreate verdict = iota // the name is free (gone meanwhile, or moved to a backup): create it
+	vRemove                // unlink it first, then create (GNU's unlink-before-open cases)
+	vOpen                  // write into it: open O_WRONLY|O_TRUNC, never unlink (cp's default)
+	vSkip                  // keep it: -n, -i answered no, -u and newer, --update=none
+)
+
+// decision is existing's answer.
+type decision struct {
+	v      verdict
+	st     unix.Stat_t // the destination; its target when follow
+	follow bool        // the destination operand is a symlink cp writes through
+	backup string      // the name the old destination now has (-b)
+	// same: with -l, the destination already is the source's inode;
+	// there is nothing to do (GNU: cp -l f f succeeds).
+	same bool
+	// upToDate: skipped by -u; GNU 9.1 links later names of the same
+	// source inode to it, as it stands for the source.
+	upToDate bool
+	// announce: cp -v prints "removed 'dst'" for this vRemove.
+	announce bool
+}
+
+// existing decides what to do with dname in ddir, which exists, for the
+// source src (a regular file to copy when regular; a link, FIFO, device
+// or hard link to make otherwise). top says dname is a command-line
+// operand's destination. The order of the checks is GNU's.
+func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_t, top, regular bool) (decision, error) {
+	var d decision
+	if err := fstatat(ddir, dname, &d.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			return decision{v: vCreate}, nil // gone meanwhile
+		}
+		return d, &Error{Op: "cannot stat", Path: dstPath, Err: err}
+	}
+	lst := d.st
+	isLink := lst.Mode&unix.S_IFMT == unix.S_IFLNK
+	if isLink && top && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone {
+		// cp writes through a symlink that is an operand's destination.
+		var target unix.Stat_t
+		if err := fstatat(ddir, dname, &target, 0); err != nil {
+			if err == unix.ENOENT && !r.o.Force {
+				return d, &Error{Path: dstPath, Err: ErrDanglingDst}
+			}
+		} else {
+			d.st, d.follow = target, true
+		}
+	}
+	if d.st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return d, &Error{Path: dstPath, Err: ErrFileOverDir}
+	}
+	if d.st.Dev == src.Dev && d.st.Ino == src.Ino {
+		if !r.o.HardLink {
+			return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
+		}
+		d.same = true
+	}
+	switch r.o.Update {
+	case UpdateNone:
+		d.v = vSkip
+		return d, nil
+	case UpdateNoneFail:
+		return d, &Error{Path: dstPath, Err: ErrNotReplacing}
+	case UpdateOlder:
+		if timeCmp(d.st.Mtim, src.Mtim) >= 0 {
+			d.v, d.upToDate = vSkip, true
+			return d, nil
+		}
+	}
+	if r.o.Interactive != nil && !r.o.Interactive(dstPath) {
+		d.v = vSkip
+		return d, nil
+	}
+	if d.same {
+		return d, nil
+	}
+	if r.o.Backup != BackupNumbered && r.justCreated(&d.st) {
+		// (GNU: a numbered backup keeps both.)
+		return d, &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
+	}
+	if r.o.Backup != BackupNone {
+		name, err := backupName(ddir, dname, r.o.Backup, r.o.Suffix)
+		if err != nil {
+			return d, &Error{Op: "cannot backup", Path: dstPath, Err: err}
+		}
+		if r.o.Atomic && regular {
+			// The old file stays under its name until the rename.
+			err = unix.Linkat(ddir, dname, ddir, name, 0)
+		} else {
+			err = unix.Renameat(ddir, dname, ddir, name)
+		}
+		if err != nil {
+			return d, &Error{Op: "cannot backup", Path: dstPath, Err: err}
+		}
+		d.backup = filepath.Join(filepath.Dir(dstPath), filepath.Base(name))
+		d.v = vCreate
+		return d, nil
+	}
+	if top && isLink && r.justCreated(&lst) {
+		// A symlink an earlier operand made: writing through it would
+		// let one source aim another's data anywhere (GNU refuses too).
+		return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
+	}
+	derefNever := r.o.Deref == DerefNever || !top && r.o.Deref == DerefCommandLine
+	switch {
+	case r.o.RemoveDestination:
+		d.v, d.announce = vRemove, true
+	case !r.o.AttributesOnly && (r.o.Preserve&PreserveLinks != 0 && d.st.Nlink > 1 ||
+		derefNever && src.Mode&unix.S_IFMT != unix.S_IFREG):
+		// GNU: a file with other names is not written into when links
+		// are preserved, and what is not a regular file is recreated.
+		d.v, d.announce = vRemove, true
+	case regular && isLink && !d.follow:
+		// A symlink below the destination root is replaced, never
+		// written through (zcp's rule; GNU follows it).
+		d.v = vRemove
+	default:
+		d.v = vOpen
+	}
+	return d, nil
+}
+
+// justCreated reports whether st is a file this Copier created, when it
+// keeps track (RefuseJustCreated).
+func (r *run) justCreated(st *unix.Stat_t) bool {
+	if r.c.tree.created == nil {
+		return false
+	}
+	r.c.mu.Lock()
+	_, just := r.c.tree.created[fileID{st.Dev, st.Ino}]
+	r.c.mu.Unlock()
+	return just
+}
+
+// noteCreated records a non-regular entry an operand created (settle does
+// it for files), so that a later operand neither overwrites it nor writes
+// through it.
+func (r *run) noteCreated(ddir int, dname, dstPath string) {
+	if r.c.tree.created == nil {
+		return
+	}
+	var st unix.Stat_t
+	if fstatat(ddir, dname, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+		r.c.mu.Lock()
+		r.c.tree.created[fileID{st.Dev, st.Ino}] = dstPath
+		r.c.mu.Unlock()
+	}
+}
+
+// dstFile is the destination of a regular copy, open for writing.
+type dstFile struct {
+	fd      int
+	created bool // a new file: its mode and owner are the copy's to set
+	regular bool // else a device, FIFO or socket: written into, no holes or truncation
+	// dir, tmp and name: with Atomic, the data goes to tmp in dir, which
+	// is renamed to name at the end.
+	dir       int
+	tmp, name string
+	old       *oldFile // Atomic: the file replaced, whose attributes the copy keeps
+	upToDate  bool     // skipped by -u
+	followed  bool     // written through a symlink operand: not a hard-link target
+}
+
+// oldFile is what a plain cp, writing into an existing file, would have
+// kept of it.
+type oldFile struct {
+	st     unix.Stat_t
+	xattrs []xattr
+}
+
+const createFlags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW
+
+// openDst opens the destination of a regular copy: created with mode
+// (O_EXCL) if the name is free, else as existing decides. done means
+// there is nothing to write (skipped, or failed and reported).
+func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, mode uint32, rep *FileReport) (d dstFile, done bool) {
+	d = dstFile{dir: ddir, name: dname, created: true, regular: true}
+	fail := func(op string, err error) (dstFile, bool) {
+		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+		return d, true
+	}
+	if !r.o.Atomic {
+		fd, err := openat(ddir, dname, createFlags, mode)
+		if err == nil {
+			d.fd = fd
+			return d, false
+		}
+		if err != unix.EEXIST {
+			return fail("cannot create regular file", err)
+		}
+	} else {
+		var cur unix.Stat_t
+		if err := fstatat(ddir, dname, &cur, unix.AT_SYMLINK_NOFOLLOW); err == unix.ENOENT {
+			return r.openAtomic(d, decision{v: vCreate}, dstPath, mode, rep)
+		}
+	}
+	dec, err := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
+	if err != nil {
+		r.fail(err)
+		return d, true
+	}
+	rep.Backup = dec.backup
+	if dec.v == vSkip {
+		rep.Skipped, d.upToDate = true, dec.upToDate
+		r.report(rep)
+		return d, true
+	}
+	d.followed = dec.follow
+	if r.o.Atomic && (dec.v != vOpen || dec.st.Mode&unix.S_IFMT == unix.S_IFREG) {
+		return r.openAtomic(d, dec, dstPath, mode, rep)
+	}
+	var fd int
+	switch dec.v {
+	case vRemove:
+		if err := unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
+			return fail("cannot remove", err)
+		}
+		rep.Removed = dec.announce
+		fd, err = openat(ddir, dname, createFlags, mode)
+	case vCreate:
+		fd, err = openat(ddir, dname, createFlags, mode)
+	case vOpen:
+		fl := unix.O_WRONLY | unix.O_TRUNC
+		if r.o.AttributesOnly {
+			fl = unix.O_WRONLY // the data stays (GNU)
+		}
+		if !dec.follow {
+			fl |= unix.O_NOFOLLOW
+		}
+		fd, err = openat(ddir, dname, fl, 0)
+		if err == nil {
+			// The type existing saw decides, without an fstat per file: a
+			// name swapped meanwhile for a device or FIFO is written into
+			// as one that was there (the regular path's seeks and
+			// ftruncate then fail and are reported).
+			d.created = false
+			d.regular = dec.st.Mode&unix.S_IFMT == unix.S_IFREG
+			break
+		}
+		if err != unix.ENOENT && r.o.Force {
+			// -f: a destination that cannot be opened is removed.
+			if uerr := unix.Unlinkat(ddir, dname, 0); uerr != nil && uerr != unix.ENOENT {
+				return fail("cannot remove", uerr)
+			}
+			rep.Removed, err = true, unix.ENOENT
+		}
+		if err == unix.ENOENT {
+			fd, err = openat(ddir, dname, createFlags, mode)
+		}
+	}
+	if err != nil {
+		return fail("cannot create regular file", err)
+	}
+	d.fd = fd
+	return d, false
+}
+
+// openAtomic creates the temporary file of an atomic copy. Replacing an
+// existing regular file, it first opens that file for writing, without
+// truncating it, so that permission is decided as a plain cp's open would
+// decide it (write-protected files stay protected; -f removes them as cp
+// -f would), and it remembers the attributes such a cp would have kept. A
+// symlink operand is followed: its target is replaced, in its directory.
+func (r *run) openAtomic(d dstFile, dec decision, dstPath string, mode uint32, rep *FileReport) (dstFile, bool) {
+	fail := func(err error) (dstFile, bool) {
+		r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
+		return d, true
+	}
+	switch dec.v {
+	case vRemove:
+		rep.Removed = dec.announce
+	case vOpen:
+		if dec.follow {
+			target, err := filepath.EvalSymlinks(d.name) // an operand: relative to the working directory
+			if err != nil {
+				return fail(err)
+			}
+			d.name = target
+		}
+		fd, err := openat(d.dir, d.name, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+		if err != nil {
+			if !r.o.Force {
+				return fail(err)
+			}
+			rep.Removed = true // cp -f would unlink it and create a new file
+			break
+		}
+		old := &oldFile{}
+		if err := fstat(fd, &old.st); err == nil && old.st.Mode&unix.S_IFMT == unix.S_IFREG {
+			old.xattrs = oldXattrs(fd)
+			d.old = old
+		}
+		unix.Close(fd)
+	}
+	d.tmp = tempName(d.name)
+	fd, err := openat(d.dir, d.tmp, createFlags, mode)
+	if err != nil {
+		return fail(err)
+	}
+	d.fd = fd
+	return d, false
+}
+
+// oldXattrs reads every extended attribute of fd that a write into the
+// file keeps: all but security.capability, which the kernel removes when
+// a file is written.
+func oldXattrs(fd int) []xattr {
+	var buf [1024]byte
+	names, _, err := listXattrs(fd, "", buf[:])
+	if err != nil || len(names) == 0 {
+		return nil
+	}
+	var attrs []xattr
+	val := make([]byte, 256)
+	for _, name := range names {
+		if name == "security.capability" {
+			continue
+		}
+		var v []byte
+		if v, val, err = getXattr(fd, "", name, val); err == nil {
+			attrs = append(attrs, xattr{name, append([]byte(nil), v...)})
+		}
+	}
+	return attrs
+}
+
+// inherit gives an atomic copy's temporary file what the file it replaces
+// keeps under a plain cp: owner and group, extended attributes (ACLs
+// included) and mode. Set-id bits go as a write would drop them: all when
+// the owner cannot be kept, set-user-ID (and set-group-ID with group
+// execute) for a writer without CAP_FSETID.
+func (r *run) inherit(fd int, old *oldFile, dstPath string) {
+	mode := old.st.Mode & 0o7777
+	if int(old.st.Uid) != r.euid || int(old.st.Gid) != r.egid {
+		if unix.Fchown(fd, int(old.st.Uid), int(old.st.Gid)) != nil {
+			mode &^= unix.S_ISUID | unix.S_ISGID
+		}
+	}
+	for _, a := range old.xattrs {
+		setXattr(fd, "", a.name, a.value) // as a write leaves them; failures are the old file's
+	}
+	if r.euid != 0 {
+		mode &^= unix.S_ISUID
+		if mode&0o010 != 0 {
+			mode &^= unix.S_ISGID
+		}
+	}
+	if err := unix.Fchmod(fd, mode); err != nil {
+		r.fail(&Error{Op: "setting permissions for", Path: dstPath, Err: err})
+	}
+}
+
+// replaceByRename makes a link (hard or symbolic) under a temporary name
+// and renames it over dname, as GNU's force_linkat and force_symlinkat
+// do: if making it fails, the old destination is still there.
+func replaceByRename(ddir int, dname string, mk func(name string) error) error {
+	tmp := tempName(dname)
+	if err := mk(tmp); err != nil {
+		return err
+	}
+	err := unix.Renameat(ddir, tmp, ddir, dname)
+	// rename(2) of two names of one inode does nothing and leaves both.
+	unix.Unlinkat(ddir, tmp, 0)
+	return err
+}
+
+// linkTo makes dname a further name of prior, the copy of an earlier name
+// of the same source inode (st). An existing dname goes through the
+// overwrite policy first: a file -n, -i or --update=none keeps is never
+// replaced by the link.
+func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string, st *unix.Stat_t) {
+	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink}
+	mk := func(name string) error { return unix.Linkat(unix.AT_FDCWD, prior, ddir, name, 0) }
+	err := mk(dname)
+	if err == unix.EEXIST {
+		dec, derr := r.existing(ddir, dname, srcPath, dstPath, st, false, false)
+		if derr != nil {
+			r.fail(derr)
+			return
+		}
+		rep.Backup = dec.backup
+		switch dec.v {
+		case vSkip:
+			rep.Skipped = true
+			r.report(&rep)
+			return
+		case vCreate:
+			err = mk(dname)
+		default:
+			// GNU replaces it (create_hard_link with replace), and cp -v
+			// says so.
+			err, rep.Removed = replaceByRename(ddir, dname, mk), true
+		}
+	}
+	if err != nil {
+		r.fail(&Error{Op: "cannot create hard link %s to %s", Path: dstPath, Path2: prior, Err: err})
+		return
+	}
+	r.report(&rep)
+}
+
+// makeLink is cp -l and cp -s. An existing destination is replaced only
+// when the options say so (GNU): --remove-destination, -b (after the
+// backup), -f, -i answered yes (-l), or GNU's unlink-before cases;
+// otherwise it is "File exists". A destination that already is the
+// source (cp -l f f) is left alone.
+func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+	kind, op := KindHardLink, "cannot create hard link %s to %s"
+	mk := func(name string) error {
+		flags := 0
+		if r.follow {
+			flags = unix.AT_SYMLINK_FOLLOW
+		}
+		return unix.Linkat(sdir, sname, ddir, name, flags)
+	}
+	if r.o.SymbolicLink {
+		kind, op = KindSymlink, "cannot create symbolic link %s to %s"
+		mk = func(name string) error { return unix.Symlinkat(srcPath, ddir, name) }
+	}
+	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: kind}
+	err := mk(dname)
+	if err == unix.EEXIST {
+		dec, derr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
+		if derr != nil {
+			r.fail(derr)
+			return
+		}
+		rep.Backup = dec.backup
+		switch {
+		case dec.v == vSkip || dec.same:
+			rep.Skipped = true
+			r.report(&rep)
+			return
+		case dec.v == vCreate:
+			err = mk(dname)
+		case dec.v == vRemove:
+			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
+				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+				return
+			}
+			rep.Removed = dec.announce
+			err = mk(dname)
+		case r.o.Force || r.o.HardLink && r.o.Interactive != nil:
+			err = replaceByRename(ddir, dname, mk)
+		}
+	}
+	if err != nil {
+		r.fail(&Error{Op: op, Path: dstPath, Path2: srcPath, Err: err})
+		return
+	}
+	if top {
+		r.noteCreated(ddir, dname, dstPath)
+	}
+	r.report(&rep)
+}
+
+// createOrReplace runs create for a symlink or special file. If the name
+// exists, the overwrite policy decides (existing): skip it (reported as
+// skipped), create it after a backup, or remove it first (GNU: without
+// dereferencing, what is not a regular file is recreated). Otherwise the
+// name stays and creating fails with "File exists", except for a symlink
+// with -f, which replaces it. It returns whether the entry was created,
+// and whether cp -v reports a removal.
+func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, kind Kind, op string, create func(name string) error) (created, removed bool) {
+	err := create(dname)
+	if err == unix.EEXIST {
+		dec, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
+		if verr != nil {
+			r.fail(verr)
+			return false, false
+		}
+		switch {
+		case dec.v == vSkip:
+			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Skipped: true})
+			return false, false
+		case dec.v == vCreate:
+			err = create(dname)
+		case dec.v == vRemove:
+			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
+				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+				return false, false
+			}
+			removed = dec.announce
+			err = create(dname)
+		case kind == KindSymlink && r.o.Force:
+			err = replaceByRename(ddir, dname, create)
+		}
+	}
+	if err != nil {
+		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+		return false, false
+	}
+	if top {
+		r.noteCreated(ddir, dname, dstPath)
+	}
+	return true, removed
+}
+
+func timeCmp(a, b unix.Timespec) int {
+	switch {
+	case a.Sec != b.Sec:
+		if a.Sec < b.Sec {
+			return -1
+		}
+		return 1
+	case a.Nsec < b.Nsec:
+		return -1
+	case a.Nsec > b.Nsec:
+		return 1
+	}
+	return 0
+}
+
+// backupName picks the backup name for dname in ddir (GNU --backup).
+func backupName(ddir int, dname string, b Backup, suffix string) (string, error) {
+	if b == BackupSimple {
+		return dname + suffix, nil
+	}
+	dir, base := filepath.Split(dname)
+	d := dir
+	if d == "" {
+		d = "."
+	}
+	fd, err := openat(ddir, d, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return "", err
+	}
+	f := os.NewFile(uintptr(fd), d)
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return "", err
+	}
+	highest := 0
+	prefix := base + ".~"
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) && strings.HasSuffix(n, "~") {
+			if v, err := strconv.Atoi(n[len(prefix) : len(n)-1]); err == nil && v > highest {
+				highest = v
+			}
+		}
+	}
+	if b == BackupExisting && highest == 0 {
+		return dname + suffix, nil
+	}
+	return fmt.Sprintf("%s.~%d~", dname, highest+1), nil
+}
+
+// tempSeq numbers temporary files within the process.
+var tempSeq atomic.Uint64
+
+// tempName is the name an atomic copy (or a replacing link) is made under:
+// hidden, marked with zcp and the process id, so that a later run (or a
+// person) can tell a leftover from a crash: .zcp-tmp.PID.SEQ.NAME
+func tempName(dname string) string {
+	dir, base := filepath.Split(dname)
+	name := fmt.Sprintf(".zcp-tmp.%d.%d.%s", os.Getpid(), tempSeq.Add(1), base)
+	if len(name) > 255 {
+		name = name[:255]
+	}
+	return dir + name
+}
+
+// stream copies src into a destination that is not a regular file (a
+// device, a FIFO, the pipe behind /dev/stdout), as GNU's plain write
+// loop does: from the start, no holes, no truncation (zcopy may still
+// splice or sendfile). The descriptors are duplicated into *os.File
+// values so that an error names the side that failed: cp says "error
+// writing '/dev/full': No space left on device".
+func (r *run) stream(dst, src int, size int64, rep *FileReport) error {
+	df, err := dupFile(dst, rep.Dst)
+	if err != nil {
+		return err
+	}
+	defer df.Close()
+	sf, err := dupFile(src, rep.Src)
+	if err != nil {
+		return err
+	}
+	defer sf.Close()
+	var in io.Reader = sf
+	if size > 0 {
+		in = &io.LimitedReader{R: sf, N: size} // the size fstat saw, as for files
+	}
+	var zr zcopy.Report
+	opts := append(r.opts[:len(r.opts):len(r.opts)], zcopy.WithReport(&zr))
+	n, err := zcopy.CopyContext(r.ctx, df, in, opts...)
+	rep.Size = n
+	outcomes(&zr, rep, r.o.Reflink)
+	return err
+}
+
+func dupFile(fd int, name string) (*os.File, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	return os.NewFile(uintptr(nfd), name), nil
+}
+
+// dataError is GNU's message for a failed copy of a file's bytes: "error
+// writing" or "error reading" where the failing side is known (stream),
+// else "error copying SRC to DST".
+func dataError(err error, srcPath, dstPath string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		switch pe.Op {
+		case "write":
+			return &Error{Op: "error writing", Path: dstPath, Err: pe.Err}
+		case "read":
+			return &Error{Op: "error reading", Path: srcPath, Err: pe.Err}
+		}
+	}
+	return &Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: err}
+}
