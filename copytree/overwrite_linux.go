@@ -66,6 +66,11 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 		var target unix.Stat_t
 		if err := fstatat(ddir, dname, &target, 0); err != nil {
 			if err == unix.ENOENT && !r.o.Force {
+				if r.justCreated(&lst) {
+					// An earlier operand made it: GNU says so before
+					// it would say the link dangles (abuse.sh).
+					return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
+				}
 				return d, &Error{Path: dstPath, Err: ErrDanglingDst}
 			}
 		} else {
@@ -405,16 +410,18 @@ func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string, st 
 			return
 		}
 		rep.Backup = dec.backup
-		switch dec.v {
-		case vSkip:
+		switch {
+		case dec.v == vSkip && !dec.upToDate:
 			rep.Skipped = true
 			r.report(&rep)
 			return
-		case vCreate:
+		case dec.v == vCreate:
 			err = mk(dname)
 		default:
 			// GNU replaces it (create_hard_link with replace), and cp -v
-			// says so.
+			// says so; under -u even a newer destination, which GNU's
+			// copy.c does "unconditionally, even if it was a newer
+			// separate file" (preserve-link.sh checks it).
 			err, rep.Removed = replaceByRename(ddir, dname, mk), true
 		}
 	}
@@ -434,7 +441,9 @@ func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st
 	kind, op := KindHardLink, "cannot create hard link %s to %s"
 	mk := func(name string) error {
 		flags := 0
-		if r.follow {
+		if r.follow || top && r.o.Deref == DerefCommandLine {
+			// -L, or -H on an operand: link what the symlink names
+			// (GNU's create_hard_link; link-deref.sh).
 			flags = unix.AT_SYMLINK_FOLLOW
 		}
 		return unix.Linkat(sdir, sname, ddir, name, flags)
