@@ -796,15 +796,15 @@ func (fsys *FS) Chtimes(name string, atime, mtime time.Time) error {
 // costs no memory; shrinking frees what the cut bytes held.
 func (fsys *FS) Truncate(name string, size int64) error {
 	const op = "truncate"
+	if size < 0 {
+		return pathErr(op, name, syscall.EINVAL) // truncate(2) checks it first
+	}
 	n, err := fsys.node(op, name, true)
 	if err != nil {
 		return err
 	}
-	switch {
-	case n.isDir():
+	if n.isDir() {
 		return pathErr(op, name, syscall.EISDIR)
-	case size < 0:
-		return pathErr(op, name, syscall.EINVAL)
 	}
 	n.mu.Lock()
 	n.data.truncate(&fsys.s.lim, size)

@@ -139,3 +139,15 @@ func TestMkdirAllLikeOSRoot(t *testing.T) {
 		mkdirAll("loop/x"), mkdirAll("loop"),
 	})
 }
+
+// TestTruncateArgumentsLikeLinux pins the order of truncate(2)'s checks
+// (issue 14 item 6): a negative length is EINVAL before the name is
+// looked up.
+func TestTruncateArgumentsLikeLinux(t *testing.T) {
+	dir, root, mem := shmRoot(t)
+	runNsOps(t, dir, root, mem, []nsOp{
+		mkdir("d"), create("f", os.O_RDWR|os.O_CREATE),
+		truncateOp("missing", -1), truncateOp("d", -1), truncateOp("f", -1), truncateOp("missing/x", -1),
+		truncateOp("d", 0), truncateOp("f/", 0), truncateOp("f", 1<<40), truncateOp("f", 3),
+	})
+}

@@ -16,7 +16,10 @@ var _ zcopy.SegmentReader = (*File)(nil)
 // under the file's lock (at most 1 MiB at a time). No lock is held while
 // emit runs, so emit may write to any memfs file, this one included.
 func (f *File) ReadSegments(emit func(zcopy.Segment) (int64, error)) (int64, error) {
-	if err := f.checkRead("read"); err != nil {
+	if err := f.check("read"); err != nil {
+		return 0, err
+	}
+	if err := f.checkRead("read", 0, 0); err != nil {
 		return 0, err
 	}
 	var total int64
@@ -112,7 +115,10 @@ func emitHost(emit func(zcopy.Segment) (int64, error), hf *os.File, own bool, of
 // host extents with copy_file_range or sendfile, holes as holes in a
 // regular-file w, heap extents with write. io.Copy and zcopy.Copy use it.
 func (f *File) WriteTo(w io.Writer) (int64, error) {
-	if err := f.checkRead("read"); err != nil {
+	if err := f.check("read"); err != nil {
+		return 0, err
+	}
+	if err := f.checkRead("read", 0, 0); err != nil {
 		return 0, err
 	}
 	if wf, ok := w.(*File); ok && wf == f {
