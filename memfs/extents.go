@@ -475,6 +475,20 @@ func (c *content) seekHole(off int64, data bool) (pos int64, ok bool) {
 	return pos, true
 }
 
+// holdsData reports whether any byte is other than a hole: heap or host
+// bytes, or fills of another byte.
+func (c *content) holdsData() bool {
+	if c.heapBytes > 0 || c.hostBytes > 0 {
+		return true
+	}
+	found := false
+	c.ext.Ascend(func(e *extent) bool {
+		found = e.kind == kindFill && e.fill != 0
+		return !found
+	})
+	return found
+}
+
 // release drops every extent, refunding heap memory.
 func (c *content) release(lim *limiter) {
 	var all []*extent

@@ -300,6 +300,7 @@ func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 
 	case n == nil:
 		n = fsys.s.newInode(perm & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky) &^ fsys.s.umask)
+		inheritGroup(l.dir, n)
 		n.nlink.Store(1)
 		l.dir.children[l.base] = n
 		touch(l.dir)
@@ -313,12 +314,11 @@ func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 		// Only reachable with O_CREATE|O_EXCL, handled above.
 		return nil, pathErr(op, name, syscall.ELOOP)
 	case flag&os.O_TRUNC != 0 && n.isRegular():
+		// open(2) truncates with new times, even an empty file.
 		n.mu.Lock()
-		if n.data.size > 0 {
-			n.data.truncate(&fsys.s.lim, 0)
-			t := now()
-			n.mtime, n.ctime = t, t
-		}
+		n.data.truncate(&fsys.s.lim, 0)
+		t := now()
+		n.mtime, n.ctime = t, t
 		n.mu.Unlock()
 	}
 	n.opens.Add(1)
@@ -683,6 +683,7 @@ func (fsys *FS) Symlink(oldname, newname string) error {
 		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
 	n := fsys.s.newInode(fs.ModeSymlink | 0o777)
+	inheritGroup(l.dir, n)
 	n.target = oldname
 	n.nlink.Store(1)
 	l.dir.children[l.base] = n
@@ -807,9 +808,13 @@ func (fsys *FS) Truncate(name string, size int64) error {
 		return pathErr(op, name, syscall.EISDIR)
 	}
 	n.mu.Lock()
+	// truncate(2) to the same size leaves the times alone on tmpfs,
+	// unless the file holds data pages (which it then truncates).
+	if size != n.data.size || n.data.holdsData() {
+		t := now()
+		n.mtime, n.ctime = t, t
+	}
 	n.data.truncate(&fsys.s.lim, size)
-	t := now()
-	n.mtime, n.ctime = t, t
 	n.mu.Unlock()
 	return nil
 }
