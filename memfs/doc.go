@@ -40,11 +40,14 @@
 //
 // # Memory limit
 //
-// [WithMemoryLimit] sets a budget for heap data. Heap buffers are charged
-// before they are allocated and refunded when overwritten by a host
-// range, truncated away, or dropped with the last link and last handle. A
-// write that would exceed the budget fails with an error matching
-// syscall.ENOSPC and changes nothing. Holes and host extents are free;
+// [WithMemoryLimit] sets a budget for heap data: the file bytes held in
+// memory, counted like a tmpfs of that size counts its pages, so that a
+// 64 KiB budget holds 64 KiB of data however it is written. They are
+// charged before any memory is allocated and refunded when overwritten by
+// a host range, truncated away, or dropped with the last link and last
+// handle (see [Usage] for the buffers' spare capacity). A write that
+// would exceed the budget fails with an error matching syscall.ENOSPC and
+// changes nothing. Holes and host extents are free;
 // [FS.Usage] reports heap, offloaded and hole bytes separately.
 //
 // # Host files
