@@ -11,7 +11,8 @@
 // offset (O(log n) to reach any offset):
 //
 //   - host extents: a range of a host file, read through a read-only
-//     shared mapping made on first read (see Host files);
+//     shared mapping made on first read, or with pread(2) on tmpfs (see
+//     Host files);
 //   - fills: a run of one byte; holes (writes past the end, growing
 //     Truncate) are fills of zero and read as zeros;
 //   - heap extents: bytes in memory, written in place; a write over host
@@ -56,12 +57,18 @@
 // another process changes the host bytes after the import, reads of the
 // memfs file see the new bytes (until they are overwritten in memfs;
 // memfs never writes to host files). If the host file grows, the memfs
-// file keeps the size it had at import. If it shrinks, reads of the lost
-// range return an error wrapping syscall.EIO (a [*BackingError]) instead
-// of crashing the process with SIGBUS: every copy out of a mapping runs
-// with runtime/debug.SetPanicOnFault on the reading goroutine and
-// recovers the fault, and no slice of a mapping is ever handed to
-// callers. If the path of a tree import names a different file when it
+// file keeps the size it had at import. If it shrinks, every read of the
+// lost range (Read, ReadAt, WriteTo, io.Copy, zcopy.CopySegments, Export,
+// copytree.CopyFS) returns an error wrapping syscall.EIO (a
+// [*BackingError]) after the bytes before it, never zeros in their
+// place, and never crashes the process with SIGBUS: every copy out of a
+// mapping runs with runtime/debug.SetPanicOnFault on the reading
+// goroutine and recovers the fault, the host file's size is checked after
+// the copy (the page it now ends in reads as zeros past its end without a
+// fault), and no slice of a mapping is ever handed to callers. Reading
+// never allocates a host file's holes: files on tmpfs (and ramfs,
+// hugetlbfs), where a fault on a shared mapping would allocate the page,
+// are read with pread(2) instead, which reads holes as zeros. If the path of a tree import names a different file when it
 // is first opened (replaced by a rename), reads fail with syscall.ESTALE.
 // [FS.ImportSnapshot] (Linux) takes a snapshot instead: a kernel copy into
 // a memfd sealed against shrinking, growing and writing, so later host

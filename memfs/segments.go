@@ -1,8 +1,10 @@
 package memfs
 
 import (
+	"errors"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/zcopy/zcopy"
 )
@@ -65,6 +67,9 @@ func (f *File) ReadSegments(emit func(zcopy.Segment) (int64, error)) (int64, err
 			}); herr != nil {
 				return total, pathErr("read", f.name, herr)
 			}
+			if be := (*BackingError)(nil); errors.As(err, &be) {
+				err = pathErr("read", f.name, err)
+			}
 		} else {
 			n, err = emit(seg)
 		}
@@ -92,7 +97,26 @@ func emitHost(emit func(zcopy.Segment) (int64, error), hf *os.File, own bool, of
 		if own {
 			if data, hole, ok := dataAt(hf, pos); ok {
 				switch {
-				case data < 0 || data >= end:
+				case data < 0:
+					// Only a hole follows up to the host file's end,
+					// which may now come before ours: the bytes past it
+					// are lost, not a hole.
+					fi, err := hf.Stat()
+					if err != nil {
+						return done, &BackingError{HostPath: hf.Name(), Err: err}
+					}
+					if fi.Size() < end {
+						if fi.Size() > pos {
+							k, err := emit(zcopy.Segment{Len: fi.Size() - pos})
+							done += k
+							if err != nil || k < fi.Size()-pos {
+								return done, err
+							}
+						}
+						return done, &BackingError{HostPath: hf.Name(), Err: syscall.EIO}
+					}
+					seg = zcopy.Segment{Len: end - pos}
+				case data >= end:
 					seg = zcopy.Segment{Len: end - pos}
 				case data > pos:
 					seg = zcopy.Segment{Len: data - pos}
