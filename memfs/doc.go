@@ -36,8 +36,39 @@
 // StatFS, SubFS, ReadLinkFS; checked with testing/fstest.TestFS); the
 // write side has the method set of [os.Root] and its errors: an
 // *fs.PathError (or *os.LinkError) around the errno Linux gives, so
-// errors.Is(err, fs.ErrNotExist) and the rest work. Access times are not
-// updated by reads (like a noatime mount).
+// errors.Is(err, fs.ErrNotExist) and the rest work; see Differences from
+// Linux for where it departs on purpose.
+//
+// # Differences from Linux
+//
+// Path resolution, errors, modes (the umask, mkdir(2) dropping S_ISGID, a
+// set-gid directory passing on its group and, to directories, its bit),
+// times and the memory limit follow Linux on a tmpfs opened with
+// os.OpenRoot; the tests compare them with it. memfs differs on purpose
+// here:
+//
+//   - Permissions, owners and groups are stored, never enforced: no
+//     EACCES or EPERM from modes, no S_ISUID/S_ISGID cleared by a write,
+//     a chown or a creator outside the group. memfs knows no caller
+//     identity per call; a sandbox in front of it enforces its policy.
+//   - Reads do not update access times (like a noatime mount): they take
+//     only read locks.
+//   - A write the memory limit refuses writes nothing (ENOSPC), where a
+//     full tmpfs writes what fits and returns a short count: a refused
+//     write leaves the file as it was.
+//   - Where os.Root answers differently from the kernel, memfs answers
+//     like os.Root, whose method set it has: Rename never replaces a
+//     directory (EEXIST, as os.Rename checks); O_CREATE through a final
+//     symlink to a missing "name/" is ENOENT (open(2) says EISDIR; neither
+//     creates anything); absolute symlinks and ".." above the root fail
+//     with "path escapes from parent".
+//   - Up to 40 symlinks are followed in one lookup, as the kernel does
+//     (os.Root stops at 8).
+//   - Directories have size 0 and a listing in name order; Seek on a
+//     directory only restarts the listing (at offset 0). There are no
+//     device files, FIFOs or sockets; inode numbers are memfs's own.
+//   - Host extents are a live view of their host files (see Host files),
+//     not a copy.
 //
 // # Memory limit
 //
