@@ -151,3 +151,28 @@ func TestTruncateArgumentsLikeLinux(t *testing.T) {
 		truncateOp("d", 0), truncateOp("f/", 0), truncateOp("f", 1<<40), truncateOp("f", 3),
 	})
 }
+
+// TestSymlinkLimitLikeLinux pins the package doc's claim: a lookup follows
+// up to 40 symlinks, as stat(2) does, and ELOOP beyond.
+func TestSymlinkLimitLikeLinux(t *testing.T) {
+	dir, _, mem := shmRoot(t)
+	if err := os.WriteFile(dir+"/file", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mem.WriteFile("file", nil, 0o644)
+	prev := "file"
+	for i := 1; i <= 41; i++ {
+		name := fmt.Sprintf("l%d", i) // l<i> reaches file through i symlinks
+		os.Symlink(prev, dir+"/"+name)
+		mem.Symlink(prev, name)
+		prev = name
+	}
+	for _, name := range []string{"l40", "l41"} {
+		var st unix.Stat_t
+		lerr := unix.Stat(dir+"/"+name, &st)
+		_, merr := mem.Stat(name)
+		if errShape(merr) != errShape(lerr) {
+			t.Errorf("%s: memfs %v, stat(2) %v", name, merr, lerr)
+		}
+	}
+}
