@@ -607,6 +607,14 @@ func (fsys *FS) walkPair(op, oldname, newname string) (src, dst lookup, err erro
 	return src, dst, nil
 }
 
+// finalName is the final component of a lookup as os.Root sees it.
+func finalName(l lookup) string {
+	if l.base == "" {
+		return "."
+	}
+	return l.base
+}
+
 // Rename renames (moves) oldname to newname atomically, with the rules of
 // [os.Root.Rename]: a file or symlink replaces a file or symlink, an
 // existing directory is never replaced (EEXIST, as os.Rename checks), and
@@ -623,9 +631,10 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	if (src.slash || dst.slash) && !n.isDir() {
 		return linkErr(op, oldname, newname, syscall.ENOTDIR)
 	}
-	if old := dst.node; old != nil && old.isDir() {
+	if old := dst.node; old != nil && old.isDir() && (old != n || finalName(src) == finalName(dst)) {
 		// Like os.Rename, which checks this before rename(2) for
-		// portability: a directory is never replaced.
+		// portability: a directory is never replaced (unless it is the
+		// source under another final name, as os.Root checks).
 		return linkErr(op, oldname, newname, syscall.EEXIST)
 	}
 	if src.base == "" || dst.base == "" {

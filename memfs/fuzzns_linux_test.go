@@ -5,17 +5,21 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 
+	"github.com/zcopy/zcopy/internal/testutil"
 	"github.com/zcopy/zcopy/memfs"
+	"golang.org/x/sys/unix"
 )
 
-// FuzzNamespace runs random namespace operations (mkdir, create, remove,
-// RemoveAll, rename, symlink, link, chmod) on a memfs and on os.Root over
-// a real directory, comparing every error and, after every step, the
-// whole trees.
+// FuzzNamespace runs random namespace operations (mkdir, MkdirAll,
+// create, O_CREATE on directories, remove, RemoveAll, rename, symlink,
+// link, chmod with set-gid, truncate, stat, readlink, reading removed
+// directories) on a memfs and on a directory of the tmpfs at /dev/shm
+// (os.Root, or the system call where os.Root has no method), comparing
+// every error and, after every step, the whole trees. Names include
+// trailing "/" and "/.", and symlink targets ending in "/".
 func FuzzNamespace(f *testing.F) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	seeds := 30
@@ -32,9 +36,10 @@ func FuzzNamespace(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		umask := fs.FileMode(syscall.Umask(0))
 		syscall.Umask(int(umask))
-		names := []string{"a", "b", "a/c", "b/d", "a/c/e", "a/../b", "a/c/", "x", "../y", ".", "a/c/e/f"}
-		targets := []string{"a", "c", "../b", "a/c", "x", "/abs", "l0", "e"}
-		dir := t.TempDir()
+		names := []string{"a", "b", "a/c", "b/d", "a/c/e", "a/../b", "a/c/", "x", "../y", ".", "a/c/e/f",
+			"a/.", "a/c/.", "b/.", "x/.", "a//c/", "a/./c", "l0", "l0/", "l0/.", "l0/c", "b/d/."}
+		targets := []string{"a", "c", "../b", "a/c", "x", "/abs", "l0", "e", "a/", "x/", "a/c/.", "b/", "c/"}
+		dir := testutil.ShmDir(t)
 		root, err := os.OpenRoot(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -48,14 +53,20 @@ func FuzzNamespace(f *testing.F) {
 			p, q := names[int(r.u8())%len(names)], names[int(r.u8())%len(names)]
 			var merr, oerr error
 			var what string
-			switch r.u8() % 9 {
+			rawOracle := false // Linux's side is a system call, not os.Root
+			switch r.u8() % 16 {
 			case 0:
 				what = "Mkdir " + p
 				merr, oerr = mem.Mkdir(p, 0o750), root.Mkdir(p, 0o750)
 			case 1:
 				flag := os.O_RDWR | os.O_CREATE
-				if r.u8()%2 == 0 {
+				switch r.u8() % 4 {
+				case 0:
 					flag |= os.O_EXCL
+				case 1:
+					flag = os.O_RDONLY | os.O_CREATE // EISDIR on a directory
+				case 2:
+					flag |= os.O_TRUNC
 				}
 				what = fmt.Sprintf("OpenFile %s %#x", p, flag)
 				mf, e1 := mem.OpenFile(p, flag, 0o640)
@@ -86,18 +97,90 @@ func FuzzNamespace(f *testing.F) {
 				what = "Link " + p + " " + q
 				merr, oerr = mem.Link(p, q), root.Link(p, q)
 			case 8:
-				what = "Chmod " + p
-				merr, oerr = mem.Chmod(p, 0o700), root.Chmod(p, 0o700)
+				mode := fs.FileMode(0o700)
+				if r.u8()%2 == 0 {
+					mode |= fs.ModeSetgid
+				}
+				what = fmt.Sprintf("Chmod %s %v", p, mode)
+				merr, oerr = mem.Chmod(p, mode), root.Chmod(p, mode)
+			case 9:
+				what = "MkdirAll " + p
+				merr, oerr = mem.MkdirAll(p, 0o750), root.MkdirAll(p, 0o750)
+			case 10:
+				// os.Root's Mkdir takes no set-gid: mkdir(2) itself.
+				what = "Mkdir set-gid " + p
+				rawOracle = true
+				merr = mem.Mkdir(p, 0o750|fs.ModeSetgid)
+				if oerr = unix.Mkdirat(rootFd(t, root), p, 0o2750); oerr != nil {
+					oerr = &fs.PathError{Op: "mkdirat", Path: p, Err: oerr}
+				}
+				if errShape(merr) == errShape(oerr) {
+					merr, oerr = nil, nil // only the errno is comparable
+				}
+			case 11:
+				size := int64(r.u8()%4) - 1
+				what = fmt.Sprintf("Truncate %s %d", p, size)
+				rawOracle = true
+				merr = mem.Truncate(p, size)
+				if oerr = unix.Truncate(dir+"/"+p, size); oerr != nil {
+					oerr = &fs.PathError{Op: "truncate", Path: p, Err: oerr}
+				}
+			case 12:
+				what = "Stat " + p
+				_, merr = mem.Stat(p)
+				_, oerr = root.Stat(p)
+			case 13:
+				what = "Lstat " + p
+				_, merr = mem.Lstat(p)
+				_, oerr = root.Lstat(p)
+			case 14:
+				what = "Readlink " + p
+				_, merr = mem.Readlink(p)
+				_, oerr = root.Readlink(p)
+			case 15:
+				// A directory handle, its directory removed (or not).
+				what = "ReadDir of removed " + p
+				mf, e1 := mem.OpenFile(p, os.O_RDONLY, 0)
+				of, e2 := root.OpenFile(p, os.O_RDONLY, 0)
+				merr, oerr = e1, e2
+				if e1 == nil && e2 == nil {
+					merr, oerr = mem.Remove(p), root.Remove(p)
+					if errShape(merr) == errShape(oerr) {
+						_, merr = mf.ReadDir(-1)
+						_, oerr = of.ReadDir(-1)
+					}
+				}
+				if e1 == nil {
+					mf.Close()
+				}
+				if e2 == nil {
+					of.Close()
+				}
 			}
 			trace = append(trace, what)
-			if errShape(merr) != errShape(oerr) || errOp(merr) != errOp(oerr) {
-				t.Fatalf("step %d %s: memfs %v, os.Root %v\ntrace: %q", step, what, merr, oerr, trace)
+			if rawOracle && errShape(merr) == "path escapes from parent" && oerr != nil {
+				// The system call resolves what os.Root and memfs
+				// refuse: an absolute symlink or ".." out of the root.
+				merr, oerr = nil, nil
+			}
+			if errShape(merr) != errShape(oerr) || (errOp(merr) != errOp(oerr) && errOp(oerr) != "") {
+				t.Fatalf("step %d %s: memfs %v, Linux %v\ntrace: %q", step, what, merr, oerr, trace)
 			}
 			compareTrees(t, os.DirFS(dir), mem)
 			if t.Failed() {
 				t.Fatalf("trees differ after step %d\ntrace: %q", step, trace)
 			}
-			_ = filepath.Join
 		}
 	})
+}
+
+// rootFd is the descriptor of root's directory, for *at system calls.
+func rootFd(t *testing.T, root *os.Root) int {
+	t.Helper()
+	f, err := root.Open(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return int(f.Fd())
 }

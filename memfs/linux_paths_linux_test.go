@@ -72,6 +72,7 @@ func TestTrailingDotLikeLinux(t *testing.T) {
 		symlink("../..", "nod/."), symlink("x", "d/."), symlink("x", "file/."), symlink("x", "lf/."),
 		rename("file/.", "b"), rename("lf/.", "b"), rename("d/.", "e"), rename("d", "e/."),
 		rename("file", "d/."), rename("ld/.", "e"), rename("file", "nod/."),
+		rename("d", "d/."), rename("d/.", "d"), rename("d", "d"), rename("d", "./d"), rename("d", "ld/."),
 		remove("d/."), remove("file/."), remove("lf/."), remove("ld/."), remove("d/./"),
 		mkdir("d/."), mkdir("file/."), mkdir("nod/."), mkdir("d/./"),
 		link("file", "d/."), link("d/.", "x"), link("file/.", "x"), link("lf/.", "x"),
