@@ -62,6 +62,9 @@
 //     symlink to a missing "name/" is ENOENT (open(2) says EISDIR; neither
 //     creates anything); absolute symlinks and ".." above the root fail
 //     with "path escapes from parent".
+//   - OpenFile and Mkdir take set-uid, set-gid and sticky bits in perm
+//     and apply open(2)'s and mkdir(2)'s rules to them, where os.Root
+//     refuses any bit beyond 0o777.
 //   - Up to 40 symlinks are followed in one lookup, as the kernel does
 //     (os.Root stops at 8).
 //   - Directories have size 0 and a listing in name order; Seek on a

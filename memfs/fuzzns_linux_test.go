@@ -69,9 +69,19 @@ func FuzzNamespace(f *testing.F) {
 				case 2:
 					flag |= os.O_TRUNC
 				}
-				what = fmt.Sprintf("OpenFile %s %#x", p, flag)
-				mf, e1 := mem.OpenFile(p, flag, 0o640)
-				of, e2 := root.OpenFile(p, flag, 0o640)
+				perm := fs.FileMode(0o640)
+				if r.u8()%4 == 0 {
+					perm |= fs.ModeSetgid // open(2) keeps it (as root)
+				}
+				what = fmt.Sprintf("OpenFile %s %#x %v", p, flag, perm)
+				mf, e1 := mem.OpenFile(p, flag, perm)
+				// os.Root takes no set-gid: open(2) as root keeps it
+				// on a file it creates, as a chmod after would.
+				_, missing := root.Stat(p)
+				of, e2 := root.OpenFile(p, flag, perm&fs.ModePerm)
+				if e2 == nil && missing != nil && perm&fs.ModeSetgid != 0 {
+					e2 = of.Chmod(perm &^ umask)
+				}
 				merr, oerr = e1, e2
 				if e1 == nil {
 					mf.WriteString(p)
@@ -104,6 +114,10 @@ func FuzzNamespace(f *testing.F) {
 				}
 				what = fmt.Sprintf("Chmod %s %v", p, mode)
 				merr, oerr = mem.Chmod(p, mode), root.Chmod(p, mode)
+				if mode&fs.ModeSetgid != 0 && merr == nil && oerr == nil && os.Geteuid() == 0 {
+					// Another group, for new inodes to inherit.
+					merr, oerr = mem.Chown(p, -1, 4321), root.Chown(p, -1, 4321)
+				}
 			case 9:
 				what = "MkdirAll " + p
 				merr, oerr = mem.MkdirAll(p, 0o750), root.MkdirAll(p, 0o750)
@@ -155,6 +169,7 @@ func FuzzNamespace(f *testing.F) {
 				t.Fatalf("step %d %s: memfs %v, Linux %v\ntrace: %q", step, what, merr, oerr, trace)
 			}
 			compareTrees(t, os.DirFS(dir), mem)
+			compareGroups(t, dir, mem)
 			if t.Failed() {
 				t.Fatalf("trees differ after step %d\ntrace: %q", step, trace)
 			}
@@ -206,4 +221,24 @@ func truncateInRoot(root *os.Root, p string, size int64) error {
 	}
 	defer f.Close()
 	return f.Truncate(size)
+}
+
+// compareGroups checks that every inode of the tree at dir has the group
+// of memfs's inode at the same name.
+func compareGroups(t *testing.T, dir string, mem *memfs.FS) {
+	t.Helper()
+	fs.WalkDir(os.DirFS(dir), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		hi, err1 := d.Info()
+		mi, err2 := mem.Lstat(path)
+		if err1 != nil || err2 != nil {
+			return nil // compareTrees reports it
+		}
+		if h, m := hi.Sys().(*syscall.Stat_t).Gid, mi.Sys().(*memfs.Stat).Gid; int(h) != m {
+			t.Errorf("%s: gid %d, Linux %d", path, m, h)
+		}
+		return nil
+	})
 }
