@@ -102,8 +102,9 @@
 // fault), and no slice of a mapping is ever handed to callers. Reading
 // never allocates a host file's holes: files on tmpfs (and ramfs,
 // hugetlbfs), where a fault on a shared mapping would allocate the page,
-// are read with pread(2) instead, which reads holes as zeros. If the path of a tree import names a different file when it
-// is first opened (replaced by a rename), reads fail with syscall.ESTALE.
+// are read with pread(2) instead, which reads holes as zeros. If the path
+// of a tree import names a different file when it is first opened
+// (replaced by a rename), reads fail with syscall.ESTALE.
 // [FS.ImportSnapshot] (Linux) takes a snapshot instead: a kernel copy into
 // a memfd sealed against shrinking, growing and writing, so later host
 // changes never show and no read can fault; it costs memory, charged to
