@@ -263,9 +263,10 @@ func openEntry(b *backing, size int64) (*mapEntry, error) {
 		}
 		e.f, e.owned = f, true
 	}
-	if size > 0 {
+	if size > 0 && !readFaultsAllocate(e.f) {
 		// A failed map (a 32-bit address space, a filesystem without
-		// mmap) leaves data nil: reads use pread instead.
+		// mmap) leaves data nil: reads use pread instead, as they do on
+		// tmpfs, where faults on holes would allocate them.
 		e.data, _ = mapFile(e.f, size)
 	}
 	return e, nil
@@ -292,8 +293,15 @@ func (b *backing) readAt(p []byte, off int64) (int, error) {
 	defer b.cache.release(e)
 	if e.data != nil {
 		n, ok := guardedCopy(p, e.data[off:])
-		if !ok {
-			return n, &BackingError{HostPath: b.name(), Err: syscall.EIO}
+		// Past a shrunk host file's end, whole pages fault, but the
+		// rest of the page it now ends in reads as zeros: only the size
+		// after the copy says which copied bytes are the file's.
+		fi, err := e.f.Stat()
+		if err != nil {
+			return 0, &BackingError{HostPath: b.name(), Err: err}
+		}
+		if end := off + int64(n); !ok || fi.Size() < end {
+			return int(min(max(fi.Size()-off, 0), int64(n))), &BackingError{HostPath: b.name(), Err: syscall.EIO}
 		}
 		return n, nil
 	}

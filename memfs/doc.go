@@ -11,7 +11,8 @@
 // offset (O(log n) to reach any offset):
 //
 //   - host extents: a range of a host file, read through a read-only
-//     shared mapping made on first read (see Host files);
+//     shared mapping made on first read, or with pread(2) on tmpfs (see
+//     Host files);
 //   - fills: a run of one byte; holes (writes past the end, growing
 //     Truncate) are fills of zero and read as zeros;
 //   - heap extents: bytes in memory, written in place; a write over host
@@ -35,16 +36,53 @@
 // StatFS, SubFS, ReadLinkFS; checked with testing/fstest.TestFS); the
 // write side has the method set of [os.Root] and its errors: an
 // *fs.PathError (or *os.LinkError) around the errno Linux gives, so
-// errors.Is(err, fs.ErrNotExist) and the rest work. Access times are not
-// updated by reads (like a noatime mount).
+// errors.Is(err, fs.ErrNotExist) and the rest work; see Differences from
+// Linux for where it departs on purpose.
+//
+// # Differences from Linux
+//
+// Path resolution, errors, modes (the umask, mkdir(2) dropping S_ISGID, a
+// set-gid directory passing on its group and, to directories, its bit),
+// times and the memory limit follow Linux on a tmpfs opened with
+// os.OpenRoot; the tests compare them with it. memfs differs on purpose
+// here:
+//
+//   - Permissions, owners and groups are stored, never enforced: no
+//     EACCES or EPERM from modes, no S_ISUID/S_ISGID cleared by a write,
+//     a chown or a creator outside the group. memfs knows no caller
+//     identity per call; a sandbox in front of it enforces its policy.
+//   - Reads do not update access times (like a noatime mount): they take
+//     only read locks.
+//   - A write the memory limit refuses writes nothing (ENOSPC), where a
+//     full tmpfs writes what fits and returns a short count: a refused
+//     write leaves the file as it was.
+//   - Where os.Root answers differently from the kernel, memfs answers
+//     like os.Root, whose method set it has: Rename never replaces a
+//     directory (EEXIST, as os.Rename checks); O_CREATE through a final
+//     symlink to a missing "name/" is ENOENT (open(2) says EISDIR; neither
+//     creates anything); absolute symlinks and ".." above the root fail
+//     with "path escapes from parent".
+//   - OpenFile and Mkdir take set-uid, set-gid and sticky bits in perm
+//     and apply open(2)'s and mkdir(2)'s rules to them, where os.Root
+//     refuses any bit beyond 0o777.
+//   - Up to 40 symlinks are followed in one lookup, as the kernel does
+//     (os.Root stops at 8).
+//   - Directories have size 0 and a listing in name order; Seek on a
+//     directory only restarts the listing (at offset 0). There are no
+//     device files, FIFOs or sockets; inode numbers are memfs's own.
+//   - Host extents are a live view of their host files (see Host files),
+//     not a copy.
 //
 // # Memory limit
 //
-// [WithMemoryLimit] sets a budget for heap data. Heap buffers are charged
-// before they are allocated and refunded when overwritten by a host
-// range, truncated away, or dropped with the last link and last handle. A
-// write that would exceed the budget fails with an error matching
-// syscall.ENOSPC and changes nothing. Holes and host extents are free;
+// [WithMemoryLimit] sets a budget for heap data: the file bytes held in
+// memory, counted like a tmpfs of that size counts its pages, so that a
+// 64 KiB budget holds 64 KiB of data however it is written. They are
+// charged before any memory is allocated and refunded when overwritten by
+// a host range, truncated away, or dropped with the last link and last
+// handle (see [Usage] for the buffers' spare capacity). A write that
+// would exceed the budget fails with an error matching syscall.ENOSPC and
+// changes nothing. Holes and host extents are free;
 // [FS.Usage] reports heap, offloaded and hole bytes separately.
 //
 // # Host files
@@ -53,13 +91,20 @@
 // another process changes the host bytes after the import, reads of the
 // memfs file see the new bytes (until they are overwritten in memfs;
 // memfs never writes to host files). If the host file grows, the memfs
-// file keeps the size it had at import. If it shrinks, reads of the lost
-// range return an error wrapping syscall.EIO (a [*BackingError]) instead
-// of crashing the process with SIGBUS: every copy out of a mapping runs
-// with runtime/debug.SetPanicOnFault on the reading goroutine and
-// recovers the fault, and no slice of a mapping is ever handed to
-// callers. If the path of a tree import names a different file when it
-// is first opened (replaced by a rename), reads fail with syscall.ESTALE.
+// file keeps the size it had at import. If it shrinks, every read of the
+// lost range (Read, ReadAt, WriteTo, io.Copy, zcopy.CopySegments, Export,
+// copytree.CopyFS) returns an error wrapping syscall.EIO (a
+// [*BackingError]) after the bytes before it, never zeros in their
+// place, and never crashes the process with SIGBUS: every copy out of a
+// mapping runs with runtime/debug.SetPanicOnFault on the reading
+// goroutine and recovers the fault, the host file's size is checked after
+// the copy (the page it now ends in reads as zeros past its end without a
+// fault), and no slice of a mapping is ever handed to callers. Reading
+// never allocates a host file's holes: files on tmpfs (and ramfs,
+// hugetlbfs), where a fault on a shared mapping would allocate the page,
+// are read with pread(2) instead, which reads holes as zeros. If the path
+// of a tree import names a different file when it is first opened
+// (replaced by a rename), reads fail with syscall.ESTALE.
 // [FS.ImportSnapshot] (Linux) takes a snapshot instead: a kernel copy into
 // a memfd sealed against shrinking, growing and writing, so later host
 // changes never show and no read can fault; it costs memory, charged to

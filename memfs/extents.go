@@ -12,9 +12,9 @@ import (
 //
 // Three kinds, after Wasmer's OffloadedFile:
 //   - fill: n copies of one byte (holes are fills of 0), no memory;
-//   - heap: bytes in a window of a refcounted heap buffer, charged to the
-//     limiter when the buffer is allocated and refunded when its last
-//     extent goes;
+//   - heap: bytes in a window of a refcounted heap buffer; the limiter
+//     is charged the extent bytes (the file bytes held in memory, like
+//     tmpfs's pages), before any is written, and refunded as they go;
 //   - host: a range of a host file (a backing), read through a read-only
 //     mapping; not charged.
 //
@@ -52,7 +52,6 @@ type extent struct {
 func (e *extent) end() int64 { return e.off + e.n }
 
 // heapBuf is one heap allocation, shared by the extents split from it.
-// Its length is what the limiter was charged.
 type heapBuf struct {
 	mem  []byte
 	refs int32
@@ -94,15 +93,21 @@ func (c *content) insert(e *extent) {
 	c.ext.ReplaceOrInsert(e)
 }
 
-// remove drops e from the tree and releases its heap buffer reference.
+// remove drops e from the tree, refunding its heap bytes.
 func (c *content) remove(lim *limiter, e *extent) {
+	if e.kind == kindHeap {
+		lim.refund(e.n)
+	}
+	c.drop(e)
+}
+
+// drop drops e from the tree and its heap buffer reference, refunding
+// nothing: the caller keeps the bytes charged for where they go.
+func (c *content) drop(e *extent) {
 	c.count(e, -1)
 	c.ext.Delete(e)
 	if e.kind == kindHeap {
 		e.buf.refs--
-		if e.buf.refs == 0 {
-			lim.refund(int64(len(e.buf.mem)))
-		}
 		e.buf, e.data = nil, nil
 	}
 }
@@ -308,8 +313,9 @@ type gapPlan struct {
 const smallHeapMerge = 64 << 10
 
 // writeAt writes p at off, growing the file and making a hole between the
-// old end and off. It charges lim for new heap memory before allocating;
-// if the charge fails nothing changes.
+// old end and off. It charges lim for the bytes that become heap bytes
+// (those written over fills, host ranges or past the end) before
+// allocating; if the charge fails nothing changes.
 func (c *content) writeAt(lim *limiter, p []byte, off int64) error {
 	if len(p) == 0 {
 		return nil
@@ -344,17 +350,17 @@ func (c *content) writeAt(lim *limiter, p []byte, off int64) error {
 		addGap(max(off, c.size), end)
 	}
 
-	// Plan the allocations and charge them all at once.
+	// Plan the allocations and charge the new heap bytes at once.
 	var charge int64
 	for i := range gaps {
 		g := &gaps[i]
 		n := g.b - g.a
+		charge += n
 		if g.a <= c.size {
 			if l := c.find(g.a - 1); l != nil && l.kind == kindHeap && l.end() == g.a && l.buf.refs == 1 && l.n+n <= maxHeapExtent {
 				g.left = l
 				if int64(cap(l.data)) < l.n+n {
 					g.newCap = min(max(2*int64(cap(l.data)), l.n+n, 4096), maxHeapExtent)
-					charge += g.newCap
 				}
 				continue
 			}
@@ -364,11 +370,8 @@ func (c *content) writeAt(lim *limiter, p []byte, off int64) error {
 		if g.b == end && end < c.size {
 			if r := c.find(end); r != nil && r.kind == kindHeap && r.off == end && r.buf.refs == 1 && n+r.n <= smallHeapMerge {
 				g.right = r
-				charge += n + r.n
-				continue
 			}
 		}
-		charge += n
 	}
 	if err := lim.charge(charge); err != nil {
 		return err
@@ -388,7 +391,6 @@ func (c *content) writeAt(lim *limiter, p []byte, off int64) error {
 			if g.newCap > 0 {
 				mem := make([]byte, g.newCap)
 				copy(mem, l.data)
-				lim.refund(int64(len(l.buf.mem)))
 				l.buf.mem = mem
 				l.data = mem[:l.n]
 			}
@@ -399,7 +401,7 @@ func (c *content) writeAt(lim *limiter, p []byte, off int64) error {
 			mem := make([]byte, int64(len(src))+r.n)
 			copy(mem, src)
 			copy(mem[len(src):], r.data)
-			c.remove(lim, r)
+			c.drop(r) // its bytes stay charged, in mem
 			c.insert(&extent{off: g.a, n: int64(len(mem)), kind: kindHeap, buf: &heapBuf{mem: mem, refs: 1}, data: mem})
 		} else {
 			for pos := g.a; pos < g.b; {
@@ -426,7 +428,6 @@ func (c *content) truncate(lim *limiter, size int64) {
 			// Give back the tail of the allocation too.
 			mem := make([]byte, l.n)
 			copy(mem, l.data)
-			lim.adjust(int64(len(mem)) - int64(len(l.buf.mem)))
 			l.buf.mem, l.data = mem, mem
 		}
 	}
@@ -473,6 +474,20 @@ func (c *content) seekHole(off int64, data bool) (pos int64, ok bool) {
 		return c.size, true
 	}
 	return pos, true
+}
+
+// holdsData reports whether any byte is other than a hole: heap or host
+// bytes, or fills of another byte.
+func (c *content) holdsData() bool {
+	if c.heapBytes > 0 || c.hostBytes > 0 {
+		return true
+	}
+	found := false
+	c.ext.Ascend(func(e *extent) bool {
+		found = e.kind == kindFill && e.fill != 0
+		return !found
+	})
+	return found
 }
 
 // release drops every extent, refunding heap memory.

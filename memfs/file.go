@@ -47,26 +47,30 @@ func (f *File) check(op string) error {
 	return nil
 }
 
-// checkRead checks that the handle may read file data.
-func (f *File) checkRead(op string) error {
-	if err := f.check(op); err != nil {
-		return err
-	}
-	if !f.readable() {
+// checkRead checks, in read(2)'s order, that the handle may read n bytes
+// at off: EBADF for a handle without read access, EINVAL when the range
+// would pass math.MaxInt64, EISDIR for a directory. The caller has
+// checked f (check) and off >= 0.
+func (f *File) checkRead(op string, off int64, n int) error {
+	switch {
+	case !f.readable():
 		return pathErr(op, f.name, syscall.EBADF)
-	}
-	if f.node.isDir() {
+	case off > math.MaxInt64-int64(n):
+		return pathErr(op, f.name, syscall.EINVAL)
+	case f.node.isDir():
 		return pathErr(op, f.name, syscall.EISDIR)
 	}
 	return nil
 }
 
-func (f *File) checkWrite(op string) error {
-	if err := f.check(op); err != nil {
-		return err
-	}
-	if !f.writable() || !f.node.isRegular() {
+// checkWrite is checkRead for write(2): EBADF for a handle without write
+// access (directories never have it), EINVAL past math.MaxInt64.
+func (f *File) checkWrite(op string, off int64, n int) error {
+	switch {
+	case !f.writable() || !f.node.isRegular():
 		return pathErr(op, f.name, syscall.EBADF)
+	case off > math.MaxInt64-int64(n):
+		return pathErr(op, f.name, syscall.EINVAL)
 	}
 	return nil
 }
@@ -82,14 +86,17 @@ func (f *File) wrapRead(err error) error {
 // Read reads from the offset and advances it; at the end it returns 0,
 // io.EOF.
 func (f *File) Read(p []byte) (int, error) {
-	if err := f.checkRead("read"); err != nil {
+	if err := f.check("read"); err != nil {
 		return 0, err
 	}
 	if len(p) == 0 {
-		return 0, nil
+		return 0, nil // os.File makes no read(2) of nothing
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.checkRead("read", f.off, len(p)); err != nil {
+		return 0, err
+	}
 	f.node.mu.RLock()
 	n, err := f.node.data.readAt(p, f.off)
 	f.node.mu.RUnlock()
@@ -103,14 +110,22 @@ func (f *File) Read(p []byte) (int, error) {
 // ReadAt reads len(p) bytes at off without moving the offset; a short
 // read returns io.EOF.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
-	if err := f.checkRead("read"); err != nil {
-		return 0, err
+	// os.File's order: the offset, then pread(2), which it does not
+	// make for nothing, even on a closed file.
+	if f == nil {
+		return 0, os.ErrInvalid
 	}
 	if off < 0 {
 		return 0, pathErr("readat", f.name, errNegative)
 	}
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if err := f.check("read"); err != nil {
+		return 0, err
+	}
+	if err := f.checkRead("read", off, len(p)); err != nil {
+		return 0, err
 	}
 	f.node.mu.RLock()
 	n, err := f.node.data.readAt(p, off)
@@ -119,43 +134,56 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // write writes p at off (at the end with O_APPEND) under the inode lock
-// and returns where it ended.
-func (f *File) write(op string, p []byte, off int64, appendMode bool) (int64, error) {
+// and returns how much it wrote and where it ended.
+func (f *File) write(op string, p []byte, off int64, appendMode bool) (int, int64, error) {
 	if len(p) == 0 {
-		return off, nil // write(2) of nothing does not seek, even with O_APPEND
+		return 0, off, nil // write(2) of nothing does not seek, even with O_APPEND
 	}
 	n := f.node
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if appendMode {
 		off = n.data.size
-	}
-	if off > math.MaxInt64-int64(len(p)) {
-		return off, pathErr(op, f.name, syscall.EFBIG)
+		if off > math.MaxInt64-int64(len(p)) {
+			// Like write(2) at the largest file size: EFBIG at it,
+			// a short write before it.
+			if off == math.MaxInt64 {
+				return 0, off, pathErr(op, f.name, syscall.EFBIG)
+			}
+			p = p[:math.MaxInt64-off]
+		}
 	}
 	if err := n.data.writeAt(&f.fsys.s.lim, p, off); err != nil {
-		return off, pathErr(op, f.name, err)
+		return 0, off, pathErr(op, f.name, err)
 	}
 	t := now()
 	n.mtime, n.ctime = t, t
-	return off + int64(len(p)), nil
+	return len(p), off + int64(len(p)), nil
 }
 
 // Write writes at the offset (or at the end, atomically, with O_APPEND)
 // and advances it. A write the memory limit refuses writes nothing and
 // returns an error matching syscall.ENOSPC.
 func (f *File) Write(p []byte) (int, error) {
-	if err := f.checkWrite("write"); err != nil {
+	if err := f.check("write"); err != nil {
 		return 0, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	end, err := f.write("write", p, f.off, f.flag&os.O_APPEND != 0)
+	// write(2) checks the range at the handle's offset, even with
+	// O_APPEND.
+	if err := f.checkWrite("write", f.off, len(p)); err != nil {
+		return 0, err
+	}
+	k, end, err := f.write("write", p, f.off, f.flag&os.O_APPEND != 0)
 	if err != nil {
 		return 0, err
 	}
 	f.off = end
-	return len(p), nil
+	if k < len(p) {
+		return k, pathErr("write", f.name, syscall.EFBIG)
+	}
+	return k, nil
 }
 
 // WriteString is Write of a string.
@@ -164,8 +192,10 @@ func (f *File) WriteString(s string) (int, error) { return f.Write([]byte(s)) }
 // WriteAt writes at off without moving the offset. Writing past the end
 // leaves a hole. As with os.File, it is an error on an O_APPEND handle.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
-	if err := f.checkWrite("write"); err != nil {
-		return 0, err
+	// os.File's order: O_APPEND, the offset, then pwrite(2), which it
+	// does not make for nothing, even on a closed file.
+	if f == nil {
+		return 0, os.ErrInvalid
 	}
 	if f.flag&os.O_APPEND != 0 {
 		return 0, ErrWriteAtInAppendMode
@@ -173,7 +203,16 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, pathErr("writeat", f.name, errNegative)
 	}
-	if _, err := f.write("write", p, off, false); err != nil {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := f.check("write"); err != nil {
+		return 0, err
+	}
+	if err := f.checkWrite("write", off, len(p)); err != nil {
+		return 0, err
+	}
+	if _, _, err := f.write("write", p, off, false); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -196,6 +235,10 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 	case io.SeekCurrent:
 		base = f.off
 	case io.SeekEnd:
+		if f.node.isDir() {
+			// tmpfs directories seek from the start or the offset only.
+			return 0, pathErr("seek", f.name, syscall.EINVAL)
+		}
 		f.node.mu.RLock()
 		if f.node.isRegular() {
 			base = f.node.data.size
@@ -284,6 +327,10 @@ func (f *File) ReadDir(n int) ([]fs.DirEntry, error) {
 	if !f.node.isDir() {
 		return nil, pathErr(op, f.name, syscall.ENOTDIR)
 	}
+	if f.node.nlink.Load() == 0 {
+		// getdents(2) of a removed directory.
+		return []fs.DirEntry{}, pathErr(op, f.name, syscall.ENOENT)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.listed {
@@ -324,7 +371,10 @@ func (fsys *FS) list(d *inode) []fs.DirEntry {
 // extents in O(1) (see [File.ImportRange]) and r's offset moves to its end,
 // as if it had been read. Other readers are copied.
 func (f *File) ReadFrom(r io.Reader) (int64, error) {
-	if err := f.checkWrite("write"); err != nil {
+	if err := f.check("write"); err != nil {
+		return 0, err
+	}
+	if err := f.checkWrite("write", 0, 0); err != nil {
 		return 0, err
 	}
 	switch r := r.(type) {
@@ -398,7 +448,10 @@ func (f *File) importFrom(hf hostFile, r io.Seeker) (int64, bool, error) {
 // through (see the package doc). The offset does not move.
 func (f *File) ImportRange(off int64, host *os.File, hostOff, n int64) error {
 	const op = "import"
-	if err := f.checkWrite(op); err != nil {
+	if err := f.check(op); err != nil {
+		return err
+	}
+	if err := f.checkWrite(op, 0, 0); err != nil {
 		return err
 	}
 	if off < 0 || hostOff < 0 || n < 0 || off > math.MaxInt64-n || hostOff > math.MaxInt64-n {

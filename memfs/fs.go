@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,9 +191,13 @@ func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 	links := 0
 	for i := 0; i < len(comps); i++ {
 		c := comps[i]
+		// The final component is the last non-empty one: trailing
+		// slashes only say it must be a directory, but a trailing "."
+		// is a component of its own, so that the name before it is a
+		// directory to enter (following a symlink), as in Linux.
 		last := true
 		for _, rest := range comps[i+1:] {
-			if rest != "" && rest != "." {
+			if rest != "" {
 				last = false
 				break
 			}
@@ -228,6 +233,11 @@ func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 			target := child.target
 			if strings.HasPrefix(target, "/") {
 				return lookup{}, errPathEscapes
+			}
+			if last && strings.HasSuffix(target, "/") {
+				// The target of a final symlink ending in a slash
+				// names a directory, as if the path ended in one.
+				slash = true
 			}
 			comps, i = append(strings.Split(target, "/"), comps[i+1:]...), -1
 			continue
@@ -290,23 +300,25 @@ func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 
 	case n == nil:
 		n = fsys.s.newInode(perm & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky) &^ fsys.s.umask)
+		inheritGroup(l.dir, n)
 		n.nlink.Store(1)
 		l.dir.children[l.base] = n
 		touch(l.dir)
 	case excl:
 		return nil, pathErr(op, name, syscall.EEXIST)
-	case n.isDir() && (acc != os.O_RDONLY || flag&os.O_TRUNC != 0):
+	case n.isDir() && (create || acc != os.O_RDONLY || flag&os.O_TRUNC != 0):
+		// open(2) refuses O_CREAT on an existing directory even
+		// read-only, and any write access or O_TRUNC.
 		return nil, pathErr(op, name, syscall.EISDIR)
 	case n.isSymlink():
 		// Only reachable with O_CREATE|O_EXCL, handled above.
 		return nil, pathErr(op, name, syscall.ELOOP)
 	case flag&os.O_TRUNC != 0 && n.isRegular():
+		// open(2) truncates with new times, even an empty file.
 		n.mu.Lock()
-		if n.data.size > 0 {
-			n.data.truncate(&fsys.s.lim, 0)
-			t := now()
-			n.mtime, n.ctime = t, t
-		}
+		n.data.truncate(&fsys.s.lim, 0)
+		t := now()
+		n.mtime, n.ctime = t, t
 		n.mu.Unlock()
 	}
 	n.opens.Add(1)
@@ -338,45 +350,145 @@ func (fsys *FS) mkdirLocked(name string, perm fs.FileMode) error {
 	if l.node != nil {
 		return pathErr(op, name, syscall.EEXIST)
 	}
-	d := fsys.s.newInode(fs.ModeDir | perm&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky)&^fsys.s.umask)
-	d.children = map[string]*inode{}
-	d.nlink.Store(2)
-	d.parent = l.dir
-	l.dir.children[l.base] = d
-	l.dir.nlink.Add(1)
-	touch(l.dir)
+	fsys.newDir(l.dir, l.base, perm)
 	return nil
 }
 
+// newDir makes the directory base in dir with mkdir(2)'s mode rules: perm
+// less the umask, with the sticky bit but not set-gid, which only a
+// set-gid parent passes on (with its group, as to every new inode).
+// Preconditions: s.mu is held for writing; base does not exist in dir.
+func (fsys *FS) newDir(dir *inode, base string, perm fs.FileMode) *inode {
+	d := fsys.s.newInode(fs.ModeDir | perm&(fs.ModePerm|fs.ModeSticky)&^fsys.s.umask)
+	if inheritGroup(dir, d) {
+		d.mode |= fs.ModeSetgid
+	}
+	d.children = map[string]*inode{}
+	d.nlink.Store(2)
+	d.parent = dir
+	dir.children[base] = d
+	dir.nlink.Add(1)
+	touch(dir)
+	return d
+}
+
+// inheritGroup gives n, new in dir, dir's group if dir is set-gid (the
+// BSD rule Linux applies to set-gid directories), and reports whether it
+// did. n is not yet reachable, so its fields are set without its lock.
+func inheritGroup(dir, n *inode) bool {
+	dir.mu.RLock()
+	defer dir.mu.RUnlock()
+	if dir.mode&fs.ModeSetgid == 0 {
+		return false
+	}
+	n.gid = dir.gid
+	return true
+}
+
 // MkdirAll creates a directory and the parents it needs, like
-// [os.Root.MkdirAll]; an existing directory is not an error.
+// [os.Root.MkdirAll]; an existing directory is not an error. It resolves
+// the path as os.Root does (symlinks on the way are followed, even to a
+// directory it then creates), and fails as it does: EEXIST when the final
+// name exists and is not a directory (or a symlink to one), ENOTDIR with
+// Op "openat" for a file on the way.
 func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
+	const op = "mkdirat"
 	fsys.s.mu.Lock()
 	defer fsys.s.mu.Unlock()
-	comps := strings.Split(name, "/")
-	for i := range comps {
-		if comps[i] == "" && i > 0 {
+	parts, err := splitPath(name, nil, nil)
+	if err != nil {
+		return pathErr(op, name, err)
+	}
+	dir := fsys.root
+	links := 0
+	for i := 0; ; {
+		c := parts[i]
+		if c == ".." {
+			// Drop the ".."s and as many components before them, and
+			// start again from the root, as os.Root does.
+			end := i + 1
+			for end < len(parts) && parts[end] == ".." {
+				end++
+			}
+			if end-i > i {
+				return pathErr(op, name, errPathEscapes)
+			}
+			parts = slices.Delete(parts, i-(end-i), end)
+			if len(parts) == 0 {
+				parts = []string{"."}
+			}
+			i, dir = 0, fsys.root
 			continue
 		}
-		prefix := strings.Join(comps[:i+1], "/")
-		if prefix == "" {
-			return pathErr("mkdirat", name, errEmptyPath)
+		child := dir
+		if c != "." {
+			child = dir.children[c]
 		}
-		l, err := fsys.walk(prefix, true)
-		if err != nil {
-			return pathErr("mkdirat", prefix, err)
+		if i == len(parts)-1 {
+			switch {
+			case child == nil:
+				fsys.newDir(dir, c, perm)
+				return nil
+			case child.isDir():
+				return nil
+			case child.isSymlink():
+				// Like os.MkdirAll: fine if it resolves to a directory.
+				l, err := fsys.walk(name, true)
+				switch {
+				case err == nil && l.node != nil && l.node.isDir():
+					return nil
+				case err == nil && l.node != nil:
+					err = syscall.ENOTDIR
+				case err == nil || errors.Is(err, fs.ErrNotExist):
+					err = syscall.EEXIST
+				default:
+					err = pathErr("statat", name, err)
+				}
+				return pathErr(op, strings.Join(parts, "/"), err)
+			}
+			return pathErr(op, strings.Join(parts, "/"), syscall.EEXIST)
 		}
-		if l.node != nil {
-			if !l.node.isDir() {
-				return pathErr("openat", prefix, syscall.ENOTDIR) // os.Root's Op
+		if child == nil {
+			child = fsys.newDir(dir, c, perm)
+		}
+		if child.isSymlink() {
+			links++
+			if links > maxSymlinks {
+				return pathErr(op, name, syscall.ELOOP)
+			}
+			if parts, err = splitPath(child.target, parts[:i], parts[i+1:]); err != nil {
+				return pathErr(op, name, err)
 			}
 			continue
 		}
-		if err := fsys.mkdirLocked(prefix, perm); err != nil {
-			return err
+		if !child.isDir() {
+			return pathErr("openat", strings.Join(parts[:i+1], "/"), syscall.ENOTDIR) // os.Root's Op
 		}
+		dir = child
+		i++
 	}
-	return nil
+}
+
+// splitPath splits name into components between prefix and suffix the
+// way os.Root does: runs of slashes are one separator, a trailing slash
+// goes, and "." components go except a final one (unless a suffix
+// follows).
+func splitPath(name string, prefix, suffix []string) ([]string, error) {
+	if name == "" {
+		return nil, errEmptyPath
+	}
+	if name[0] == '/' {
+		return nil, errPathEscapes
+	}
+	parts := slices.Clone(prefix)
+	fields := strings.FieldsFunc(name, func(r rune) bool { return r == '/' })
+	for k, c := range fields {
+		if c == "." && (k < len(fields)-1 || len(suffix) > 0) {
+			continue
+		}
+		parts = append(parts, c)
+	}
+	return append(parts, suffix...), nil
 }
 
 // unlinkLocked drops one link to n; a file's data goes with the last link
@@ -495,6 +607,14 @@ func (fsys *FS) walkPair(op, oldname, newname string) (src, dst lookup, err erro
 	return src, dst, nil
 }
 
+// finalName is the final component of a lookup as os.Root sees it.
+func finalName(l lookup) string {
+	if l.base == "" {
+		return "."
+	}
+	return l.base
+}
+
 // Rename renames (moves) oldname to newname atomically, with the rules of
 // [os.Root.Rename]: a file or symlink replaces a file or symlink, an
 // existing directory is never replaced (EEXIST, as os.Rename checks), and
@@ -511,9 +631,10 @@ func (fsys *FS) Rename(oldname, newname string) error {
 	if (src.slash || dst.slash) && !n.isDir() {
 		return linkErr(op, oldname, newname, syscall.ENOTDIR)
 	}
-	if old := dst.node; old != nil && old.isDir() {
+	if old := dst.node; old != nil && old.isDir() && (old != n || finalName(src) == finalName(dst)) {
 		// Like os.Rename, which checks this before rename(2) for
-		// portability: a directory is never replaced.
+		// portability: a directory is never replaced (unless it is the
+		// source under another final name, as os.Root checks).
 		return linkErr(op, oldname, newname, syscall.EEXIST)
 	}
 	if src.base == "" || dst.base == "" {
@@ -571,6 +692,7 @@ func (fsys *FS) Symlink(oldname, newname string) error {
 		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
 	n := fsys.s.newInode(fs.ModeSymlink | 0o777)
+	inheritGroup(l.dir, n)
 	n.target = oldname
 	n.nlink.Store(1)
 	l.dir.children[l.base] = n
@@ -684,20 +806,24 @@ func (fsys *FS) Chtimes(name string, atime, mtime time.Time) error {
 // costs no memory; shrinking frees what the cut bytes held.
 func (fsys *FS) Truncate(name string, size int64) error {
 	const op = "truncate"
+	if size < 0 {
+		return pathErr(op, name, syscall.EINVAL) // truncate(2) checks it first
+	}
 	n, err := fsys.node(op, name, true)
 	if err != nil {
 		return err
 	}
-	switch {
-	case n.isDir():
+	if n.isDir() {
 		return pathErr(op, name, syscall.EISDIR)
-	case size < 0:
-		return pathErr(op, name, syscall.EINVAL)
 	}
 	n.mu.Lock()
+	// truncate(2) to the same size leaves the times alone on tmpfs,
+	// unless the file holds data pages (which it then truncates).
+	if size != n.data.size || n.data.holdsData() {
+		t := now()
+		n.mtime, n.ctime = t, t
+	}
 	n.data.truncate(&fsys.s.lim, size)
-	t := now()
-	n.mtime, n.ctime = t, t
 	n.mu.Unlock()
 	return nil
 }

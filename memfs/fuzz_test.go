@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -188,7 +189,7 @@ func other(name string) string {
 
 func (d *differ) do(r *opReader) {
 	size := int64(len(d.m.data))
-	switch op := r.u8() % 12; op {
+	switch op := r.u8() % 14; op {
 	case 0, 1: // Write, WriteAt
 		n := r.n()
 		p := make([]byte, n)
@@ -342,6 +343,64 @@ func (d *differ) do(r *opReader) {
 		ma.Close()
 		oa.Close()
 		d.m.data = append(d.m.data, p...)
+	case 12: // Reads and writes whose range reaches past math.MaxInt64 (or nothing at the edge)
+		k := int64(r.u32() % 16)
+		off := math.MaxInt64 - k
+		n := int(k) + 1 + int(r.u8()%4)
+		if r.u8()%4 == 0 {
+			n = 0
+		}
+		p := make([]byte, n)
+		var mn, on int
+		var merr, oerr error
+		switch sub := r.u8() % 4; sub {
+		case 0:
+			d.trace = append(d.trace, fmt.Sprintf("ReadAt(%d, MaxInt64-%d)", n, k))
+			mn, merr = d.mf.ReadAt(p, off)
+			on, oerr = d.of.ReadAt(p, off)
+		case 1:
+			d.trace = append(d.trace, fmt.Sprintf("WriteAt(%d, MaxInt64-%d)", n, k))
+			mn, merr = d.mf.WriteAt(p, off)
+			on, oerr = d.of.WriteAt(p, off)
+		default:
+			d.trace = append(d.trace, fmt.Sprintf("Seek(MaxInt64-%d); %s(%d)", k, map[uint8]string{2: "Read", 3: "Write"}[sub], n))
+			_, merr = d.mf.Seek(off, io.SeekStart)
+			_, oerr = d.of.Seek(off, io.SeekStart)
+			d.sameErr("Seek", merr, oerr)
+			if sub == 2 {
+				mn, merr = d.mf.Read(p)
+				on, oerr = d.of.Read(p)
+			} else {
+				mn, merr = d.mf.Write(p)
+				on, oerr = d.of.Write(p)
+			}
+			d.mf.Seek(d.m.off, io.SeekStart)
+			d.of.Seek(d.m.off, io.SeekStart)
+		}
+		d.sameErr("huge offset", merr, oerr)
+		if mn != on || (n > 0 && mn > 0) {
+			d.fail("huge offset: %d vs %d", mn, on)
+		}
+	case 13: // Truncate by name: truncate(2) is the oracle
+		name := d.m.name
+		if name == "" {
+			name = "f0"
+		}
+		n := r.off(size)
+		if r.u8()%8 == 0 {
+			n = -1
+		}
+		d.trace = append(d.trace, fmt.Sprintf("Truncate(%s, %d)", name, n))
+		merr := d.mem.Truncate(name, n)
+		oerr := os.Truncate(d.root.Name()+"/"+name, n)
+		d.sameErr("Truncate by name", merr, oerr)
+		if oerr == nil && name == d.m.name {
+			if n < size {
+				d.m.data = d.m.data[:n]
+			} else {
+				d.m.data = append(d.m.data, make([]byte, n-size)...)
+			}
+		}
 	case 11: // O_EXCL on the name
 		if d.m.name == "" {
 			return
@@ -393,8 +452,8 @@ func (d *differ) check() {
 }
 
 func runOps(t *testing.T, ops []byte) {
-	dir := t.TempDir()
-	hostPath := filepath.Join(dir, "host")
+	dir := oracleDir(t)
+	hostPath := filepath.Join(t.TempDir(), "host") // ext4 here: read through a mapping
 	if err := os.WriteFile(hostPath, hostData, 0o644); err != nil {
 		t.Fatal(err)
 	}

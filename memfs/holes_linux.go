@@ -36,6 +36,27 @@ func dataAt(f *os.File, off int64) (data, hole int64, ok bool) {
 	return data, hole, ok
 }
 
+// readFaultsAllocate reports whether f lives on a filesystem whose page
+// cache is its storage (tmpfs, ramfs, hugetlbfs): there a read fault on a
+// shared mapping allocates the page of a hole, so the host file would
+// grow in memory where read(2) reads zeros without allocating.
+func readFaultsAllocate(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return true // unknown: do not map
+	}
+	var st unix.Statfs_t
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fstatfs(int(fd), &st) }); err != nil || serr != nil {
+		return true
+	}
+	switch st.Type {
+	case unix.TMPFS_MAGIC, unix.RAMFS_MAGIC, unix.HUGETLBFS_MAGIC:
+		return true
+	}
+	return false
+}
+
 // lseek's whence values for holes, which Seek accepts.
 const (
 	seekData = unix.SEEK_DATA

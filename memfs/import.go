@@ -177,6 +177,37 @@ func (im *importer) failed() bool {
 	return im.err != nil
 }
 
+// linked returns the inode already made for the host file of e, with one
+// more link, if e has other links; else nil.
+func (im *importer) linked(e hostEntry) *inode {
+	if e.st.nlink <= 1 || !e.st.id.valid {
+		return nil
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	prev := im.links[e.st.id]
+	if prev != nil {
+		prev.nlink.Add(1)
+	}
+	return prev
+}
+
+// link records n as the inode of e's host file if it has other links, and
+// returns the inode to use: n, or the one another goroutine made first.
+func (im *importer) link(e hostEntry, n *inode) *inode {
+	if e.st.nlink <= 1 || !e.st.id.valid {
+		return n
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if prev := im.links[e.st.id]; prev != nil {
+		prev.nlink.Add(1)
+		return prev
+	}
+	im.links[e.st.id] = n
+	return n
+}
+
 // dir fills d (not yet reachable, so not locked; only this call writes its
 // children) with hostDir's entries, handing subdirectories to other
 // goroutines while workers are free.
@@ -234,6 +265,11 @@ func (im *importer) dir(hostDir string, d *inode) {
 				im.dir(sub, n)
 			}
 		case e.mode&fs.ModeSymlink != 0:
+			// Hard links to one symlink stay one inode, as files do.
+			if prev := im.linked(e); prev != nil {
+				d.children[name] = prev
+				continue
+			}
 			target, err := readlinkAt(f, hostDir, name)
 			if err != nil {
 				im.fail(err)
@@ -243,17 +279,11 @@ func (im *importer) dir(hostDir string, d *inode) {
 			setHostMeta(n, e.st)
 			n.target = filepath.ToSlash(target)
 			n.nlink.Store(1)
+			n = im.link(e, n)
 		case e.mode.IsRegular():
-			if e.st.nlink > 1 && e.st.id.valid {
-				im.mu.Lock()
-				prev := im.links[e.st.id]
-				if prev != nil {
-					prev.nlink.Add(1)
-					im.mu.Unlock()
-					d.children[name] = prev
-					continue
-				}
-				im.mu.Unlock()
+			if prev := im.linked(e); prev != nil {
+				d.children[name] = prev
+				continue
 			}
 			var b *backing
 			if e.size > 0 {
@@ -262,18 +292,7 @@ func (im *importer) dir(hostDir string, d *inode) {
 					return
 				}
 			}
-			n = im.s.fileFromHost(e, b)
-			if e.st.nlink > 1 && e.st.id.valid {
-				im.mu.Lock()
-				if prev := im.links[e.st.id]; prev != nil {
-					// Another goroutine met the same file first.
-					prev.nlink.Add(1)
-					n = prev
-				} else {
-					im.links[e.st.id] = n
-				}
-				im.mu.Unlock()
-			}
+			n = im.link(e, im.s.fileFromHost(e, b))
 		default:
 			continue // sockets, devices, FIFOs
 		}
@@ -331,12 +350,7 @@ func (ex *exporter) dir(name, hostDir string, fi fs.FileInfo) error {
 		case de.IsDir():
 			err = ex.dir(src, dst, cfi)
 		case de.Type()&fs.ModeSymlink != 0:
-			var target string
-			if target, err = ex.fsys.Readlink(src); err == nil {
-				if err = os.Symlink(target, dst); err == nil {
-					err = ex.meta(dst, cfi, true)
-				}
-			}
+			err = ex.symlink(src, dst, cfi)
 		default:
 			err = ex.file(src, dst, cfi)
 		}
@@ -347,13 +361,37 @@ func (ex *exporter) dir(name, hostDir string, fi fs.FileInfo) error {
 	return ex.meta(hostDir, fi, false)
 }
 
-func (ex *exporter) file(src, dst string, fi fs.FileInfo) error {
+// linked makes dst a hard link to the copy of fi's inode already
+// exported, if any, and reports whether it did (or failed).
+func (ex *exporter) linked(dst string, fi fs.FileInfo) (bool, error) {
 	st := fi.Sys().(*Stat)
-	if st.Nlink > 1 {
-		if first, ok := ex.links[st.Ino]; ok {
-			return os.Link(first, dst)
-		}
-		ex.links[st.Ino] = dst
+	if st.Nlink <= 1 {
+		return false, nil
+	}
+	if first, ok := ex.links[st.Ino]; ok {
+		return true, os.Link(first, dst) // link(2) does not follow a symlink
+	}
+	ex.links[st.Ino] = dst
+	return false, nil
+}
+
+func (ex *exporter) symlink(src, dst string, fi fs.FileInfo) error {
+	if done, err := ex.linked(dst, fi); done {
+		return err
+	}
+	target, err := ex.fsys.Readlink(src)
+	if err != nil {
+		return err
+	}
+	if err := os.Symlink(target, dst); err != nil {
+		return err
+	}
+	return ex.meta(dst, fi, true)
+}
+
+func (ex *exporter) file(src, dst string, fi fs.FileInfo) error {
+	if done, err := ex.linked(dst, fi); done {
+		return err
 	}
 	in, err := ex.fsys.OpenFile(src, os.O_RDONLY, 0)
 	if err != nil {
@@ -381,7 +419,7 @@ func (ex *exporter) meta(path string, fi fs.FileInfo, symlink bool) error {
 		if err := os.Lchown(path, st.Uid, st.Gid); err != nil && !errors.Is(err, fs.ErrPermission) {
 			return err
 		}
-		return nil
+		return lchtimes(path, st.Atime, st.Mtime)
 	}
 	if err := os.Chown(path, st.Uid, st.Gid); err != nil && !errors.Is(err, fs.ErrPermission) {
 		return err

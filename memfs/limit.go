@@ -5,9 +5,10 @@ import (
 	"syscall"
 )
 
-// limiter counts the heap bytes file data holds (the sizes of the heap
-// buffers, not of what is used of them) against an optional budget.
-// Callers charge before they allocate; a failed charge changes nothing.
+// limiter counts the file bytes held in heap memory (the bytes of heap
+// extents, as tmpfs counts the pages it holds; not the slack of their
+// buffers) and snapshot bytes against an optional budget. Callers charge
+// before they allocate; a failed charge changes nothing.
 // It is lock-free and so may be used under any lock.
 type limiter struct {
 	budget int64 // 0: unlimited
@@ -31,13 +32,13 @@ func (l *limiter) charge(n int64) error {
 
 func (l *limiter) refund(n int64) { l.used.Add(-n) }
 
-// adjust applies a change that must not fail (a shrink that reallocates).
-func (l *limiter) adjust(delta int64) { l.used.Add(delta) }
-
 // Usage says where a filesystem's file data lives.
 type Usage struct {
-	// Heap is the heap memory allocated for file data, which the memory
-	// limit bounds. It includes bytes of unlinked files still open.
+	// Heap is the file bytes held in heap memory, which the memory limit
+	// bounds, like a tmpfs's size. It includes bytes of unlinked files
+	// still open. The heap buffers holding them may be larger: spare
+	// capacity after a file's last heap bytes (less than those, at most
+	// 1 MiB) and bytes an import overwrote in a buffer still in use.
 	Heap int64
 	// Limit is the memory limit (0: none).
 	Limit int64

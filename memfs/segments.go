@@ -1,8 +1,10 @@
 package memfs
 
 import (
+	"errors"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/zcopy/zcopy"
 )
@@ -16,7 +18,10 @@ var _ zcopy.SegmentReader = (*File)(nil)
 // under the file's lock (at most 1 MiB at a time). No lock is held while
 // emit runs, so emit may write to any memfs file, this one included.
 func (f *File) ReadSegments(emit func(zcopy.Segment) (int64, error)) (int64, error) {
-	if err := f.checkRead("read"); err != nil {
+	if err := f.check("read"); err != nil {
+		return 0, err
+	}
+	if err := f.checkRead("read", 0, 0); err != nil {
 		return 0, err
 	}
 	var total int64
@@ -62,6 +67,9 @@ func (f *File) ReadSegments(emit func(zcopy.Segment) (int64, error)) (int64, err
 			}); herr != nil {
 				return total, pathErr("read", f.name, herr)
 			}
+			if be := (*BackingError)(nil); errors.As(err, &be) {
+				err = pathErr("read", f.name, err)
+			}
 		} else {
 			n, err = emit(seg)
 		}
@@ -89,7 +97,26 @@ func emitHost(emit func(zcopy.Segment) (int64, error), hf *os.File, own bool, of
 		if own {
 			if data, hole, ok := dataAt(hf, pos); ok {
 				switch {
-				case data < 0 || data >= end:
+				case data < 0:
+					// Only a hole follows up to the host file's end,
+					// which may now come before ours: the bytes past it
+					// are lost, not a hole.
+					fi, err := hf.Stat()
+					if err != nil {
+						return done, &BackingError{HostPath: hf.Name(), Err: err}
+					}
+					if fi.Size() < end {
+						if fi.Size() > pos {
+							k, err := emit(zcopy.Segment{Len: fi.Size() - pos})
+							done += k
+							if err != nil || k < fi.Size()-pos {
+								return done, err
+							}
+						}
+						return done, &BackingError{HostPath: hf.Name(), Err: syscall.EIO}
+					}
+					seg = zcopy.Segment{Len: end - pos}
+				case data >= end:
 					seg = zcopy.Segment{Len: end - pos}
 				case data > pos:
 					seg = zcopy.Segment{Len: data - pos}
@@ -112,7 +139,10 @@ func emitHost(emit func(zcopy.Segment) (int64, error), hf *os.File, own bool, of
 // host extents with copy_file_range or sendfile, holes as holes in a
 // regular-file w, heap extents with write. io.Copy and zcopy.Copy use it.
 func (f *File) WriteTo(w io.Writer) (int64, error) {
-	if err := f.checkRead("read"); err != nil {
+	if err := f.check("read"); err != nil {
+		return 0, err
+	}
+	if err := f.checkRead("read", 0, 0); err != nil {
 		return 0, err
 	}
 	if wf, ok := w.(*File); ok && wf == f {
