@@ -42,8 +42,12 @@ type progress struct {
 }
 
 // testHookWalkEntry, when set, runs before the counting walk looks at an
-// entry (tests hold the walk back with it).
-var testHookWalkEntry func(path string)
+// entry (tests hold the walk back with it); testHookWalkDone when the walk
+// has counted everything (tests hold the copy back until then).
+var (
+	testHookWalkEntry func(path string)
+	testHookWalkDone  func()
+)
 
 func startProgress(ctx context.Context, o Options, root string) *progress {
 	ctx, cancel := context.WithCancel(ctx)
@@ -109,6 +113,9 @@ func (p *progress) count(ctx context.Context, root string) {
 	}
 	if w.dir(root) {
 		p.totalsKnown.Store(true)
+		if testHookWalkDone != nil {
+			testHookWalkDone()
+		}
 	}
 }
 

@@ -79,15 +79,25 @@ func TestProgressCountsAsTheCopy(t *testing.T) {
 		{"links copied", copytree.Options{Deref: copytree.DerefNever}, 2*5000 + 2*9<<20 + 64<<20},
 		{"sparse never", copytree.Options{Deref: copytree.DerefNever, Sparse: copytree.Never}, 2*5000 + 2*9<<20 + 64<<20},
 		{"hard link", copytree.Options{Deref: copytree.DerefNever, HardLink: true}, 0},
+		{"dereference", copytree.Options{Deref: copytree.DerefAlways}, 3*5000 + 2*9<<20 + 64<<20},
 		{"attributes only", copytree.Options{Deref: copytree.DerefNever, AttributesOnly: true}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// The copy waits for the walk: its totals, not the copy's
+			// own counts, are then the final ones.
+			walked := make(chan struct{})
+			defer copytree.SetTestHookWalkDone(func() { close(walked) })()
+			defer copytree.SetTestHookBeforeEntry(func(string) { <-walked })()
 			p, _, err := copyWithProgress(t, context.Background(), src, filepath.Join(dir, tc.name), tc.o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !p.TotalsKnown || p.Files != files || p.TotalFiles != files || p.Bytes != tc.bytes || p.TotalBytes != tc.bytes {
-				t.Errorf("final progress %+v, want %d files and %d bytes done of as many", p, files, tc.bytes)
+			want := int64(files)
+			if tc.o.Deref == copytree.DerefAlways {
+				want++ // sym, followed, is a file
+			}
+			if !p.TotalsKnown || p.Files != want || p.TotalFiles != want || p.Bytes != tc.bytes || p.TotalBytes != tc.bytes {
+				t.Errorf("final progress %+v, want %d files and %d bytes done of as many", p, want, tc.bytes)
 			}
 		})
 	}

@@ -209,4 +209,9 @@ func TestCtrlCDuringCopy(t *testing.T) {
 	if m == nil || m[1] == "24" || strings.Contains(last, "100%") {
 		t.Errorf("final line %q, want interrupted, what was done of 66.2 MiB and 24 files", last)
 	}
+	for _, l := range lines {
+		if strings.Contains(l, zcp+":") {
+			t.Errorf("a message after the interrupt: %q", l)
+		}
+	}
 }

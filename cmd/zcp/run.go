@@ -590,8 +590,8 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	}
 	if cfg.verbose {
 		o.OnFile = func(r copytree.FileReport) {
-			if r.Skipped {
-				return
+			if r.Skipped || e.sig.signal() != nil {
+				return // GNU cp, killed by the signal, says no more
 			}
 			outMu.Lock()
 			defer outMu.Unlock()
