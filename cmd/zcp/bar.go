@@ -14,12 +14,20 @@ import (
 // rate, ETA and files, redrawn in place with a carriage return and cut to
 // the terminal's width, read again at every redraw (a resized terminal
 // gets a fitting line at the next tick, without a SIGWINCH handler).
+//
+// Each source operand is one copy with its own snapshots; the line adds
+// them up: the operands finished, then the one being copied. The totals
+// are final only in the last operand, whose totals the walk has counted.
 type progressBar struct {
-	mu    sync.Mutex
-	w     io.Writer
-	cols  func() int // the terminal's width; 0: not a terminal
-	width int        // of the last line drawn, to clear it
-	last  copytree.Progress
+	mu       sync.Mutex
+	w        io.Writer
+	cols     func() int        // the terminal's width; 0: not a terminal
+	width    int               // of the last line drawn, to clear it
+	operands int               // source operands to copy
+	base     copytree.Progress // the operands finished, added up
+	dones    int               // how many
+	raw      copytree.Progress // the current operand's last snapshot
+	last     copytree.Progress // what the line shows: base and raw
 
 	// The rate counts only time the copy was not waiting at a prompt (-i):
 	// intervals between snapshots that touch a pause are left out, both
@@ -30,28 +38,40 @@ type progressBar struct {
 	activeTime         time.Duration
 }
 
-func newProgressBar(w io.Writer) *progressBar {
-	return &progressBar{w: w, cols: func() int { return termWidth(w) }}
+func newProgressBar(w io.Writer, operands int) *progressBar {
+	return &progressBar{w: w, cols: func() int { return termWidth(w) }, operands: operands}
 }
 
 func (b *progressBar) update(p copytree.Progress) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.raw.Done { // the next operand's first snapshot
+		b.base = addProgress(b.base, b.raw)
+		b.dones++
+		b.prev = copytree.Progress{} // its snapshots count from 0
+	}
+	b.raw = p
 	b.account(p)
-	b.last = p
+	b.last = addProgress(b.base, p)
+	last := b.dones >= b.operands-1
+	b.last.TotalsKnown = p.TotalsKnown && last
+	b.last.Done = p.Done && last
 	if b.paused {
 		return // a question is on the line
 	}
 	b.draw(b.format(false))
 }
 
+// addProgress adds the counts and times of two copies.
+func addProgress(a, p copytree.Progress) copytree.Progress {
+	return copytree.Progress{Files: a.Files + p.Files, Bytes: a.Bytes + p.Bytes, TotalFiles: a.TotalFiles + p.TotalFiles,
+		TotalBytes: a.TotalBytes + p.TotalBytes, Elapsed: a.Elapsed + p.Elapsed}
+}
+
 // account adds the interval since the previous snapshot to the rate's
 // figures, unless a prompt was up during it.
 func (b *progressBar) account(p copytree.Progress) {
 	prev := b.prev
-	if p.Elapsed < prev.Elapsed {
-		prev = copytree.Progress{} // the next operand's copy: counts from 0
-	}
 	if !b.paused && !b.afterPause && p.Bytes >= prev.Bytes {
 		b.activeTime += p.Elapsed - prev.Elapsed
 		b.activeBytes += p.Bytes - prev.Bytes
@@ -124,14 +144,21 @@ func (b *progressBar) resume() {
 	b.paused = false
 }
 
-// finish leaves the final state on its own line.
+// finish leaves the final state on its own line: every operand copied
+// (some may have been left out: --parents failed), so the totals are
+// final.
 func (b *progressBar) finish() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.width > 0 {
-		fmt.Fprintln(b.w)
-		b.width = 0
+	if b.width == 0 {
+		return
 	}
+	if b.raw.Done && !b.last.Done {
+		b.last.Done, b.last.TotalsKnown = true, b.raw.TotalsKnown
+		b.draw(b.format(false))
+	}
+	fmt.Fprintln(b.w)
+	b.width = 0
 }
 
 // interrupted leaves the state the copy was stopped in on its own line,

@@ -75,3 +75,29 @@ func TestETAWithoutPrompt(t *testing.T) {
 		t.Errorf("after the prompt: %q, want %q", line, want)
 	}
 }
+
+// TestProgressOperands: with several source operands the line adds their
+// copies up, its totals are lower bounds ("+") until the last operand's
+// walk has counted, and the final line is the whole copy's.
+func TestProgressOperands(t *testing.T) {
+	var out bytes.Buffer
+	b := newProgressBar(&out, 2)
+	b.cols = func() int { return 100 }
+	lastDrawn := func() string {
+		s := out.String()
+		return strings.TrimSuffix(s[strings.LastIndexByte(s, '\r')+1:], "\x1b[K")
+	}
+	b.update(copytree.Progress{Files: 2, Bytes: 2 * mib, TotalFiles: 2, TotalBytes: 2 * mib, TotalsKnown: true, Elapsed: time.Second, Done: true})
+	if got, want := lastDrawn(), "2.0 MiB / 2.0 MiB+  2.0 MiB/s  files 2/2+"; got != want {
+		t.Errorf("first operand done: %q, want %q", got, want)
+	}
+	b.update(copytree.Progress{Files: 1, Bytes: 1 * mib, TotalFiles: 3, TotalBytes: 6 * mib, TotalsKnown: true, Elapsed: time.Second})
+	if got, want := lastDrawn(), "3.0 MiB / 8.0 MiB   37%  1.5 MiB/s  ETA 0:03  files 3/5"; got != want {
+		t.Errorf("second operand: %q, want %q", got, want)
+	}
+	b.update(copytree.Progress{Files: 3, Bytes: 6 * mib, TotalFiles: 3, TotalBytes: 6 * mib, TotalsKnown: true, Elapsed: 2 * time.Second, Done: true})
+	b.finish()
+	if got, want := out.String()[strings.LastIndexByte(out.String(), '\r')+1:], "8.0 MiB / 8.0 MiB  100%  2.7 MiB/s  files 5/5  in 0:03\x1b[K\n"; got != want {
+		t.Errorf("final: %q, want %q", got, want)
+	}
+}

@@ -564,7 +564,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	var bar *progressBar
 	showBar := cfg.progress > 0 || (cfg.progress == 0 && isTerminal(e.stderr))
 	if showBar {
-		bar = newProgressBar(e.stderr)
+		bar = newProgressBar(e.stderr, len(sources))
 		o.Progress = bar.update
 		e.bar = bar
 		e.sig.onFinish(bar.interrupted)
