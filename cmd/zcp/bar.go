@@ -22,6 +22,7 @@ type progressBar struct {
 	mu       sync.Mutex
 	w        io.Writer
 	cols     func() int        // the terminal's width; 0: not a terminal
+	term     bool              // cols was > 0 when the bar was made
 	width    int               // of the last line drawn, to clear it
 	operands int               // source operands to copy
 	base     copytree.Progress // the operands finished, added up
@@ -39,7 +40,9 @@ type progressBar struct {
 }
 
 func newProgressBar(w io.Writer, operands int) *progressBar {
-	return &progressBar{w: w, cols: func() int { return termWidth(w) }, operands: operands}
+	b := &progressBar{w: w, cols: func() int { return termWidth(w) }, operands: operands}
+	b.term = b.cols() > 0
+	return b
 }
 
 func (b *progressBar) update(p copytree.Progress) {
@@ -88,13 +91,17 @@ func (b *progressBar) rate() float64 {
 }
 
 func (b *progressBar) format(interrupted bool) string {
-	return formatProgress(b.last, b.rate(), interrupted, b.cols())
+	cols := 0
+	if b.term {
+		cols = b.cols()
+	}
+	return formatProgress(b.last, b.rate(), interrupted, cols)
 }
 
 // draw replaces the line with line. On a terminal the rest of the line is
 // erased (CSI K): spaces to the old width would wrap a narrowed terminal.
 func (b *progressBar) draw(line string) {
-	if b.cols() > 0 {
+	if b.term {
 		fmt.Fprintf(b.w, "\r%s\x1b[K", line)
 	} else {
 		pad := ""
@@ -121,7 +128,7 @@ func (b *progressBar) erase() {
 	if b.width == 0 {
 		return
 	}
-	if b.cols() > 0 {
+	if b.term {
 		fmt.Fprint(b.w, "\r\x1b[K")
 	} else {
 		fmt.Fprintf(b.w, "\r%s\r", strings.Repeat(" ", b.width))

@@ -58,7 +58,7 @@ func TestFormatProgress(t *testing.T) {
 // line meanwhile.
 func TestETAWithoutPrompt(t *testing.T) {
 	var out bytes.Buffer
-	b := &progressBar{w: &out, cols: func() int { return 100 }}
+	b := &progressBar{w: &out, cols: func() int { return 100 }, term: true}
 	b.update(copytree.Progress{Bytes: 100 * mib, TotalBytes: 400 * mib, TotalsKnown: true, Elapsed: time.Second})
 	b.pause()
 	out.Reset()
@@ -82,7 +82,7 @@ func TestETAWithoutPrompt(t *testing.T) {
 func TestProgressOperands(t *testing.T) {
 	var out bytes.Buffer
 	b := newProgressBar(&out, 2)
-	b.cols = func() int { return 100 }
+	b.cols, b.term = func() int { return 100 }, true
 	lastDrawn := func() string {
 		s := out.String()
 		return strings.TrimSuffix(s[strings.LastIndexByte(s, '\r')+1:], "\x1b[K")
