@@ -29,10 +29,17 @@ type Copier struct {
 type counters struct {
 	files, dirs, symlinks, hardLinks, specials atomic.Int64
 	bytes, skipped, errors                     atomic.Int64
+	elapsed                                    atomic.Int64     // time.Duration in Copy calls
 	methods                                    [32]atomic.Int64 // files per zcopy.Method
 }
 
 func (s *counters) add(r *FileReport) {
+	if r.Skipped {
+		// Kept by the overwrite policy: counted as skipped, not as
+		// copied.
+		s.skipped.Add(1)
+		return
+	}
 	switch r.Kind {
 	case KindFile:
 		s.files.Add(1)
@@ -48,9 +55,6 @@ func (s *counters) add(r *FileReport) {
 	default:
 		s.specials.Add(1)
 	}
-	if r.Skipped {
-		s.skipped.Add(1)
-	}
 	if r.Size != 0 {
 		s.bytes.Add(r.Size)
 	}
@@ -61,6 +65,7 @@ func New(opts Options) *Copier {
 	if opts.Jobs <= 0 {
 		opts.Jobs = runtime.NumCPU()
 	}
+	opts.Jobs = min(opts.Jobs, MaxJobs)
 	if opts.Suffix == "" {
 		opts.Suffix = "~"
 	}
@@ -87,7 +92,8 @@ func (c *Copier) RefuseJustCreated() {
 func (c *Copier) Summary() Summary {
 	n := &c.sum
 	s := Summary{Files: n.files.Load(), Dirs: n.dirs.Load(), Symlinks: n.symlinks.Load(), HardLinks: n.hardLinks.Load(),
-		Specials: n.specials.Load(), Bytes: n.bytes.Load(), Skipped: n.skipped.Load(), Errors: n.errors.Load()}
+		Specials: n.specials.Load(), Bytes: n.bytes.Load(), Skipped: n.skipped.Load(), Errors: n.errors.Load(),
+		Elapsed: time.Duration(n.elapsed.Load())}
 	if s.Files > 0 {
 		s.Methods = map[string]int64{}
 		for m := range n.methods {
@@ -108,6 +114,8 @@ func (c *Copier) Copy(ctx context.Context, src, dst string) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	start := time.Now()
+	defer func() { c.sum.elapsed.Add(int64(time.Since(start))) }()
 	return c.copy(ctx, src, dst)
 }
 

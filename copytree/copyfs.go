@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/zcopy/zcopy"
 )
@@ -28,6 +29,8 @@ func CopyFS(ctx context.Context, dir string, fsys fs.FS, opts Options) (Summary,
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	start := time.Now()
+	defer func() { c.sum.elapsed.Add(int64(time.Since(start))) }()
 	sink := &errorSink{}
 	fail := func(err error) error {
 		c.fail(sink, err)

@@ -135,7 +135,7 @@ type Options struct {
 	// The workers spend most of their time in system calls; with
 	// GOMAXPROCS above Jobs the runtime leaves each its P during a call
 	// (zcp sets GOMAXPROCS to Jobs+1, which measured 10-20 % faster on
-	// two CPUs).
+	// two CPUs). More than MaxJobs is MaxJobs.
 	Jobs int
 	// Batch selects the engine for a directory's small files (zcp --engine).
 	Batch Batch
@@ -179,3 +179,9 @@ type Engine interface {
 // SyncEngine moves bytes with [zcopy.CopyFD]: zcopy's methods on the bare
 // descriptors, without an *os.File for each.
 type SyncEngine struct{}
+
+// MaxJobs is the most workers a copy runs. Each worker blocked in a
+// system call holds an OS thread, and the Go runtime dies past 10,000
+// threads ("thread exhaustion"); long before that more workers only queue
+// on the same directory, device and memory locks.
+const MaxJobs = 1024

@@ -82,23 +82,38 @@ func (r FileReport) Debug() string {
 		r.Offload, r.Reflink, sparse, r.Method)
 }
 
-// Progress is a snapshot of a running copy.
+// Progress is a snapshot of a running copy. Files counts entries that are
+// neither directories nor symbolic links (each name of a hard-linked file,
+// FIFOs and devices too; with SymbolicLink the links made); Bytes the
+// apparent sizes of the regular files whose data is copied: a sparse
+// file's holes count once skipped, a file hard-linked to one already
+// copied (PreserveLinks) and a file the overwrite policy keeps count no
+// bytes. The walk counts alike, so a finished copy has Bytes == TotalBytes.
 type Progress struct {
-	Files, Bytes           int64 // done
-	TotalFiles, TotalBytes int64 // counted by the walk beside the copy
-	TotalsKnown            bool  // the counting walk has finished
-	Elapsed                time.Duration
-	Done                   bool // the final call
+	Files, Bytes int64 // done
+	// TotalFiles and TotalBytes are what the walk beside the copy has
+	// counted so far (never less than done): final once TotalsKnown.
+	TotalFiles, TotalBytes int64
+	// TotalsKnown is true once the counting walk has finished, or the
+	// copy ran to its end. A copy stopped early (cancelled) may end with
+	// it false: the totals are then lower bounds.
+	TotalsKnown bool
+	Elapsed     time.Duration
+	Done        bool // the final call
 }
 
-// Summary counts what a copy did.
+// Summary counts what a copy did. Files, Dirs, Symlinks, HardLinks and
+// Specials count entries copied; an entry the overwrite policy kept counts
+// in Skipped only.
 type Summary struct {
 	Files, Dirs, Symlinks, HardLinks, Specials int64
 	Bytes                                      int64
 	Skipped                                    int64
 	Errors                                     int64
 	Methods                                    map[string]int64 // files per zcopy method
-	Elapsed                                    time.Duration
+	// Elapsed is the time spent in the Copier's Copy calls (CopyFS: the
+	// call).
+	Elapsed time.Duration
 }
 
 // Sentinel errors, matched with errors.Is on an [*Error].

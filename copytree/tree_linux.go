@@ -123,14 +123,14 @@ func (c *Copier) copy(ctx context.Context, src, dst string) error {
 		r.opts = append(r.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
 	}
 	if c.opts.Progress != nil {
-		r.prog = startProgress(ctx, c.opts, src, c.opts.Deref != DerefNever)
+		r.prog = startProgress(ctx, c.opts, src)
 	}
 	r.top(src, dst)
 	if err := ctx.Err(); err != nil && !r.sink.has(err) {
 		r.fail(err)
 	}
 	if r.prog != nil {
-		r.prog.stop()
+		r.prog.stop(!r.stopped())
 	}
 	return r.sink.err()
 }
@@ -583,11 +583,8 @@ func (r *run) finishDir(n *dirNode, fd int) {
 
 func (r *run) report(fr *FileReport) {
 	r.c.report(fr)
-	if r.prog != nil && fr.Kind != KindDir {
-		r.prog.files.Add(1)
-		if fr.Size > 0 && !r.prog.inFile(fr.Size) {
-			r.prog.bytes.Add(fr.Size)
-		}
+	if r.prog != nil {
+		r.prog.reported(fr)
 	}
 }
 
@@ -946,7 +943,7 @@ func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, 
 }
 
 // data copies the bytes of the descriptor src to dst.
-func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) error {
+func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) (err error) {
 	size := st.Size
 	if r.o.Reflink == Always {
 		if err := eintr.Retry(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
@@ -960,8 +957,14 @@ func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) error {
 		return nil
 	}
 	opts := r.opts
-	if r.prog != nil && size > 8<<20 {
-		opts = append(opts[:len(opts):len(opts)], zcopy.WithProgress(r.prog.fileProgress()))
+	if r.prog != nil {
+		var credit func()
+		opts, credit = r.prog.fileData(opts, size, rep)
+		defer func() {
+			if err == nil {
+				credit()
+			}
+		}()
 	}
 	sparseScan := r.o.Sparse != Never && st.Blocks*512 < st.Size
 	if r.o.Sparse == Always {

@@ -26,3 +26,30 @@ func TestGOMAXPROCSAboveJobs(t *testing.T) {
 		t.Errorf("GOMAXPROCS %d after zcp -j5, want 6", runtime.GOMAXPROCS(0))
 	}
 }
+
+// TestJobsBounded: -j takes 1 to copytree.MaxJobs; beyond, zcp refuses
+// it GNU-style instead of dying of thread exhaustion.
+func TestJobsBounded(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		jobs   string
+		code   int
+		stderr string
+	}{
+		{"1024", 0, ""},
+		{"1025", 1, "zcp: invalid number of jobs: '1025'\nTry 'zcp --help' for more information.\n"},
+		{"100000", 1, "zcp: invalid number of jobs: '100000'\nTry 'zcp --help' for more information.\n"},
+		{"0", 1, "zcp: invalid number of jobs: '0'\nTry 'zcp --help' for more information.\n"},
+	} {
+		var out, errb bytes.Buffer
+		code := run([]string{"zcp", "-j", tc.jobs, src, filepath.Join(dir, "dst"+tc.jobs)}, strings.NewReader(""), &out, &errb)
+		if code != tc.code || errb.String() != tc.stderr {
+			t.Errorf("-j %s: exit %d, stderr %q; want %d, %q", tc.jobs, code, errb.String(), tc.code, tc.stderr)
+		}
+	}
+}

@@ -7,4 +7,7 @@ package main
 
 import "os"
 
-func main() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	sig := catchSignals() // process-wide, so here and not in run
+	os.Exit(runWith(sig, os.Args, os.Stdin, os.Stdout, os.Stderr))
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -161,6 +160,7 @@ type env struct {
 	stdinReader    *bufio.Reader
 	jobs           int
 	bar            *progressBar // nil without --progress
+	sig            *interrupts  // nil when run by a test: no signals caught
 }
 
 func (e *env) errorf(format string, a ...any) {
@@ -175,20 +175,23 @@ func (e *env) usage(err error) int {
 
 // run is zcp: args[0] is the name it was invoked as.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWith(nil, args, stdin, stdout, stderr)
+}
+
+// runWith is run, ended by the signals sig catches (see interrupts).
+func runWith(sig *interrupts, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	prog := "zcp"
 	if len(args) > 0 {
 		prog = args[0]
 		args = args[1:]
 	}
-	e := &env{prog: prog, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{prog: prog, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, sig: sig}
 	if os.Getenv("GOGC") == "" {
 		// The live heap is a few MiB (the walk streams); at the default
 		// GOGC a 100,000-file copy collects two dozen times for nothing.
 		debug.SetGCPercent(400)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return e.main(ctx, args)
+	return e.main(sig.context(), args)
 }
 
 func (e *env) main(ctx context.Context, args []string) int {
@@ -403,7 +406,7 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 			return cfg, 0, true
 		case "j":
 			n, err := strconv.Atoi(p.arg)
-			if err != nil || n < 1 {
+			if err != nil || n < 1 || n > copytree.MaxJobs {
 				return fail(usageErrorf("invalid number of jobs: '%s'", p.arg))
 			}
 			o.Jobs = n
@@ -478,8 +481,11 @@ func (e *env) ask(dst string) bool {
 	askMu.Lock()
 	defer askMu.Unlock()
 	if e.bar != nil {
-		e.bar.clear() // the question on a line of its own
+		e.bar.pause() // the question on a line of its own, the wait not timed
+		defer e.bar.resume()
 	}
+	e.sig.prompt(true)
+	defer e.sig.prompt(false)
 	fmt.Fprintf(e.stderr, "%s: overwrite %s? ", e.prog, copytree.Quote(dst))
 	if e.stdinReader == nil {
 		e.stdinReader = bufio.NewReader(e.stdin)
@@ -558,12 +564,16 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	var bar *progressBar
 	showBar := cfg.progress > 0 || (cfg.progress == 0 && isTerminal(e.stderr))
 	if showBar {
-		bar = newProgressBar(e.stderr)
+		bar = newProgressBar(e.stderr, len(sources))
 		o.Progress = bar.update
 		e.bar = bar
+		e.sig.onFinish(bar.interrupted)
 	}
 	var outMu sync.Mutex
 	o.OnError = func(err error) {
+		if e.sig.quiet(err) {
+			return
+		}
 		outMu.Lock()
 		defer outMu.Unlock()
 		if bar != nil {
@@ -580,8 +590,8 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	}
 	if cfg.verbose {
 		o.OnFile = func(r copytree.FileReport) {
-			if r.Skipped {
-				return
+			if r.Skipped || e.sig.signal() != nil {
+				return // GNU cp, killed by the signal, says no more
 			}
 			outMu.Lock()
 			defer outMu.Unlock()
@@ -643,6 +653,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			failed = true
 		}
 	}
+	e.sig.dieIfCaught()
 	if bar != nil {
 		bar.finish()
 	}
