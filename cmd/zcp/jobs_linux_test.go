@@ -19,7 +19,7 @@ func TestGOMAXPROCSAboveJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"zcp", "-j5", src, filepath.Join(dir, "dst")}, strings.NewReader(""), &out, &errb); code != 0 {
+	if code := run(nil, []string{"zcp", "-j5", src, filepath.Join(dir, "dst")}, strings.NewReader(""), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) != 6 {
@@ -47,7 +47,7 @@ func TestJobsBounded(t *testing.T) {
 		{"0", 1, "zcp: invalid number of jobs: '0'\nTry 'zcp --help' for more information.\n"},
 	} {
 		var out, errb bytes.Buffer
-		code := run([]string{"zcp", "-j", tc.jobs, src, filepath.Join(dir, "dst"+tc.jobs)}, strings.NewReader(""), &out, &errb)
+		code := run(nil, []string{"zcp", "-j", tc.jobs, src, filepath.Join(dir, "dst"+tc.jobs)}, strings.NewReader(""), &out, &errb)
 		if code != tc.code || errb.String() != tc.stderr {
 			t.Errorf("-j %s: exit %d, stderr %q; want %d, %q", tc.jobs, code, errb.String(), tc.code, tc.stderr)
 		}

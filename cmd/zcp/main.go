@@ -9,5 +9,5 @@ import "os"
 
 func main() {
 	sig := catchSignals() // process-wide, so here and not in run
-	os.Exit(runWith(sig, os.Args, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(sig, os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

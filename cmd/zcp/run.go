@@ -173,13 +173,9 @@ func (e *env) usage(err error) int {
 	return 1
 }
 
-// run is zcp: args[0] is the name it was invoked as.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runWith(nil, args, stdin, stdout, stderr)
-}
-
-// runWith is run, ended by the signals sig catches (see interrupts).
-func runWith(sig *interrupts, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run is zcp: args[0] is the name it was invoked as. A copy is ended by
+// the signals sig catches (see interrupts); sig may be nil.
+func run(sig *interrupts, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	prog := "zcp"
 	if len(args) > 0 {
 		prog = args[0]

@@ -17,7 +17,7 @@ func TestJSONCountsCopied(t *testing.T) {
 		mkfile(t, filepath.Join(dir, name), []byte(data))
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"zcp", "-rn", "--json", "-T", filepath.Join(dir, "src"), filepath.Join(dir, "dst")},
+	if code := run(nil, []string{"zcp", "-rn", "--json", "-T", filepath.Join(dir, "src"), filepath.Join(dir, "dst")},
 		strings.NewReader(""), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

@@ -90,7 +90,7 @@ func TestXattrFailuresLikeGNU(t *testing.T) {
 		}
 		clear()
 		var out, errb bytes.Buffer
-		code := run(append([]string{"cp"}, args...), strings.NewReader(""), &out, &errb)
+		code := run(nil, append([]string{"cp"}, args...), strings.NewReader(""), &out, &errb)
 		if code != gnuCode || sortLines(errb.String()) != sortLines(gnuErr.String()) {
 			t.Errorf("cp %s:\nzcp exit %d, stderr:\n%sGNU cp exit %d, stderr:\n%s", strings.Join(args, " "), code, errb.String(), gnuCode, gnuErr.String())
 		}
