@@ -1,0 +1,125 @@
+package wasi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// goTool returns the go command of the toolchain this test was built
+// with, or skips t: guests compiled by another Go would not test this
+// GOROOT's sources.
+func goTool(t testing.TB) string {
+	t.Helper()
+	goroot := runtime.GOROOT()
+	gocmd := filepath.Join(goroot, "bin", "go")
+	if _, err := os.Stat(gocmd); err != nil {
+		if gocmd, err = exec.LookPath("go"); err != nil {
+			t.Skip("no go command to compile wasip1 guests: ", err)
+		}
+	}
+	out, err := exec.Command(gocmd, "env", "GOVERSION", "GOROOT").Output()
+	if err != nil {
+		t.Skipf("%s env: %v", gocmd, err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 2 || f[0] != runtime.Version() {
+		t.Skipf("%s is %q, this test was built with %s", gocmd, out, runtime.Version())
+	}
+	return gocmd
+}
+
+// goEnvGOROOT is the GOROOT of the go command.
+func goEnvGOROOT(t testing.TB, gocmd string) string {
+	t.Helper()
+	out, err := exec.Command(gocmd, "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// buildWasm runs go with GOOS=wasip1 GOARCH=wasm and args (build or
+// test -c, with -o out).
+func buildWasm(t testing.TB, gocmd, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(gocmd, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=wasip1 GOARCH=wasm go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// newRuntime returns a wazero runtime (the compiler where wazero has one)
+// with WASI, closed when t ends.
+func newRuntime(t testing.TB) wazero.Runtime {
+	t.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
+	t.Cleanup(func() { rt.Close(ctx) })
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	return rt
+}
+
+func compile(t testing.TB, rt wazero.Runtime, wasmPath string) wazero.CompiledModule {
+	t.Helper()
+	bin, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := rt.CompileModule(context.Background(), bin)
+	if err != nil {
+		t.Fatalf("compile %s: %v", wasmPath, err)
+	}
+	return mod
+}
+
+// guest is one run of a WASI program.
+type guest struct {
+	args []string // args[0] is the program name
+	env  []string // KEY=value
+	fs   experimentalsys.FS
+	// stdin, if set, is the guest's standard input.
+	stdin []byte
+}
+
+// run instantiates mod as g and returns its output (stdout then stderr)
+// and exit code.
+func (g guest) run(ctx context.Context, rt wazero.Runtime, mod wazero.CompiledModule) (stdout, stderr []byte, code uint32, err error) {
+	var out, errb bytes.Buffer
+	cfg := wazero.NewModuleConfig().
+		WithName("").
+		WithArgs(g.args...).
+		WithStdout(&out).WithStderr(&errb).
+		WithStdin(bytes.NewReader(g.stdin)).
+		WithRandSource(rand.Reader).
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(g.fs, "/"))
+	for _, kv := range g.env {
+		k, v, _ := strings.Cut(kv, "=")
+		cfg = cfg.WithEnv(k, v)
+	}
+	m, err := rt.InstantiateModule(ctx, mod, cfg)
+	if m != nil {
+		m.Close(ctx)
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		return out.Bytes(), errb.Bytes(), exit.ExitCode(), nil
+	}
+	return out.Bytes(), errb.Bytes(), 0, err
+}
