@@ -64,6 +64,16 @@ func buildWasm(t testing.TB, gocmd, dir string, args ...string) {
 	}
 }
 
+// buildHost builds the main package pkg (a directory of this package) for
+// the host, without -race, as out.
+func buildHost(t testing.TB, gocmd, out, pkg string) {
+	t.Helper()
+	cmd := exec.Command(gocmd, "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+}
+
 // newRuntime returns a wazero runtime (the compiler where wazero has one)
 // with WASI, closed when t ends.
 func newRuntime(t testing.TB) wazero.Runtime {
