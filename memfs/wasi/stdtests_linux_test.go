@@ -30,6 +30,13 @@ var stdPackages = []string{
 	"archive/zip",
 }
 
+// extraTrees are the GOROOT directories a package's tests read besides
+// its own (which is inside the first one here, or is the default).
+var extraTrees = map[string][]string{
+	"io/ioutil":     {"src/io"},                           // TestReadDir lists ".."
+	"path/filepath": {"src/path/filepath", "src/unicode"}, // TestBug3486 walks src/unicode
+}
+
 // notRun are the tests of stdPackages left out (-test.skip) because they
 // spend tens of seconds computing in the guest, touching no file.
 var notRun = map[string]string{
@@ -106,8 +113,19 @@ func TestStdTestsInGuest(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			copyA(srcDir, filepath.Join(host, guestSrc))
-			args := []string{"-wasm", bin, "-dirfs", host, "-import", srcDir + "=" + guestSrc, "-mkdir", "tmp"}
+			args := []string{"-wasm", bin, "-dirfs", host, "-mkdir", "tmp"}
+			trees := extraTrees[pkg]
+			if trees == nil {
+				trees = []string{path.Join("src", pkg)}
+			}
+			for _, tree := range trees {
+				hostTree := filepath.Join(goroot, filepath.FromSlash(tree))
+				if err := os.MkdirAll(filepath.Join(host, guestRoot, filepath.Dir(tree)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				copyA(hostTree, filepath.Join(host, guestRoot, tree))
+				args = append(args, "-import", hostTree+"="+path.Join(guestRoot, tree))
+			}
 			top, err := os.ReadDir(goroot)
 			if err != nil {
 				t.Fatal(err)
