@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"sync"
+	"syscall"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/sys"
@@ -97,6 +98,40 @@ func (f *File) Poll(experimentalsys.Pflag, int32) (bool, experimentalsys.Errno) 
 	return true, 0
 }
 
+// fileErrno is the errno of a failed operation on file data (read,
+// write, seek, truncate), checked as wazero's DirFS checks it: a closed
+// handle is EBADF and a directory EISDIR (where Linux says EBADF for a
+// write and EINVAL for ftruncate), before the error itself.
+func (f *File) fileErrno(err error) experimentalsys.Errno {
+	errno := errnoOf(err)
+	switch {
+	case errno == 0:
+		return 0
+	case f.closed():
+		return experimentalsys.EBADF
+	case f.isDir:
+		return experimentalsys.EISDIR
+	}
+	return errno
+}
+
+// rwErrno is the errno of a failed Read or Write. DirFS answers those of
+// a non-blocking handle with read(2)'s and write(2)'s own errno (EBADF
+// for a write to a directory), and Go's wasip1 runtime makes every file
+// it opens non-blocking; of a blocking handle, as fileErrno.
+func (f *File) rwErrno(err error) experimentalsys.Errno {
+	if f.IsNonblock() {
+		return errnoOf(err)
+	}
+	return f.fileErrno(err)
+}
+
+// closed reports whether the handle was closed.
+func (f *File) closed() bool {
+	_, err := f.f.Stat()
+	return err != nil
+}
+
 // Stat is fstat(2).
 func (f *File) Stat() (sys.Stat_t, experimentalsys.Errno) {
 	fi, err := f.f.Stat()
@@ -112,7 +147,7 @@ func (f *File) Read(buf []byte) (int, experimentalsys.Errno) {
 		return 0, 0
 	}
 	n, err := f.f.Read(buf)
-	return n, errnoOf(err)
+	return n, f.rwErrno(err)
 }
 
 // Pread is pread(2).
@@ -121,7 +156,7 @@ func (f *File) Pread(buf []byte, off int64) (int, experimentalsys.Errno) {
 		return 0, 0
 	}
 	n, err := f.f.ReadAt(buf, off)
-	return n, errnoOf(err)
+	return n, f.fileErrno(err)
 }
 
 // fileOffset is int64; the alias keeps go vet's stdmethods check, which
@@ -135,7 +170,7 @@ func (f *File) Seek(offset fileOffset, whence int) (int64, experimentalsys.Errno
 		return 0, experimentalsys.EINVAL
 	}
 	off, err := f.f.Seek(offset, whence)
-	return off, errnoOf(err)
+	return off, f.fileErrno(err)
 }
 
 // Readdir returns up to n entries (all the rest if n <= 0), without "."
@@ -173,9 +208,6 @@ func (f *File) Write(buf []byte) (int, experimentalsys.Errno) {
 	if len(buf) == 0 {
 		return 0, 0
 	}
-	if f.isDir {
-		return 0, experimentalsys.EBADF
-	}
 	f.mu.Lock()
 	if f.flag&experimentalsys.O_APPEND != 0 && !f.appendAtOpen {
 		// Append mode set after open: write at the end.
@@ -187,7 +219,7 @@ func (f *File) Write(buf []byte) (int, experimentalsys.Errno) {
 		f.mu.Unlock()
 	}
 	n, err := f.f.Write(buf)
-	return n, errnoOf(err)
+	return n, f.rwErrno(err)
 }
 
 // Pwrite is pwrite(2).
@@ -196,10 +228,10 @@ func (f *File) Pwrite(buf []byte, off int64) (int, experimentalsys.Errno) {
 		return 0, 0
 	}
 	if f.isDir {
-		return 0, experimentalsys.EBADF
+		return 0, f.fileErrno(syscall.EBADF)
 	}
 	n, err := f.f.WriteAt(buf, off)
-	return n, errnoOf(err)
+	return n, f.fileErrno(err)
 }
 
 // Truncate is ftruncate(2).
@@ -207,7 +239,7 @@ func (f *File) Truncate(size int64) experimentalsys.Errno {
 	if size < 0 {
 		return experimentalsys.EINVAL
 	}
-	return errnoOf(f.f.Truncate(size))
+	return f.fileErrno(f.f.Truncate(size))
 }
 
 // Sync is fsync(2): memfs's data is already where it stays.

@@ -156,9 +156,15 @@ func (a *FS) Stat(p string) (sys.Stat_t, experimentalsys.Errno) {
 	return a.stat(fi), 0
 }
 
-// Mkdir is mkdir(2): perm less memfs's umask.
+// Mkdir is mkdir(2): perm less memfs's umask. A parent that is not a
+// directory is ENOENT, not Linux's ENOTDIR: wazero's DirFS maps it so
+// (for the same answer on every platform), and guests see DirFS's.
 func (a *FS) Mkdir(p string, perm fs.FileMode) experimentalsys.Errno {
-	return errnoOf(a.fsys.Mkdir(name(p), perm))
+	errno := errnoOf(a.fsys.Mkdir(name(p), perm))
+	if errno == experimentalsys.ENOTDIR {
+		errno = experimentalsys.ENOENT
+	}
+	return errno
 }
 
 // Chmod is chmod(2), following symlinks.
@@ -217,10 +223,11 @@ func isErrno(err error, errno syscall.Errno) bool {
 	return asErrno(err, &e) && e == errno
 }
 
-// Rmdir is rmdir(2).
+// Rmdir is rmdir(2): the final component is not followed, even with a
+// trailing slash.
 func (a *FS) Rmdir(p string) experimentalsys.Errno {
 	p = name(p)
-	fi, err := a.fsys.Lstat(p)
+	fi, err := a.fsys.Lstat(trimSlash(p))
 	if err != nil {
 		return errnoOf(err)
 	}
@@ -230,17 +237,30 @@ func (a *FS) Rmdir(p string) experimentalsys.Errno {
 	return errnoOf(a.fsys.Remove(p))
 }
 
-// Unlink is unlink(2): a directory is EISDIR.
+// Unlink is unlink(2): a directory is EISDIR (as DirFS answers, where
+// POSIX allows EPERM), and a name with a trailing slash that is not a
+// directory ENOTDIR (the final component is not followed).
 func (a *FS) Unlink(p string) experimentalsys.Errno {
 	p = name(p)
-	fi, err := a.fsys.Lstat(p)
-	if err != nil {
+	base := trimSlash(p)
+	fi, err := a.fsys.Lstat(base)
+	switch {
+	case err != nil:
 		return errnoOf(err)
-	}
-	if fi.IsDir() {
+	case fi.IsDir():
 		return experimentalsys.EISDIR
+	case base != p:
+		return experimentalsys.ENOTDIR
 	}
-	return errnoOf(a.fsys.Remove(p))
+	return errnoOf(a.fsys.Remove(base))
+}
+
+// trimSlash drops trailing slashes ("." for a path of slashes).
+func trimSlash(p string) string {
+	if t := strings.TrimRight(p, "/"); t != "" {
+		return t
+	}
+	return "."
 }
 
 // Link is link(2).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,13 +57,31 @@ func goEnvGOROOT(t testing.TB, gocmd string) string {
 // test -c, with -o out).
 func buildWasm(t testing.TB, gocmd, dir string, args ...string) {
 	t.Helper()
+	if err := buildWasmErr(gocmd, dir, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func buildWasmErr(gocmd, dir string, args ...string) error {
 	cmd := exec.Command(gocmd, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("GOOS=wasip1 GOARCH=wasm go %s: %v\n%s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("GOOS=wasip1 GOARCH=wasm go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	return nil
 }
+
+// newRuntimeNoCleanup is newRuntime for a runtime shared by the tests of
+// the binary, which the process exit closes.
+func newRuntimeNoCleanup(ctx context.Context) wazero.Runtime {
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	return rt
+}
+
+// asFS is fsys as wazero's FS interface.
+func asFS(fsys any) experimentalsys.FS { return fsys.(experimentalsys.FS) }
 
 // buildHost builds the main package pkg (a directory of this package) for
 // the host, without -race, as out.
