@@ -81,6 +81,7 @@ func verdicts(out []byte) map[string]string {
 // must not change. The guests run in testdata/stdguest, built without
 // -race (see its doc).
 func TestStdTestsInGuest(t *testing.T) {
+	t.Parallel()
 	gocmd := goTool(t)
 	goroot := goEnvGOROOT(t, gocmd)
 	work := t.TempDir()
