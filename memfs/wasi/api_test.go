@@ -83,11 +83,11 @@ func TestAgainstDirFS(t *testing.T) {
 	sequences := map[string][]step{
 		"rename": {
 			mkdir("d"), mkdir("e"), mkfile("d/f"), mkfile("g"), mkdir("empty"),
-			rename("g", "e"),         // a file onto a directory: EISDIR
-			rename("e", "g"),         // a directory onto a file: ENOTDIR
-			rename("e", "d"),         // onto a non-empty directory: ENOTEMPTY
-			rename("d", "d/sub"),     // into itself: EINVAL
-			rename("d", "empty"),     // replaces an empty directory
+			rename("g", "e"),     // a file onto a directory: EISDIR
+			rename("e", "g"),     // a directory onto a file: ENOTDIR
+			rename("e", "d"),     // onto a non-empty directory: ENOTEMPTY
+			rename("d", "d/sub"), // into itself: EINVAL
+			rename("d", "empty"), // replaces an empty directory
 			stat("d"), stat("empty"), stat("empty/f"),
 			rename("empty", "empty"), // itself: nothing
 			rename("missing", "x"),
