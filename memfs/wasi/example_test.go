@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 
 	"github.com/tetratelabs/wazero"
@@ -110,7 +109,7 @@ func editGuest() []byte {
 	dir, _ := os.MkdirTemp("", "guest-")
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "edit.wasm")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "./testdata/edit")
+	cmd := exec.Command("go", "build", "-o", bin, "./testdata/edit")
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		log.Fatalf("%v: %s", err, out)

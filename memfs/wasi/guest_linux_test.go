@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -20,17 +19,14 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
-// goTool returns the go command of the toolchain this test was built
-// with, or skips t: guests compiled by another Go would not test this
-// GOROOT's sources.
+// goTool returns the go command found in PATH if it is the toolchain
+// this test was built with, or skips t: guests compiled by another Go
+// would not test this Go's sources.
 func goTool(t testing.TB) string {
 	t.Helper()
-	goroot := runtime.GOROOT()
-	gocmd := filepath.Join(goroot, "bin", "go")
-	if _, err := os.Stat(gocmd); err != nil {
-		if gocmd, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go command to compile wasip1 guests: ", err)
-		}
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to compile wasip1 guests: ", err)
 	}
 	out, err := exec.Command(gocmd, "env", "GOVERSION", "GOROOT").Output()
 	if err != nil {
@@ -91,30 +87,6 @@ func buildHost(t testing.TB, gocmd, out, pkg string) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}
-}
-
-// newRuntime returns a wazero runtime (the compiler where wazero has one)
-// with WASI, closed when t ends.
-func newRuntime(t testing.TB) wazero.Runtime {
-	t.Helper()
-	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
-	t.Cleanup(func() { rt.Close(ctx) })
-	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
-	return rt
-}
-
-func compile(t testing.TB, rt wazero.Runtime, wasmPath string) wazero.CompiledModule {
-	t.Helper()
-	bin, err := os.ReadFile(wasmPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := rt.CompileModule(context.Background(), bin)
-	if err != nil {
-		t.Fatalf("compile %s: %v", wasmPath, err)
-	}
-	return mod
 }
 
 // guest is one run of a WASI program.
