@@ -34,7 +34,7 @@ var guestModules = struct {
 }{mods: map[string]wazero.CompiledModule{}}
 
 // guestModule returns the compiled guest of testdata/name.
-func guestModule(t *testing.T, name string) (wazero.Runtime, wazero.CompiledModule) {
+func guestModule(t testing.TB, name string) (wazero.Runtime, wazero.CompiledModule) {
 	t.Helper()
 	gocmd := goTool(t)
 	guestModules.Lock()

@@ -19,8 +19,8 @@ import (
 // output.
 func runLimits(t *testing.T, fsys any, args ...string) string {
 	t.Helper()
-	rt, mod := guestModule(t, "limits")
-	out, stderr, code, err := guest{args: append([]string{"limits"}, args...), fs: asFS(fsys)}.run(context.Background(), rt, mod)
+	rt, mod := guestModule(t, "tools")
+	out, stderr, code, err := guest{args: append([]string{"tools"}, args...), fs: asFS(fsys)}.run(context.Background(), rt, mod)
 	if err != nil || code != 0 {
 		t.Fatalf("limits %v: exit %d, %v\n%s%s", args, code, err, out, stderr)
 	}

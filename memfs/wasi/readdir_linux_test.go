@@ -22,7 +22,7 @@ import (
 // removal while listing must not shift the cookies (afero #261). The
 // same run over DirFS is logged: wazero's DirFS loses entries there.
 func TestGuestListsChangingDirectory(t *testing.T) {
-	rt, mod := guestModule(t, "limits")
+	rt, mod := guestModule(t, "tools")
 	type ops struct {
 		create, remove func(string) error
 		exists         func(string) bool
@@ -93,7 +93,7 @@ func TestGuestListsChangingDirectory(t *testing.T) {
 				}
 				done <- o.create("changed")
 			}()
-			out, stderr, code, err := guest{args: []string{"limits", "list", "/d"}, fs: asFS(c.fs)}.run(context.Background(), rt, mod)
+			out, stderr, code, err := guest{args: []string{"tools", "list", "/d"}, fs: asFS(c.fs)}.run(context.Background(), rt, mod)
 			if err != nil || code != 0 {
 				t.Fatalf("exit %d, %v\n%s%s", code, err, out, stderr)
 			}
