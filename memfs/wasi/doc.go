@@ -18,8 +18,7 @@
 //
 //   - inode numbers are memfs's, stable for the life of a file; the device
 //     ID is one per [FS] (so os.SameFile works in the guest);
-//   - timestamps have nanoseconds; reads do not update the access time (as
-//     memfs, like a noatime mount);
+//   - timestamps have nanoseconds, and Utimens sets them exactly;
 //   - a directory listing is taken when first read, so files created or
 //     removed while a guest lists a directory never make fd_readdir skip
 //     or repeat an entry; rewinding (cookie 0) takes a new listing;
