@@ -73,8 +73,9 @@ func guestModule(t testing.TB, name string) (wazero.Runtime, wazero.CompiledModu
 // differ from Linux (-wasi.known puts them back): names with a trailing
 // slash given to O_CREAT (Linux: EISDIR), rename, link and symlink
 // (errors are checked in another order), link from a missing name (memfs
-// reports the new name's ENOTDIR first), and O_CREAT of an existing
-// directory (issue 14 item 3).
+// reports the new name's ENOTDIR first), O_CREAT of an existing
+// directory (issue 14 item 3) and fd_readdir on a removed directory
+// (item 5).
 func TestDifferentialGuest(t *testing.T) {
 	t.Parallel()
 	rt, mod := guestModule(t, "fsops")
@@ -177,4 +178,39 @@ func firstLineDiff(want, got []byte) string {
 		}
 	}
 	return fmt.Sprintf("lengths differ: %d and %d lines", len(w), len(g))
+}
+
+// FuzzGuestSeed runs one seed of the fsops guest over DirFS and memfs
+// and compares the outputs: go test -fuzz FuzzGuestSeed ./memfs/wasi
+// searches the seeds; the plain test run checks the corpus.
+func FuzzGuestSeed(f *testing.F) {
+	f.Add(uint64(1), uint8(60))
+	f.Add(uint64(1<<40), uint8(200))
+	f.Fuzz(func(t *testing.T, seed uint64, ops uint8) {
+		rt, mod := guestModule(t, "fsops")
+		args := []string{"fsops", "-dir", "/w", "-seed", fmt.Sprint(seed), "-seeds", "1", "-ops", fmt.Sprint(ops)}
+		if !*diffAll {
+			args = append(args, "-avoid-known")
+		}
+		host := t.TempDir()
+		if err := os.Mkdir(filepath.Join(host, "w"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		mfs := memfs.New()
+		defer mfs.Close()
+		if err := mfs.Mkdir("w", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var outs [2][]byte
+		for i, fsys := range []any{sysfs.DirFS(host), wasi.New(mfs)} {
+			out, stderr, code, err := guest{args: args, fs: asFS(fsys)}.run(context.Background(), rt, mod)
+			if err != nil || code != 0 {
+				t.Fatalf("exit %d, %v: %s", code, err, stderr)
+			}
+			outs[i] = out
+		}
+		if !bytes.Equal(outs[0], outs[1]) {
+			t.Errorf("seed %d, %d ops: outputs differ:\n%s", seed, ops, firstLineDiff(outs[0], outs[1]))
+		}
+	})
 }
