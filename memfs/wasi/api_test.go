@@ -327,3 +327,42 @@ func TestPwriteNegative(t *testing.T) {
 		t.Errorf("Pread at -1: %v, want EINVAL", e)
 	}
 }
+
+// TestSetAppend: append mode turned on after open places writes at the
+// end and moves the offset there, as O_APPEND does; turning off the
+// O_APPEND a file was opened with is ENOTSUP (see File.SetAppend).
+func TestSetAppend(t *testing.T) {
+	mfs := memfs.New()
+	defer mfs.Close()
+	a := wasi.New(mfs)
+	f, e := a.OpenFile("f", experimentalsys.O_RDWR|experimentalsys.O_CREAT, 0o644)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	defer f.Close()
+	f.Write([]byte("ab"))
+	if e := f.SetAppend(true); e != 0 || !f.IsAppend() {
+		t.Fatalf("SetAppend(true) = %v, IsAppend %v", e, f.IsAppend())
+	}
+	f.Seek(0, io.SeekStart)
+	if n, e := f.Write([]byte("c")); n != 1 || e != 0 {
+		t.Fatalf("Write = %d, %v", n, e)
+	}
+	if off, _ := f.Seek(0, io.SeekCurrent); off != 3 {
+		t.Errorf("offset after an append-mode write = %d, want 3", off)
+	}
+	if b, _ := mfs.ReadFile("f"); string(b) != "abc" {
+		t.Errorf("file = %q, want abc", b)
+	}
+	if e := f.SetAppend(false); e != 0 || f.IsAppend() {
+		t.Errorf("SetAppend(false) = %v, IsAppend %v", e, f.IsAppend())
+	}
+	g, e := a.OpenFile("f", experimentalsys.O_WRONLY|experimentalsys.O_APPEND, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	defer g.Close()
+	if e := g.SetAppend(false); e != experimentalsys.ENOTSUP {
+		t.Errorf("SetAppend(false) on an O_APPEND open = %v, want ENOTSUP", e)
+	}
+}

@@ -31,4 +31,11 @@
 //
 // Symlinks with absolute targets cannot be created (EPERM, as DirFS), and
 // memfs resolves no symlink out of its root.
+//
+// memfs has no unlink-only or rmdir-only call and no O_NOFOLLOW, so Unlink,
+// Rmdir and OpenFile with O_NOFOLLOW look at the file's type (Lstat)
+// before acting on it: a file replaced between the two by another guest
+// or the host is not noticed. The renames that replace a directory take
+// three memfs calls, serialized by the FS (not against other users of the
+// memfs.FS).
 package wasi

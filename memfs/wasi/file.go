@@ -24,8 +24,11 @@ type File struct {
 	ino   uint64
 	isDir bool
 
-	mu   sync.Mutex // flag; held across a write placed at the end by SetAppend
+	mu   sync.Mutex // flag
 	flag experimentalsys.Oflag
+	// wmu makes the seek and write of an append-mode write SetAppend
+	// turned on one step for this handle.
+	wmu sync.Mutex
 	// appendAtOpen: the memfs handle was opened O_APPEND, so memfs
 	// itself places every write at the end, atomically.
 	appendAtOpen bool
@@ -208,15 +211,13 @@ func (f *File) Write(buf []byte) (int, experimentalsys.Errno) {
 	if len(buf) == 0 {
 		return 0, 0
 	}
-	f.mu.Lock()
-	if f.flag&experimentalsys.O_APPEND != 0 && !f.appendAtOpen {
+	if f.flags()&experimentalsys.O_APPEND != 0 && !f.appendAtOpen {
 		// Append mode set after open: write at the end.
-		defer f.mu.Unlock()
+		f.wmu.Lock()
+		defer f.wmu.Unlock()
 		if _, err := f.f.Seek(0, io.SeekEnd); err != nil {
-			return 0, errnoOf(err)
+			return 0, f.rwErrno(err)
 		}
-	} else {
-		f.mu.Unlock()
 	}
 	n, err := f.f.Write(buf)
 	return n, f.rwErrno(err)
