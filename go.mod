@@ -6,6 +6,7 @@ require (
 	github.com/google/btree v1.1.3
 	github.com/rogpeppe/go-internal v1.14.1
 	github.com/spf13/afero v1.15.0
+	github.com/tetratelabs/wazero v1.12.0
 	golang.org/x/sys v0.49.0
 )
 

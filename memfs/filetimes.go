@@ -1,0 +1,24 @@
+package memfs
+
+import "time"
+
+// Chtimes sets the access and modification times of the open file, like
+// futimens(2) (and [FS.Chtimes] on the handle's inode, wherever it has
+// been renamed or unlinked since it was opened); a zero time keeps the
+// current value.
+func (f *File) Chtimes(atime, mtime time.Time) error {
+	if err := f.check("chtimes"); err != nil {
+		return err
+	}
+	n := f.node
+	n.mu.Lock()
+	if !atime.IsZero() {
+		n.atime = atime.UnixNano()
+	}
+	if !mtime.IsZero() {
+		n.mtime = mtime.UnixNano()
+	}
+	n.ctime = now()
+	n.mu.Unlock()
+	return nil
+}
