@@ -50,7 +50,9 @@ func readFaultsAllocate(f *os.File) bool {
 	if err := rc.Control(func(fd uintptr) { serr = unix.Fstatfs(int(fd), &st) }); err != nil || serr != nil {
 		return true
 	}
-	switch st.Type {
+	// f_type is a 32-bit magic number; Type is int32 on 32-bit
+	// platforms, where the magics above 2^31 do not fit.
+	switch uint32(st.Type) {
 	case unix.TMPFS_MAGIC, unix.RAMFS_MAGIC, unix.HUGETLBFS_MAGIC:
 		return true
 	}
