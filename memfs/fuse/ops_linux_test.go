@@ -154,7 +154,6 @@ func script(dir string) []string {
 	b, _ = os.ReadFile(p("a/hard"))
 	rec("hard link sees append %q", b)
 
-
 	// Creation and ownership, modes.
 	rec("create excl %v", errnoName(createExcl(p("new"), 0o640)))
 	rec("create excl again %v", errnoName(createExcl(p("new"), 0o640)))
