@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -11,18 +13,24 @@ import (
 )
 
 // unmount unmounts mnt; while processes use it, it detaches it instead
-// (MNT_DETACH): the name goes now, and the server stops when the last
-// open file of the mount is closed.
+// (MNT_DETACH, or fusermount3 -u -z without root): the name goes now, and
+// the server stops when the last open file of the mount is closed.
 func unmount(srv *memfuse.Server, mnt string) error {
 	err := srv.Unmount()
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, syscall.EBUSY) || errors.Is(err, unix.EBUSY) {
+	switch {
+	case os.Geteuid() != 0:
+		if out, derr := exec.Command("fusermount3", "-u", "-z", mnt).CombinedOutput(); derr != nil {
+			return fmt.Errorf("unmount %s: %v; fusermount3 -u -z: %v %s", mnt, err, derr, out)
+		}
+	case errors.Is(err, syscall.EBUSY):
 		if derr := unix.Unmount(mnt, unix.MNT_DETACH); derr != nil {
 			return fmt.Errorf("unmount %s: %w", mnt, derr)
 		}
-		return fmt.Errorf("%s is busy: detached it; serving its open files until they are closed", mnt)
+	default:
+		return err
 	}
-	return fmt.Errorf("unmount %s: %w", mnt, err)
+	return fmt.Errorf("%s is busy: detached it; serving its open files until they are closed", mnt)
 }

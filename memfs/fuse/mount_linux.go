@@ -2,6 +2,7 @@ package fuse
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
 
 	"github.com/zcopy/zcopy/memfs"
 )
@@ -80,9 +82,18 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 	return s, nil
 }
 
-// Unmount unmounts the filesystem; it fails with EBUSY while a process
-// uses the mount. [Server.Wait] returns after it.
-func (s *Server) Unmount() error { return s.fuse.Unmount() }
+// Unmount unmounts the filesystem; it fails with an error matching
+// syscall.EBUSY while a process uses the mount (umount -l, MNT_DETACH,
+// detaches it then). [Server.Wait] returns after it.
+func (s *Server) Unmount() error {
+	if os.Geteuid() != 0 {
+		return s.fuse.Unmount() // with fusermount3 -u
+	}
+	if err := unix.Unmount(s.dir, 0); err != nil {
+		return &fs.PathError{Op: "unmount", Path: s.dir, Err: err}
+	}
+	return nil
+}
 
 // Wait returns when the filesystem is unmounted.
 func (s *Server) Wait() { s.fuse.Wait() }
