@@ -99,8 +99,16 @@ func overlay(t testing.TB, host string, opts ...memfs.Option) (string, *memfs.FS
 }
 
 // treeSum describes a tree: every entry's path, type, permissions and
-// content (or symlink target) hashed, one line each, sorted.
+// content (or symlink target) hashed, one line each, sorted; with
+// withTimes, also the mtimes of files (not directories).
 func treeSum(t testing.TB, dir string, withTimes bool) string {
+	return treeSumBefore(t, dir, withTimes, time.Time{})
+}
+
+// treeSumBefore is treeSum listing only the mtimes before since (all
+// when since is zero): the times a program preserved or left alone, not
+// the ones of its own writes, which differ between two runs.
+func treeSumBefore(t testing.TB, dir string, withTimes bool, since time.Time) string {
 	t.Helper()
 	var lines []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -129,7 +137,7 @@ func treeSum(t testing.TB, dir string, withTimes bool) string {
 			}
 			line += " -> " + target
 		}
-		if withTimes && !fi.IsDir() {
+		if withTimes && !fi.IsDir() && (since.IsZero() || fi.ModTime().Before(since)) {
 			line += " " + fi.ModTime().UTC().Format(time.RFC3339Nano)
 		}
 		lines = append(lines, line)
@@ -211,8 +219,16 @@ func makeHostTree(t testing.TB) string {
 	must(os.Symlink("../../hello.txt", filepath.Join(dir, "a/b/up")))
 	must(os.Symlink("/nonexistent/abs", filepath.Join(dir, "abs")))
 	must(os.Link(filepath.Join(dir, "hello.txt"), filepath.Join(dir, "a/hard")))
+	// Old times on every entry, so that the times a program preserves
+	// are told from the ones it writes (treeSumBefore).
 	old := time.Date(2001, 2, 3, 4, 5, 6, 7, time.UTC)
-	must(os.Chtimes(filepath.Join(dir, "hello.txt"), old, old))
+	ts := []unix.Timespec{unix.NsecToTimespec(old.UnixNano()), unix.NsecToTimespec(old.UnixNano() + 1000)}
+	must(filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW)
+	}))
 	return dir
 }
 
