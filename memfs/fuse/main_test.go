@@ -7,10 +7,16 @@ import (
 	"github.com/zcopy/zcopy/internal/testutil"
 )
 
+// helperMains are the roles the test binary takes when re-executed with
+// their name as first argument: a mount server (to be killed), a stress
+// worker.
+var helperMains = map[string]func(args []string) int{serveArg: serveMain}
+
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == serveArg {
-		// The test binary re-executed as a mount server (kill -9 test).
-		os.Exit(serveMain(os.Args[2:]))
+	if len(os.Args) > 1 {
+		if main, ok := helperMains[os.Args[1]]; ok {
+			os.Exit(main(os.Args[2:]))
+		}
 	}
 	openSpliceDevNull()
 	os.Exit(testutil.RunWithLeakCheck(m, releaseSplicePipes))
