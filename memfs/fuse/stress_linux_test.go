@@ -207,7 +207,7 @@ func startWorkers(t *testing.T, root string, workers, ops int, seed uint64) func
 // the same, and the trees end the same.
 func TestStressMatchesTmpfs(t *testing.T) {
 	needFUSE(t)
-	const workers, ops = 4, 400
+	const workers, ops = 4, 1500
 	host := makeStressTree(t, workers)
 	guardHost(t, host)
 	oracle := copyToTmpfs(t, host)
