@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -130,7 +131,8 @@ func TestSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, busy := range []bool{false, true} {
+	for _, c := range []struct{ busy, twice bool }{{false, false}, {true, false}, {true, true}} {
+		busy := c.busy
 		dir := t.TempDir()
 		src, mnt := filepath.Join(dir, "src"), filepath.Join(dir, "mnt")
 		os.Mkdir(src, 0o755)
@@ -159,6 +161,23 @@ func TestSIGTERM(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGTERM)
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
+		if c.twice {
+			// A second signal while detached stops it at once: exit 1.
+			time.Sleep(200 * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case err := <-exited:
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+					t.Errorf("second SIGTERM: %v, want exit status 1", err)
+				}
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("second SIGTERM: zmount did not exit")
+			}
+			hold.Close()
+			continue
+		}
 		if busy {
 			select {
 			case err := <-exited:
