@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zcopy/zcopy/internal/testutil"
+	memfuse "github.com/zcopy/zcopy/memfs/fuse"
 )
 
 type leakCheckM struct{ m *testing.M }
@@ -31,6 +33,9 @@ func TestMain(m *testing.M) {
 
 // canMount says whether this process can mount FUSE with mount(2).
 func canMount() (bool, string) {
+	if !memfuse.Supported {
+		return false, "memfs/fuse cannot mount on " + runtime.GOARCH
+	}
 	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
 	if err != nil {
 		return false, err.Error()

@@ -34,6 +34,7 @@
 // mount(2) itself; otherwise it needs the setuid fusermount3 (Debian fuse3).
 //
 // A server that dies leaves its mount point in place, answering ENOTCONN;
-// umount (or fusermount3 -u) clears it. On other systems than Linux,
-// [Mount] returns an error matching [errors.ErrUnsupported].
+// umount (or fusermount3 -u) clears it. On other systems than 64-bit Linux,
+// [Mount] returns an error matching [errors.ErrUnsupported] (see
+// [Supported]; go-fuse does not build for 32-bit architectures).
 package fuse

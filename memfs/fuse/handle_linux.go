@@ -1,3 +1,5 @@
+//go:build amd64 || arm64 || riscv64 || ppc64le || ppc64 || s390x || loong64 || mips64 || mips64le
+
 package fuse
 
 import (

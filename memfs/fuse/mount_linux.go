@@ -1,3 +1,5 @@
+//go:build amd64 || arm64 || riscv64 || ppc64le || ppc64 || s390x || loong64 || mips64 || mips64le
+
 package fuse
 
 import (
@@ -134,3 +136,7 @@ var (
 	_ fusefs.NodeListxattrer    = (*node)(nil)
 	_ fusefs.NodeRemovexattrer  = (*node)(nil)
 )
+
+// Supported says whether [Mount] works on this system: Linux on a 64-bit
+// architecture (go-fuse does not build for 32-bit ones).
+const Supported = true
