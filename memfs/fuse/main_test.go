@@ -19,5 +19,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	openSpliceDevNull()
-	os.Exit(testutil.RunWithLeakCheck(m, releaseSplicePipes))
+	code := testutil.RunWithLeakCheck(m, releaseSplicePipes)
+	removeBenchLower()
+	os.Exit(code)
 }
