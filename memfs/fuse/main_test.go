@@ -21,5 +21,6 @@ func TestMain(m *testing.M) {
 	openSpliceDevNull()
 	code := testutil.RunWithLeakCheck(m, releaseSplicePipes)
 	removeBenchLower()
+	removeZcp()
 	os.Exit(code)
 }

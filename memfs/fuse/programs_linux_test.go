@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,38 @@ var gitEnv = []string{
 	"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 }
 
+var zcpBinary struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// buildZcp builds cmd/zcp once for the test binary's life, in the
+// directory removed by TestMain.
+func buildZcp(t *testing.T) string {
+	zcpBinary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "memfs-fuse-zcp-")
+		if err != nil {
+			zcpBinary.err = err
+			return
+		}
+		zcpBinary.path = filepath.Join(dir, "zcp")
+		zcpBinary.out, zcpBinary.err = exec.Command(goTool(), "build", "-o", zcpBinary.path, "github.com/zcopy/zcopy/cmd/zcp").CombinedOutput()
+	})
+	if zcpBinary.err != nil {
+		t.Fatalf("go build ./cmd/zcp: %v\n%s", zcpBinary.err, zcpBinary.out)
+	}
+	return zcpBinary.path
+}
+
+// removeZcp removes what buildZcp built.
+func removeZcp() {
+	if zcpBinary.path != "" {
+		os.RemoveAll(filepath.Dir(zcpBinary.path))
+	}
+}
+
 // goTool is the go command in PATH, or at /usr/local/go (where CI has it).
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
@@ -162,6 +195,11 @@ func programs() []program {
 			return sh(t, dir, `
 				cp -a a c1 && cp -a --reflink=auto big.bin big.copy && cp --sparse=always sparse sparse.copy
 				cmp big.bin big.copy && cmp sparse sparse.copy && ls -ln c1 | awk '/^-/ {print $1, $2, $5, $9} /^[dl]/ {print $1, $2, $9}'`)
+		}},
+		{name: "zcp", tools: []string{goTool()}, steps: func(t *testing.T, dir string) string {
+			zcp := buildZcp(t)
+			return sh(t, dir, zcp+` -a a z1 && `+zcp+` -a --sparse=always sparse big.bin z1/ && `+zcp+` -r --preserve=mode,timestamps,links . ../$(basename $PWD)-z2 && rm -r ../$(basename $PWD)-z2
+				cmp sparse z1/sparse && cmp big.bin z1/big.bin && ls -ln z1 | awk '/^-/ {print $1, $2, $5, $9} /^[dl]/ {print $1, $2, $9}'`)
 		}},
 		{name: "find-sha256sum", tools: []string{"find", "sha256sum"}, steps: func(t *testing.T, dir string) string {
 			return sh(t, dir, `find . -type f -exec sha256sum {} + | sort; find . -printf '%y %m %n %s %P\n' | grep -v '^d' | sort`)
