@@ -4,12 +4,14 @@ package fuse_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -102,7 +104,9 @@ func TestPermissionsMatchTmpfs(t *testing.T) {
 		os.Chmod(filepath.Join(dir, "pub"), 0o1777)
 	}
 	session := func(dir string) string {
-		cmd := exec.Command("sh", "-c", `
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "sh", "-c", `
 			cat hello.txt; echo "cat: $?"
 			cat a/b/c/deep.txt > /dev/null; echo "cat 0600: $?"
 			echo x >> hello.txt; echo "append: $?"

@@ -3,6 +3,7 @@
 package fuse_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,7 +85,9 @@ func filterTree(sum string, skip func(string) bool) string {
 // it fails, are what the user sees.
 func sh(t *testing.T, dir, script string, env ...string) string {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", script)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", script)
 	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), "LC_ALL=C", "TZ=UTC"), env...)
 	out, err := cmd.CombinedOutput()
