@@ -33,6 +33,10 @@
 // the modes and owners memfs stores. As root the server mounts with
 // mount(2) itself; otherwise it needs the setuid fusermount3 (Debian fuse3).
 //
+// A process must not map (mmap) files of a mount it serves itself: a page
+// fault that waits for the server can wait for ever, as the Go runtime
+// waits for the faulting thread to stop the world. Other processes may.
+//
 // A server that dies leaves its mount point in place, answering ENOTCONN;
 // umount (or fusermount3 -u) clears it. On other systems than 64-bit Linux,
 // [Mount] returns an error matching [errors.ErrUnsupported] (see

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +41,39 @@ func openSpliceDevNull() {
 	splice.ClearSplicePool()
 }
 
+// Mounts are watched: if the test binary still runs after
+// watchdogTimeout, their FUSE connections are aborted, so that a request
+// the server never answers fails with ENOTCONN instead of hanging the
+// test (and its process, whose exit would wait for its own mount).
+const watchdogTimeout = 5 * time.Minute
+
+var watched struct {
+	sync.Mutex
+	conns []uint32
+	once  sync.Once
+}
+
+// watchMount registers the FUSE connection of the mount at dir.
+func watchMount(dir string) {
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil {
+		return
+	}
+	watched.Lock()
+	watched.conns = append(watched.conns, unix.Minor(st.Dev))
+	watched.Unlock()
+	watched.once.Do(func() {
+		time.AfterFunc(watchdogTimeout, func() {
+			watched.Lock()
+			defer watched.Unlock()
+			for _, c := range watched.conns {
+				os.WriteFile(fmt.Sprintf("/sys/fs/fuse/connections/%d/abort", c), []byte("1"), 0)
+			}
+			fmt.Fprintf(os.Stderr, "memfs/fuse tests: still running after %v: aborted the FUSE connections %v\n", watchdogTimeout, watched.conns)
+		})
+	})
+}
+
 // needFUSE skips t without a way to mount: root (mount(2)) or
 // fusermount3, and /dev/fuse.
 func needFUSE(t testing.TB) {
@@ -64,6 +98,7 @@ func mountFS(t testing.TB, fsys *memfs.FS, opts *memfuse.Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	watchMount(dir)
 	t.Cleanup(func() {
 		if err := srv.Unmount(); err != nil {
 			// Busy (the kernel releases closed files

@@ -4,6 +4,7 @@ package fuse_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,8 +218,31 @@ func programs() []program {
 				sqlite3 db.sqlite .dump | sha256sum`)
 		}, skip: func(rel string) bool { return strings.HasPrefix(rel, "db.sqlite") }},
 		{name: "mmap", steps: func(t *testing.T, dir string) string {
-			return mmapSession(dir)
+			// In another process: a page fault of this process on its
+			// own mount would wait for the server while the Go runtime
+			// waits (stop the world) for the faulting thread.
+			exe, err := os.Executable()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, exe, mmapArg, dir).CombinedOutput()
+			if err != nil {
+				t.Fatalf("mmap session: %v\n%s", err, out)
+			}
+			return string(out)
 		}},
+	}
+}
+
+// mmapArg makes the test binary run mmapSession in its argument.
+const mmapArg = "-memfs-fuse-mmap"
+
+func init() {
+	helperMains[mmapArg] = func(args []string) int {
+		fmt.Print(mmapSession(args[0]))
+		return 0
 	}
 }
 
