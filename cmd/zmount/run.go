@@ -43,7 +43,7 @@ type options struct {
 	src, mnt   string
 }
 
-func parseArgs(args []string, stderr io.Writer) (*options, error) {
+func parseArgs(args []string) (*options, error) {
 	var o options
 	fl := flag.NewFlagSet("zmount", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
@@ -107,7 +107,7 @@ func parseSize(s string) (int64, error) {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parseArgs(args[1:], stderr)
+	o, err := parseArgs(args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage)
 		return 0
