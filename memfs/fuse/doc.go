@@ -1,0 +1,44 @@
+// Package fuse serves a [memfs.FS] to every process through a FUSE mount
+// (Linux, github.com/hanwen/go-fuse/v2): a copy-on-write memory overlay of
+// a host tree imported with [memfs.FS.Import], where a write stores only
+// the bytes written and the host tree never changes.
+//
+// The server is thin: every request becomes a call of memfs's public API on
+// the path of the inode (go-fuse keeps the tree of names the kernel knows),
+// so namespace semantics, the memory limit (ENOSPC) and holes are memfs's.
+// What the kernel asks for and how it is answered:
+//
+//   - lookup, getattr, setattr (mode, owner, size, atime and mtime, also of
+//     symlinks), readdir and readdirplus (a snapshot taken at opendir, so
+//     offsets are stable), statfs (blocks: the memory limit, or the
+//     machine's RAM without one; free: what the limit leaves);
+//   - create, mknod (regular files only: memfs has no device, FIFO or socket
+//     files, so other types fail with EPERM), mkdir, unlink, rmdir, rename
+//     with RENAME_NOREPLACE and RENAME_EXCHANGE, link, symlink, readlink;
+//     new files and directories get the caller's uid and gid (the group of
+//     a setgid parent directory), as on Linux;
+//   - open, read, write, flush, fsync, release; reads of a range that is
+//     one untouched host extent are answered with the host file's
+//     descriptor, which go-fuse splices to the kernel, so host data is not
+//     copied through the server's memory;
+//   - fallocate (mode 0 and FALLOC_FL_KEEP_SIZE; punching holes is
+//     EOPNOTSUPP), lseek SEEK_DATA and SEEK_HOLE (memfs's holes),
+//     copy_file_range inside the mount (host extents are shared, so a copy
+//     of imported data costs no memory; heap bytes are copied and charged);
+//   - extended attributes in the user, trusted and security namespaces,
+//     stored by the server per inode (values up to 64 KiB, 1 MiB per
+//     inode); POSIX ACLs are refused by the kernel (no FUSE_POSIX_ACL).
+//
+// The mount uses default_permissions: the kernel checks access against
+// the modes and owners memfs stores. As root the server mounts with
+// mount(2) itself; otherwise it needs the setuid fusermount3 (Debian fuse3).
+//
+// A process must not map (mmap) files of a mount it serves itself: a page
+// fault that waits for the server can wait for ever, as the Go runtime
+// waits for the faulting thread to stop the world. Other processes may.
+//
+// A server that dies leaves its mount point in place, answering ENOTCONN;
+// umount (or fusermount3 -u) clears it. On other systems than 64-bit Linux,
+// [Mount] returns an error matching [errors.ErrUnsupported] (see
+// [Supported]; go-fuse does not build for 32-bit architectures).
+package fuse
