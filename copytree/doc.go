@@ -80,7 +80,9 @@
 //     a temporary name and renamed over, so a failed link leaves the old
 //     name. HardLink onto the source itself changes nothing.
 //   - A further name of a hard-linked source ([PreserveLinks]) replaces an
-//     existing name the policy lets go, by link and rename; symlinks and
+//     existing name the policy lets go, by link and rename (under
+//     [UpdateOlder] even a newer one, as GNU's copy.c does "even if it
+//     was a newer separate file"); symlinks and
 //     special files replace one only by the unlink cases, or a symlink with
 //     Force by link and rename; otherwise "File exists".
 //   - ftruncate only sets the length of the regular file being written: a
