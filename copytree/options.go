@@ -107,6 +107,11 @@ type Options struct {
 	RemoveDestination bool // unlink every existing destination file first
 	Backup            Backup
 	Suffix            string // for BackupSimple; "~" when empty
+	// OpenDanglingSymlink writes through a destination symlink that
+	// points nowhere, creating its target, where cp otherwise refuses
+	// ("not writing through dangling symlink"); cp does so when
+	// POSIXLY_CORRECT is set.
+	OpenDanglingSymlink bool
 
 	// HardLink and SymbolicLink make links instead of copying contents
 	// (cp -l, cp -s).

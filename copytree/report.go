@@ -114,6 +114,9 @@ var (
 	ErrSymlinkLoop   = errors.New("cannot copy cyclic symbolic link")
 	ErrCloneRequired = errors.New("reflink not supported")
 	ErrAtomicSpecial = errors.New("atomic replace applies to regular files only")
+	// ErrBackupIsSource: the source is the backup the destination would
+	// be renamed to (cp --backup=simple a~ a).
+	ErrBackupIsSource = errors.New("backing up might destroy source")
 )
 
 // Error is a failure to copy one entry. Its message is GNU cp's (without
@@ -151,6 +154,8 @@ func (e *Error) Error() string {
 		return "not replacing " + Quote(e.Path)
 	case ErrSymlinkLoop:
 		return "cannot copy cyclic symbolic link " + Quote(e.Path)
+	case ErrBackupIsSource:
+		return "backing up " + Quote(e.Path) + " might destroy source;  " + Quote(e.Path2) + " not copied"
 	case ErrCloneRequired:
 		return "failed to clone " + Quote(e.Path) + " from " + Quote(e.Path2) + ": " + Strerror(syscall.EOPNOTSUPP)
 	}

@@ -772,31 +772,40 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 		return 0, false, "", &Error{Op: "cannot stat", Path: dstPath, Err: err}
 	}
 	isLink := dst.Mode&unix.S_IFMT == unix.S_IFLNK
+	cmp := &dst // the status GNU's same-file test sees: followed for a regular source
 	if isLink && top && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone && !r.o.Atomic {
 		// cp writes through a symlink the user named as the destination.
 		var target unix.Stat_t
 		if err := fstatat(ddir, dname, &target, 0); err != nil {
-			if err == unix.ENOENT && !r.o.Force {
+			switch {
+			case err == unix.ENOENT && r.o.OpenDanglingSymlink:
+				return vInPlace, true, "", nil // POSIXLY_CORRECT: create through it
+			case err == unix.ENOENT:
 				return 0, false, "", &Error{Path: dstPath, Err: ErrDanglingDst}
+			case err == unix.ELOOP && r.o.Force:
+				// GNU treats a loop as existing and removes it (8.30).
+			default:
+				return 0, false, "", &Error{Op: "cannot stat", Path: dstPath, Err: err}
 			}
 		} else {
 			dst, followLink = target, true
 		}
-	}
-	if dst.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return 0, false, "", &Error{Path: dstPath, Err: ErrFileOverDir}
-	}
-	if dst.Dev == src.Dev && dst.Ino == src.Ino && !r.o.HardLink {
-		return 0, false, "", &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
-	}
-	if r.c.tree.created != nil {
-		r.c.mu.Lock()
-		_, just := r.c.tree.created[fileID{dst.Dev, dst.Ino}]
-		r.c.mu.Unlock()
-		if just {
-			return 0, false, "", &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
+	} else if isLink && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone && !r.o.HardLink && !r.o.SymbolicLink {
+		var target unix.Stat_t
+		if fstatat(ddir, dname, &target, 0) == nil {
+			cmp = &target
 		}
 	}
+	var done bool // nothing left to do: the destination is already the copy
+	if r.o.Update != UpdateNone {
+		ok, now := r.sameFileOK(srcPath, src, ddir, dname, cmp)
+		if !ok {
+			return 0, false, "", &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
+		}
+		done = now
+	}
+	// GNU's order: the update and no-clobber policies and the question
+	// come before the checks on what the destination is.
 	switch r.o.Update {
 	case UpdateNone:
 		return vSkip, false, "", nil
@@ -810,7 +819,25 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 	if r.o.Interactive != nil && !r.o.Interactive(dstPath) {
 		return vSkip, false, "", nil
 	}
-	if r.o.Backup != BackupNone {
+	if done {
+		return vSkip, false, "", nil
+	}
+	if dst.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return 0, false, "", &Error{Path: dstPath, Err: ErrFileOverDir}
+	}
+	// Only an operand is checked (GNU): the files of two trees merge.
+	if top && r.c.tree.created != nil && r.o.Backup != BackupNumbered {
+		r.c.mu.Lock()
+		_, just := r.c.tree.created[fileID{dst.Dev, dst.Ino}]
+		r.c.mu.Unlock()
+		if just {
+			return 0, false, "", &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
+		}
+	}
+	if r.o.Backup != BackupNone && !dotOrDotdot(srcPath) {
+		if r.o.Backup != BackupNumbered && sourceIsDstBackup(srcPath, src, ddir, dname, r.o.Suffix) {
+			return 0, false, "", &Error{Path: dstPath, Path2: srcPath, Err: ErrBackupIsSource}
+		}
 		name, err := backupName(ddir, dname, r.o.Backup, r.o.Suffix)
 		if err != nil {
 			return 0, false, "", &Error{Op: "cannot backup", Path: dstPath, Err: err}
@@ -1020,8 +1047,10 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			}
 			if !follow {
 				fl |= unix.O_NOFOLLOW
+			} else if r.o.OpenDanglingSymlink {
+				fl |= unix.O_CREAT // the link may point nowhere
 			}
-			dfd, err = openat(ddir, dname, fl, 0)
+			dfd, err = openat(ddir, dname, fl, createMode)
 			if err != nil && r.o.Force {
 				if uerr := unix.Unlinkat(ddir, dname, 0); uerr == nil {
 					created, rep.Removed = true, true

@@ -361,6 +361,8 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 		case "strip-trailing-slashes":
 			cfg.stripSlashes = true
 		case "S":
+			// A suffix asks for backups too (GNU).
+			backupSet = true
 			backup = p.arg
 			o.Suffix = p.arg
 		case "s":
@@ -457,7 +459,7 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 		return fail(usageErrorf("cannot make both hard and symbolic links"))
 	}
 	if o.Backup != copytree.BackupNone && o.Update == copytree.UpdateNone {
-		return fail(usageErrorf("--backup is mutually exclusive with -n or --update=none-fail"))
+		return fail(usageErrorf("options --backup and --no-clobber are mutually exclusive"))
 	}
 	if !cfg.derefSet {
 		if cfg.recursive && !o.HardLink {
@@ -468,6 +470,8 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 	}
 	o.NoRecursion = !cfg.recursive
 	o.ContinueOnError = true
+	// Set, even empty, it restores writing through dangling symlinks.
+	_, o.OpenDanglingSymlink = os.LookupEnv("POSIXLY_CORRECT")
 	return cfg, 0, false
 }
 
@@ -613,9 +617,18 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 		// (BENCHMARKS.md, zcp).
 		runtime.GOMAXPROCS(e.jobs + 1)
 	}
+	if len(sources) == 1 && target == "" {
+		if name, ok := forceBackupSelf(&o, sources[0], dest); ok {
+			dest, o.Backup = name, copytree.BackupNone
+		}
+	}
 	c := copytree.New(o)
+	var seen *seenSources
 	if len(sources) > 1 {
 		c.RefuseJustCreated()
+		if o.Backup == copytree.BackupNone {
+			seen = &seenSources{deref: o.Deref != copytree.DerefNever}
+		}
 	}
 	start := time.Now()
 	failed := false
@@ -626,6 +639,10 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 		}
 		if cfg.stripSlashes {
 			src = stripSlashes(src)
+		}
+		if seen != nil && seen.again(src) {
+			e.errorf("warning: source file %s specified more than once", copytree.Quote(src))
+			continue
 		}
 		dst := dest
 		if target != "" {
