@@ -221,7 +221,10 @@ func (r *run) top(src, dst string) {
 		unix.Close(dfd)
 		r.srcBase, r.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
 	}()
-	r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
+	if created {
+		// cp -v names a directory it creates, not one it merges into.
+		r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
+	}
 	// parentSetgid: the root's parent was not looked at; fstat the root.
 	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created, parentSetgid: true}
 	root.pending.Store(1)
@@ -475,7 +478,9 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 		return
 	}
 	// Reported when created, before its children, as cp -v prints it.
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
+	if created {
+		r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
+	}
 	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, sname), dstRel: rel(parent.dstRel, dname),
 		srcPath: srcPath, dstPath: dstPath, st: *st, created: created, parentSetgid: h.setgid,
 		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
