@@ -68,6 +68,9 @@ type FileReport struct {
 	// first (RemoveDestination, or Force after a failed open): cp -v
 	// prints "removed 'dst'" for it.
 	Removed bool
+	// Parent is true for a leading directory MakeParents made (cp -v
+	// prints those as "SRC -> DST", unquoted).
+	Parent bool
 }
 
 // Debug formats r as GNU cp --debug does, followed by zcopy's method:
@@ -117,6 +120,8 @@ var (
 	// ErrBackupIsSource: the source is the backup the destination would
 	// be renamed to (cp --backup=simple a~ a).
 	ErrBackupIsSource = errors.New("backing up might destroy source")
+	// ErrParentNotDir: a directory --parents needs is something else.
+	ErrParentNotDir = errors.New("exists but is not a directory")
 )
 
 // Error is a failure to copy one entry. Its message is GNU cp's (without
@@ -154,6 +159,8 @@ func (e *Error) Error() string {
 		return "not replacing " + Quote(e.Path)
 	case ErrSymlinkLoop:
 		return "cannot copy cyclic symbolic link " + Quote(e.Path)
+	case ErrParentNotDir:
+		return Quote(e.Path) + " exists but is not a directory"
 	case ErrBackupIsSource:
 		return "backing up " + Quote(e.Path) + " might destroy source;  " + Quote(e.Path2) + " not copied"
 	case ErrCloneRequired:

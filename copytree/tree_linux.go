@@ -75,6 +75,7 @@ type run struct {
 	prog             *progress
 	opts             []zcopy.Option // for every file
 	wantReport       bool           // ask the engine how it copied (costs an fstat or two)
+	followOperand    bool           // a -H operand that is not a directory: its hard links are recorded
 }
 
 // dirNode is a directory being copied. pending counts the work still to
@@ -171,6 +172,7 @@ func (r *run) top(src, dst string) {
 			r.fail(&Error{Op: "cannot create regular file", Path: dst, Err: unix.ENOTDIR})
 			return
 		}
+		r.followOperand = r.o.Deref == DerefCommandLine
 		r.entry(nil, unix.AT_FDCWD, unix.AT_FDCWD, src, dst, src, dst, &st, true)
 		r.finishRun()
 		return
@@ -563,7 +565,7 @@ func (r *run) finishDir(n *dirNode, fd int) {
 	perm := uint32(n.st.Mode) & 0o7777
 	if !mode {
 		// As mkdir(2) would have made it: no set-id bits, sticky kept.
-		perm = perm & 0o1777 &^ umask()
+		perm = r.defaultPerm(&n.st, 0o1777) &^ umask()
 	}
 	if mode || n.created {
 		if err := unix.Fchmod(fd, perm); err != nil {
@@ -657,8 +659,8 @@ type xattr struct {
 	value []byte
 }
 
-// readXattrs reads the attributes copyXattrs copies: all of them with
-// PreserveXattr, only the POSIX ACLs with PreserveMode alone.
+// readXattrs reads the attributes copyXattrs copies: the POSIX ACLs with
+// PreserveMode, the others with PreserveXattr.
 func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
 	all := r.o.Preserve&PreserveXattr != 0
 	report := all && r.o.RequireXattr
@@ -674,8 +676,8 @@ func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
 	var val []byte
 	for _, name := range names {
 		acl := strings.HasPrefix(name, "system.posix_acl_")
-		if !all && !acl {
-			continue
+		if !all && !acl || acl && r.o.Preserve&PreserveMode == 0 {
+			continue // ACLs go with the mode (GNU's copy_acl), not with xattr
 		}
 		if val == nil {
 			val = make([]byte, 256)
@@ -720,7 +722,9 @@ func (r *run) writeXattrs(dfd int, dpath string, dstPath string, attrs []xattr) 
 // hardlinked finds or claims the first copy of a multiply-linked file.
 // It returns the earlier copy's path, or a claim to fill in and close.
 func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
-	if r.o.Preserve&PreserveLinks == 0 || st.Nlink < 2 {
+	// A file linked once is recorded too where links are followed (GNU):
+	// cp -H --preserve=links a b, with b a symlink to a, links them.
+	if r.o.Preserve&PreserveLinks == 0 || st.Nlink < 2 && !r.follow && !r.followOperand {
 		return "", nil
 	}
 	id := fileID{st.Dev, st.Ino}
@@ -997,7 +1001,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
 	// Without mode preservation cp gives the permission bits minus the
 	// umask, and no set-id or sticky bit (GNU).
-	createMode := uint32(st.Mode) & 0o777
+	createMode := r.defaultPerm(st, 0o777)
 	if preserveAttrs {
 		createMode &= 0o600 // withheld until ownership and mode are applied
 	}
@@ -1156,7 +1160,7 @@ func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, 
 		}
 	case created && p&(PreserveOwnership|PreserveXattr) != 0:
 		// Created with permissions withheld: give the default mode now.
-		unix.Fchmod(dfd, perm&^umask()&0o777)
+		unix.Fchmod(dfd, r.defaultPerm(st, 0o777)&^umask())
 	}
 	if p&PreserveTimestamps != 0 {
 		ts := statTimes(st)
@@ -1521,7 +1525,7 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		kind = KindSocket
 	}
 	// mknod(2) keeps the set-id bits (minus the umask), as GNU's copy shows.
-	perm := uint32(st.Mode) & 0o7777
+	perm := r.defaultPerm(st, 0o7777)
 	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
 		perm &= 0o600
 	}
@@ -1539,7 +1543,7 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if p&(PreserveOwnership|PreserveMode) != 0 {
 		mode := uint32(st.Mode) & 0o7777
 		if p&PreserveMode == 0 {
-			mode &^= umask()
+			mode = r.defaultPerm(st, 0o7777) &^ umask()
 		}
 		if err := unix.Fchmodat(ddir, dname, mode, 0); err != nil {
 			r.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})

@@ -324,6 +324,9 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 			}
 			o.Preserve |= v
 			noPreserve &^= v
+			if v&copytree.PreserveMode != 0 {
+				o.NoPreserveMode = false
+			}
 			if xattr {
 				o.RequireXattr = true
 			}
@@ -333,6 +336,9 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 				return fail(err)
 			}
 			o.Preserve &^= v
+			if v&copytree.PreserveMode != 0 {
+				o.NoPreserveMode = true // GNU's explicit_no_preserve_mode
+			}
 			if xattr {
 				o.RequireXattr = false
 			}
@@ -592,6 +598,10 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			if bar != nil {
 				bar.clear()
 			}
+			if r.Parent {
+				fmt.Fprintf(e.stdout, "%s -> %s\n", r.Src, r.Dst) // GNU: unquoted
+				return
+			}
 			if r.Removed {
 				fmt.Fprintf(e.stdout, "removed %s\n", copytree.Quote(r.Dst))
 			}
@@ -645,10 +655,11 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			continue
 		}
 		dst := dest
+		var parents *copytree.Parents
 		if target != "" {
 			if cfg.parents {
-				dst = join(target, src)
-				if err := e.makeParents(c, &cfg, src, target); err != nil {
+				var err error
+				if dst, parents, err = c.MakeParents(target, src); err != nil {
 					failed = true
 					continue
 				}
@@ -657,6 +668,9 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			}
 		}
 		if err := c.Copy(ctx, src, dst); err != nil {
+			failed = true
+		}
+		if err := parents.Restore(); err != nil {
 			failed = true
 		}
 	}
@@ -677,48 +691,6 @@ func join(dir, name string) string {
 		return dir + name
 	}
 	return dir + "/" + name
-}
-
-// makeParents creates the directories of src under target for --parents,
-// with the source directories' attributes when preserving.
-func (e *env) makeParents(c *copytree.Copier, cfg *config, src, target string) error {
-	// GNU works on the name as given: "a/../b" makes target/a, then
-	// target/a/.. (which exists), then copies to target/a/../b.
-	parts := strings.Split(src, "/")
-	cur, curSrc := target, ""
-	for i, p := range parts[:len(parts)-1] {
-		if p == "" {
-			if i == 0 {
-				curSrc = "/"
-			}
-			continue
-		}
-		cur = join(cur, p)
-		if curSrc == "" {
-			curSrc = p
-		} else {
-			curSrc = join(curSrc, p)
-		}
-		fi, err := os.Stat(curSrc)
-		if err != nil {
-			e.errorf("cannot stat %s: %s", copytree.Quote(curSrc), copytree.Strerror(err))
-			return err
-		}
-		if err := os.Mkdir(cur, fi.Mode().Perm()|0o700); err != nil && !errors.Is(err, os.ErrExist) {
-			e.errorf("cannot make directory %s: %s", copytree.Quote(cur), copytree.Strerror(err))
-			return err
-		} else if err == nil {
-			if cfg.verbose {
-				fmt.Fprintf(e.stdout, "%s -> %s\n", curSrc, cur)
-			}
-			mode := fi.Mode().Perm()
-			if cfg.opts.Preserve&copytree.PreserveMode == 0 {
-				mode &^= os.FileMode(currentUmask())
-			}
-			os.Chmod(cur, mode)
-		}
-	}
-	return nil
 }
 
 type jsonSummary struct {

@@ -1,0 +1,18 @@
+package copytree
+
+import "golang.org/x/sys/unix"
+
+// defaultPerm is the permission bits (of bits) a new copy of st starts
+// from before the umask: the source's, or with NoPreserveMode those of any
+// new file, 0666, and of a new directory or socket, 0777 (GNU's
+// --no-preserve=mode).
+func (r *run) defaultPerm(st *unix.Stat_t, bits uint32) uint32 {
+	if r.o.NoPreserveMode {
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR, unix.S_IFSOCK:
+			return 0o777
+		}
+		return 0o666
+	}
+	return st.Mode & bits
+}
