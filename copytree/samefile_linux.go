@@ -143,3 +143,15 @@ func dotOrDotdot(path string) bool {
 	b := filepath.Base(path)
 	return b == "." || b == ".."
 }
+
+// createOp is GNU's phrase for failing to create a copy of a source that
+// is not a regular file.
+func createOp(src *unix.Stat_t) string {
+	switch src.Mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		return "cannot create symbolic link"
+	case unix.S_IFIFO:
+		return "cannot create fifo"
+	}
+	return "cannot create special file"
+}

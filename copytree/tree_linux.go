@@ -865,6 +865,11 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 		}
 		return vReplace, false, backup, nil
 	}
+	if r.o.AttributesOnly && !regular && !r.o.HardLink && !r.o.SymbolicLink && !r.o.RemoveDestination && !r.o.Force {
+		// No data to copy: cp keeps the destination (GNU 9.1), so the
+		// link or node cannot be made over it.
+		return 0, false, "", &Error{Op: createOp(src), Path: dstPath, Err: unix.EEXIST}
+	}
 	if r.o.RemoveDestination || !regular || (isLink && !followLink) || dst.Mode&unix.S_IFMT != unix.S_IFREG {
 		return vReplace, false, "", nil
 	}
