@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zcopy/zcopy"
 )
@@ -140,6 +143,9 @@ type Error struct {
 func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
+	if ce, ok := e.Err.(interface{ cloneErrno() syscall.Errno }); ok {
+		return "failed to clone " + Quote(e.Path) + " from " + Quote(e.Path2) + ": " + Strerror(ce.cloneErrno())
+	}
 	switch e.Err {
 	case ErrOmitDir:
 		return "-r not specified; omitting directory " + Quote(e.Path)
@@ -221,6 +227,8 @@ func Quote(s string) string {
 		c := s[i]
 		esc := ""
 		switch {
+		case c >= 0x80 && unprintable(s, i):
+			esc = fmt.Sprintf(`\%03o`, c)
 		case c == '\'':
 			if inDollar {
 				b.WriteString("'\\''")
@@ -262,9 +270,36 @@ func Quote(s string) string {
 
 func hasControl(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
+		if s[i] < 0x20 || s[i] == 0x7f || s[i] >= 0x80 && unprintable(s, i) {
 			return true
 		}
 	}
 	return false
 }
+
+// unprintable reports whether the byte s[i] (0x80 or above) is escaped:
+// always in the C locale, where GNU's quotearg prints no byte above 0x7f,
+// and where it is not part of valid UTF-8 in any other (a UTF-8 one).
+func unprintable(s string, i int) bool {
+	if cLocale() {
+		return true
+	}
+	// The start of the rune holding byte i, and whether it is valid.
+	j := i
+	for j > 0 && i-j < utf8.UTFMax-1 && !utf8.RuneStart(s[j]) {
+		j--
+	}
+	r, n := utf8.DecodeRuneInString(s[j:])
+	return r == utf8.RuneError && n <= 1 || j+n <= i
+}
+
+// cLocale reports whether messages are in the C (POSIX) locale: LC_ALL,
+// else LC_CTYPE, else LANG, unset or "C" or "POSIX".
+var cLocale = sync.OnceValue(func() bool {
+	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			return l == "C" || l == "POSIX"
+		}
+	}
+	return true
+})

@@ -185,6 +185,13 @@ func (r *run) top(src, dst string) {
 	// GNU cp reports it and still copies the tree once, leaving out the
 	// destination itself; so do we.
 	if err := r.intoItself(&st, src, dst); err != nil {
+		// GNU looks at the destination first: "cannot stat 'd/f/'"
+		// when a file stands where a directory of its name would be.
+		var dst0 unix.Stat_t
+		if serr := fstatat(unix.AT_FDCWD, dst, &dst0, unix.AT_SYMLINK_NOFOLLOW); serr != nil && serr != unix.ENOENT {
+			r.fail(&Error{Op: "cannot stat", Path: dst, Err: serr})
+			return
+		}
 		r.fail(err)
 	}
 	created, err := r.mkdir(unix.AT_FDCWD, dst, src, dst, true)
@@ -453,6 +460,17 @@ func (r *run) entry(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath
 		if r.o.CopyContents {
 			r.regular(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
 			return
+		}
+		if r.o.NoRecursion && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+			// Without -r cp opens its operands as files, and open(2)
+			// refuses a socket: "cannot open 'sock' for reading: No
+			// such device or address".
+			fd, err := openat(sdir, sname, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+			if err != nil {
+				r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: err})
+				return
+			}
+			unix.Close(fd)
 		}
 		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
 	}
@@ -1074,7 +1092,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}
 	if err != nil {
-		r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
+		r.fail(createError(ddir, dname, dstPath, err))
 		return
 	}
 	ok := false
@@ -1090,14 +1108,14 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 				if created {
 					unix.Unlinkat(ddir, openName, 0) // GNU 9.2: no empty file left
 				}
-				r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrCloneRequired})
+				r.fail(&Error{Path: dstPath, Path2: srcPath, Err: err})
 				return
 			}
 			if r.ctx.Err() != nil {
 				r.fail(r.ctx.Err())
 				return
 			}
-			r.fail(&Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: err})
+			r.fail(dataError(srcPath, dstPath, err))
 			return
 		}
 	}
@@ -1182,7 +1200,9 @@ func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) error {
 		if err := eintr.Retry(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) ||
 				errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EBADF) {
-				return ErrCloneRequired
+				var errno unix.Errno
+				errors.As(err, &errno)
+				return cloneError{errno} // GNU names the ioctl's errno
 			}
 			return err
 		}

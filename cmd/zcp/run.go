@@ -180,7 +180,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		prog = args[0]
 		args = args[1:]
 	}
-	e := &env{prog: prog, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	out := &checkedWriter{w: stdout}
+	e := &env{prog: prog, stdin: stdin, stdout: out, stderr: stderr, getenv: os.Getenv}
 	if os.Getenv("GOGC") == "" {
 		// The live heap is a few MiB (the walk streams); at the default
 		// GOGC a 100,000-file copy collects two dozen times for nothing.
@@ -188,7 +189,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return e.main(ctx, args)
+	code := e.main(ctx, args)
+	if out.err != nil {
+		e.errorf("write error: %s", copytree.Strerror(out.err))
+		return 1
+	}
+	return code
 }
 
 func (e *env) main(ctx context.Context, args []string) int {
