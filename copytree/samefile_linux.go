@@ -155,3 +155,11 @@ func createOp(src *unix.Stat_t) string {
 	}
 	return "cannot create special file"
 }
+
+// isPrior reports whether dname in ddir is the file at prior (the first
+// copy of a hard-linked source).
+func (r *run) isPrior(prior string, ddir int, dname string) bool {
+	var a, b unix.Stat_t
+	return fstatat(unix.AT_FDCWD, prior, &a, unix.AT_SYMLINK_NOFOLLOW) == nil &&
+		fstatat(ddir, dname, &b, unix.AT_SYMLINK_NOFOLLOW) == nil && sameInode(&a, &b)
+}

@@ -767,6 +767,12 @@ func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
 
 func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string) {
 	err := unix.Linkat(unix.AT_FDCWD, prior, ddir, dname, 0)
+	if err == unix.EEXIST && r.isPrior(prior, ddir, dname) {
+		// The name is that copy already (cp -d f f dir): GNU's check on
+		// operands refuses it; unlinking it would lose the copy.
+		r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated})
+		return
+	}
 	if err == unix.EEXIST {
 		if err = unix.Unlinkat(ddir, dname, 0); err == nil {
 			err = unix.Linkat(unix.AT_FDCWD, prior, ddir, dname, 0)
@@ -889,6 +895,11 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 		return 0, false, "", &Error{Op: createOp(src), Path: dstPath, Err: unix.EEXIST}
 	}
 	if r.o.RemoveDestination || !regular || (isLink && !followLink) || dst.Mode&unix.S_IFMT != unix.S_IFREG {
+		return vReplace, false, "", nil
+	}
+	if r.o.Preserve&PreserveLinks != 0 && dst.Nlink > 1 && !r.o.AttributesOnly {
+		// Preserving links, cp replaces a file that has other names
+		// rather than write through to them (GNU).
 		return vReplace, false, "", nil
 	}
 	return vInPlace, followLink, "", nil
