@@ -792,6 +792,7 @@ type verdict uint8
 
 const (
 	vReplace verdict = iota // unlink, then create
+	vUnlink                 // vReplace where GNU unlinks first, which cp -v reports ("removed 'x'")
 	vInPlace                // open O_WRONLY|O_TRUNC
 	vSkip
 )
@@ -894,12 +895,15 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 		// link or node cannot be made over it.
 		return 0, false, "", &Error{Op: createOp(src), Path: dstPath, Err: unix.EEXIST}
 	}
-	if r.o.RemoveDestination || !regular || (isLink && !followLink) || dst.Mode&unix.S_IFMT != unix.S_IFREG {
-		return vReplace, false, "", nil
+	// GNU unlinks first with --remove-destination, and when copying
+	// data: a file with other names while preserving links (rather than
+	// write through to them), or anything for a source copied as what it
+	// is (a symlink, a special file).
+	if r.o.RemoveDestination || !r.o.AttributesOnly && (r.o.Preserve&PreserveLinks != 0 && dst.Nlink > 1 ||
+		r.o.Deref == DerefNever && src.Mode&unix.S_IFMT != unix.S_IFREG) {
+		return vUnlink, false, "", nil
 	}
-	if r.o.Preserve&PreserveLinks != 0 && dst.Nlink > 1 && !r.o.AttributesOnly {
-		// Preserving links, cp replaces a file that has other names
-		// rather than write through to them (GNU).
+	if !regular || (isLink && !followLink) || dst.Mode&unix.S_IFMT != unix.S_IFREG {
 		return vReplace, false, "", nil
 	}
 	return vInPlace, followLink, "", nil
@@ -1075,12 +1079,12 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			rep.Skipped = true
 			r.report(&rep)
 			return
-		case vReplace:
+		case vReplace, vUnlink:
 			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
 				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 				return
 			}
-			rep.Removed = backup == "" && r.o.RemoveDestination
+			rep.Removed = v == vUnlink
 			dfd, err = openat(ddir, dname, dflags, createMode)
 		case vInPlace:
 			created = false
@@ -1477,7 +1481,8 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.fail(&Error{Op: "cannot read symbolic link", Path: srcPath, Err: err})
 		return
 	}
-	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, KindSymlink, "cannot create symbolic link",
+	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink}
+	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, &rep, "cannot create symbolic link",
 		func() error { return unix.Symlinkat(target, ddir, dname) })
 	if !created {
 		return
@@ -1492,14 +1497,15 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
 		}
 	}
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink})
+	r.report(&rep)
 }
 
 // createOrReplace runs create for a symlink or special file. If the name
 // exists, the overwrite policy decides: skip it (reported as skipped), or
-// remove it (unless it was renamed to a backup) and create again. Failures
-// are reported with op. It returns whether the entry was created.
-func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, kind Kind, op string, create func() error) bool {
+// remove it (unless it was renamed to a backup) and create again; rep gets
+// the backup's name or Removed. Failures are reported with op. It returns
+// whether the entry was created.
+func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, rep *FileReport, op string, create func() error) bool {
 	err := create()
 	if err == unix.EEXIST {
 		v, _, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
@@ -1508,9 +1514,11 @@ func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix
 			return false
 		}
 		if v == vSkip {
-			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Skipped: true})
+			rep.Skipped = true
+			r.report(rep)
 			return false
 		}
+		rep.Backup, rep.Removed = backup, v == vUnlink
 		if backup == "" {
 			if err = unix.Unlinkat(ddir, dname, 0); err != nil {
 				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
@@ -1568,7 +1576,8 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	mk := func() error {
 		return unix.Mknodat(ddir, dname, st.Mode&unix.S_IFMT|perm, int(st.Rdev))
 	}
-	if !r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, kind, op, mk) {
+	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: kind}
+	if !r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, &rep, op, mk) {
 		return
 	}
 	p := r.o.Preserve
@@ -1591,7 +1600,7 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
 		}
 	}
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind})
+	r.report(&rep)
 }
 
 // has reports whether err was recorded already.

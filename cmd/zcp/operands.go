@@ -25,12 +25,16 @@ func forceBackupSelf(o *copytree.Options, src, dst string) (name string, ok bool
 	return name, true
 }
 
-// seenSources is GNU cp's src_info: the non-directory operands copied
-// into a target directory so far, by file and name, so that one given
-// twice is copied once ("source file 'x' specified more than once").
+// seenSources is GNU cp's src_info and, for directories, its record of
+// the operands copied: a non-directory operand given twice is copied once
+// ("source file 'x' specified more than once"; not when making backups),
+// and so is a directory copied twice to one name ("source directory").
 type seenSources struct {
-	deref bool // operands are followed (not -P)
-	seen  map[sourceKey]bool
+	deref     bool // operands are followed (not -P)
+	backups   bool
+	recursive bool // directories are copied (else each is "omitting directory")
+	files     map[sourceKey]bool
+	dirs      map[[2]uint64]string // the destination each directory went to
 }
 
 // sourceKey is gnulib's F_triple: a file (device and inode) and the
@@ -41,30 +45,50 @@ type sourceKey struct {
 	base           string
 }
 
-// again records src and reports whether it was given before. Directories
-// are not tracked (GNU), nor anything that cannot be stat'ed (the copy
-// reports that).
-func (s *seenSources) again(src string) bool {
+// again records src, to be copied to dst, and says "file" or "directory"
+// when it was given before, "" otherwise. Anything that cannot be stat'ed
+// is left to the copy to report.
+func (s *seenSources) again(src, dst string) string {
+	if s == nil {
+		return ""
+	}
 	stat := os.Stat
 	if !s.deref {
 		stat = os.Lstat
 	}
 	fi, err := stat(src)
-	if err != nil || fi.IsDir() {
-		return false
+	if err != nil {
+		return ""
+	}
+	f := fileIdentity(fi)
+	if fi.IsDir() {
+		if !s.recursive {
+			return ""
+		}
+		if prev, ok := s.dirs[f]; ok && prev == dst {
+			return "directory"
+		}
+		if s.dirs == nil {
+			s.dirs = map[[2]uint64]string{}
+		}
+		s.dirs[f] = dst
+		return ""
+	}
+	if s.backups {
+		return ""
 	}
 	dir, err := os.Stat(filepath.Dir(src))
 	if err != nil {
-		return false
+		return ""
 	}
-	f, d := fileIdentity(fi), fileIdentity(dir)
+	d := fileIdentity(dir)
 	k := sourceKey{f[0], f[1], d[0], d[1], filepath.Base(src)}
-	if s.seen[k] {
-		return true
+	if s.files[k] {
+		return "file"
 	}
-	if s.seen == nil {
-		s.seen = map[sourceKey]bool{}
+	if s.files == nil {
+		s.files = map[sourceKey]bool{}
 	}
-	s.seen[k] = true
-	return false
+	s.files[k] = true
+	return ""
 }

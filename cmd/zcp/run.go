@@ -642,9 +642,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	var seen *seenSources
 	if len(sources) > 1 {
 		c.RefuseJustCreated()
-		if o.Backup == copytree.BackupNone {
-			seen = &seenSources{deref: o.Deref != copytree.DerefNever}
-		}
+		seen = &seenSources{deref: o.Deref != copytree.DerefNever, backups: o.Backup != copytree.BackupNone, recursive: cfg.recursive}
 	}
 	start := time.Now()
 	failed := false
@@ -655,10 +653,6 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 		}
 		if cfg.stripSlashes {
 			src = stripSlashes(src)
-		}
-		if seen != nil && seen.again(src) {
-			e.errorf("warning: source file %s specified more than once", copytree.Quote(src))
-			continue
 		}
 		dst := dest
 		var parents *copytree.Parents
@@ -672,6 +666,10 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			} else {
 				dst = join(target, filepath.Base(stripSlashes(src)))
 			}
+		}
+		if what := seen.again(src, dst); what != "" {
+			e.errorf("warning: source %s %s specified more than once", what, copytree.Quote(src))
+			continue
 		}
 		if err := c.Copy(ctx, src, dst); err != nil {
 			failed = true
