@@ -123,6 +123,9 @@ var (
 	// ErrBackupIsSource: the source is the backup the destination would
 	// be renamed to (cp --backup=simple a~ a).
 	ErrBackupIsSource = errors.New("backing up might destroy source")
+	// ErrRelativeSymlink: cp -s of a relative name into another directory,
+	// where the link would point elsewhere.
+	ErrRelativeSymlink = errors.New("can make relative symbolic links only in current directory")
 	// ErrParentNotDir: a directory --parents needs is something else.
 	ErrParentNotDir = errors.New("exists but is not a directory")
 )
@@ -165,6 +168,8 @@ func (e *Error) Error() string {
 		return "not replacing " + Quote(e.Path)
 	case ErrSymlinkLoop:
 		return "cannot copy cyclic symbolic link " + Quote(e.Path)
+	case ErrRelativeSymlink:
+		return quoteIfNeeded(e.Path) + ": " + ErrRelativeSymlink.Error()
 	case ErrParentNotDir:
 		return Quote(e.Path) + " exists but is not a directory"
 	case ErrBackupIsSource:
@@ -266,6 +271,21 @@ func Quote(s string) string {
 	}
 	b.WriteByte('\'')
 	return b.String()
+}
+
+// quoteIfNeeded is GNU's quotef: the name bare when it holds nothing a
+// shell would treat specially, else quoted as Quote does.
+func quoteIfNeeded(s string) string {
+	if s == "" {
+		return Quote(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("%+,-./=@^_", c) >= 0) {
+			return Quote(s)
+		}
+	}
+	return s
 }
 
 func hasControl(s string) bool {

@@ -2,6 +2,7 @@ package copytree
 
 import (
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -162,4 +163,22 @@ func (r *run) isPrior(prior string, ddir int, dname string) bool {
 	var a, b unix.Stat_t
 	return fstatat(unix.AT_FDCWD, prior, &a, unix.AT_SYMLINK_NOFOLLOW) == nil &&
 		fstatat(ddir, dname, &b, unix.AT_SYMLINK_NOFOLLOW) == nil && sameInode(&a, &b)
+}
+
+// relativeLinkOK is GNU's check for cp -s: a relative source name makes a
+// link that resolves from the link's directory, so it is only made in the
+// working directory (or where its parent is the working directory).
+func relativeLinkOK(srcPath, dstPath string) bool {
+	if strings.HasPrefix(srcPath, "/") {
+		return true
+	}
+	parent := filepath.Dir(dstPath)
+	if parent == "." {
+		return true
+	}
+	var dot, p unix.Stat_t
+	if fstatat(unix.AT_FDCWD, ".", &dot, 0) != nil || fstatat(unix.AT_FDCWD, parent, &p, 0) != nil {
+		return true // later calls report what is wrong
+	}
+	return sameInode(&dot, &p)
 }

@@ -1427,6 +1427,10 @@ func allZero(b []byte) bool {
 
 // makeLink is cp -l and cp -s.
 func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t) {
+	if r.o.SymbolicLink && !relativeLinkOK(srcPath, dstPath) {
+		r.fail(&Error{Path: dstPath, Err: ErrRelativeSymlink})
+		return
+	}
 	do := func() error {
 		if r.o.SymbolicLink {
 			return unix.Symlinkat(srcPath, ddir, dname)

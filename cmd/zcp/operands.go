@@ -92,3 +92,14 @@ func (s *seenSources) again(src, dst string) string {
 	s.files[k] = true
 	return ""
 }
+
+// targetName is the name a source gets in a target directory: its last
+// component, except that "x/.." goes to the directory itself, "." (GNU:
+// cp -R source/.. dest does not copy into dest/..).
+func targetName(src string) string {
+	base := filepath.Base(stripSlashes(src))
+	if base == ".." {
+		return "."
+	}
+	return base
+}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -473,6 +472,9 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 	if o.Backup != copytree.BackupNone && o.Update == copytree.UpdateNone {
 		return fail(usageErrorf("options --backup and --no-clobber are mutually exclusive"))
 	}
+	if o.Reflink == copytree.Always && o.Sparse != copytree.Auto {
+		return fail(usageErrorf("--reflink can be used only with --sparse=auto"))
+	}
 	if !cfg.derefSet {
 		if cfg.recursive && !o.HardLink {
 			o.Deref = copytree.DerefNever
@@ -537,7 +539,8 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			return 1
 		}
 		if !fi.IsDir() {
-			e.errorf("target %s is not a directory", copytree.Quote(target))
+			// GNU opens it O_DIRECTORY: "target directory 'x': Not a directory".
+			e.errorf("target directory %s: %s", copytree.Quote(target), copytree.Strerror(syscall.ENOTDIR))
 			return 1
 		}
 		sources = operands
@@ -664,7 +667,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 					continue
 				}
 			} else {
-				dst = join(target, filepath.Base(stripSlashes(src)))
+				dst = join(target, targetName(src))
 			}
 		}
 		if what := seen.again(src, dst); what != "" {
