@@ -1070,6 +1070,11 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if err == unix.EEXIST && !r.o.Atomic {
 		v, follow, backup, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
 		if verr != nil {
+			if errors.Is(verr, ErrDanglingDst) && r.o.OnFile != nil {
+				// cp -v names the copy before it opens the destination
+				// (GNU), so the line comes though the open is refused.
+				r.o.OnFile(rep)
+			}
 			r.fail(verr)
 			return
 		}
