@@ -768,9 +768,16 @@ func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
 func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string) {
 	err := unix.Linkat(unix.AT_FDCWD, prior, ddir, dname, 0)
 	if err == unix.EEXIST && r.isPrior(prior, ddir, dname) {
-		// The name is that copy already (cp -d f f dir): GNU's check on
-		// operands refuses it; unlinking it would lose the copy.
-		r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated})
+		// The name is that copy already. For an operand (ddir is the
+		// working directory only for those) given twice, cp -d f f dir,
+		// GNU's check on operands refuses it; in a tree the link is
+		// there (cp -au onto a tree that has it). Unlinking would lose
+		// the copy either way.
+		if ddir == unix.AT_FDCWD && r.c.tree.created != nil {
+			r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated})
+			return
+		}
+		r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink})
 		return
 	}
 	if err == unix.EEXIST {
