@@ -89,6 +89,10 @@ const (
 // files (minus the umask).
 type Options struct {
 	Preserve Preserve
+	// NoPreserveMode gives new files the default permissions, 0666 (0777
+	// for directories and sockets) minus the umask, instead of the
+	// source's, as cp --no-preserve=mode does. PreserveMode wins.
+	NoPreserveMode bool
 	// RequireXattr reports every extended attribute that cannot be
 	// copied, as an error, as cp --preserve=xattr does. Without it such
 	// failures are silent, as with cp -a (a destination that takes no
@@ -107,6 +111,11 @@ type Options struct {
 	RemoveDestination bool // unlink every existing destination file first
 	Backup            Backup
 	Suffix            string // for BackupSimple; "~" when empty
+	// OpenDanglingSymlink writes through a destination symlink that
+	// points nowhere, creating its target, where cp otherwise refuses
+	// ("not writing through dangling symlink"); cp does so when
+	// POSIXLY_CORRECT is set.
+	OpenDanglingSymlink bool
 
 	// HardLink and SymbolicLink make links instead of copying contents
 	// (cp -l, cp -s).

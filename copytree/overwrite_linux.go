@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -61,31 +60,45 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 	}
 	lst := d.st
 	isLink := lst.Mode&unix.S_IFMT == unix.S_IFLNK
+	cmp := &d.st // the status GNU's same-file test sees: followed for a regular source
 	if isLink && top && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone {
 		// cp writes through a symlink that is an operand's destination.
 		var target unix.Stat_t
 		if err := fstatat(ddir, dname, &target, 0); err != nil {
-			if err == unix.ENOENT && !r.o.Force {
-				if r.justCreated(&lst) {
-					// An earlier operand made it: GNU says so before
-					// it would say the link dangles (abuse.sh).
-					return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
-				}
+			switch {
+			case err == unix.ENOENT && r.justCreated(&lst):
+				// An earlier operand made it: GNU says so before it
+				// would say the link dangles (abuse.sh).
+				return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
+			case err == unix.ENOENT && r.o.OpenDanglingSymlink:
+				d.v, d.follow = vOpen, true // POSIXLY_CORRECT: create through it
+				return d, nil
+			case err == unix.ENOENT:
+				// Refused with -f too (GNU 9.1, thru-dangling.sh).
 				return d, &Error{Path: dstPath, Err: ErrDanglingDst}
+			case err == unix.ELOOP && r.o.Force:
+				// GNU treats a loop as existing and removes it (8.30).
+			default:
+				return d, &Error{Op: "cannot stat", Path: dstPath, Err: err}
 			}
 		} else {
 			d.st, d.follow = target, true
 		}
+	} else if isLink && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone && !r.o.HardLink && !r.o.SymbolicLink {
+		var target unix.Stat_t
+		if fstatat(ddir, dname, &target, 0) == nil {
+			cmp = &target
+		}
 	}
-	if d.st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return d, &Error{Path: dstPath, Err: ErrFileOverDir}
-	}
-	if d.st.Dev == src.Dev && d.st.Ino == src.Ino {
-		if !r.o.HardLink {
+	if r.o.Update != UpdateNone {
+		ok, now := r.sameFileOK(srcPath, src, ddir, dname, cmp)
+		if !ok {
 			return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
 		}
-		d.same = true
+		d.same = now // nothing left to do: the destination is the copy already
 	}
+	// GNU's order: the update and no-clobber policies and the question
+	// come before the checks on what the destination is.
 	switch r.o.Update {
 	case UpdateNone:
 		d.v = vSkip
@@ -103,13 +116,22 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 		return d, nil
 	}
 	if d.same {
+		d.v = vSkip
 		return d, nil
 	}
-	if r.o.Backup != BackupNumbered && r.justCreated(&d.st) {
-		// (GNU: a numbered backup keeps both.)
+	if d.st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return d, &Error{Path: dstPath, Err: ErrFileOverDir}
+	}
+	// Only an operand is checked (GNU): the files of two trees merge.
+	// (A numbered backup keeps both.)
+	if top && r.o.Backup != BackupNumbered && r.justCreated(&d.st) {
 		return d, &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
 	}
-	if r.o.Backup != BackupNone {
+	if r.o.Backup != BackupNone && !dotOrDotdot(srcPath) && r.o.Backup != BackupNumbered &&
+		sourceIsDstBackup(srcPath, src, ddir, dname, r.o.Suffix) {
+		return d, &Error{Path: dstPath, Path2: srcPath, Err: ErrBackupIsSource}
+	}
+	if r.o.Backup != BackupNone && !dotOrDotdot(srcPath) {
 		name, err := backupName(ddir, dname, r.o.Backup, r.o.Suffix)
 		if err != nil {
 			return d, &Error{Op: "cannot backup", Path: dstPath, Err: err}
@@ -131,6 +153,11 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 		// A symlink an earlier operand made: writing through it would
 		// let one source aim another's data anywhere (GNU refuses too).
 		return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
+	}
+	if r.o.AttributesOnly && !regular && !r.o.HardLink && !r.o.SymbolicLink && !r.o.RemoveDestination && !r.o.Force {
+		// No data to copy: cp keeps the destination (GNU 9.1), so the
+		// link or node cannot be made over it.
+		return d, &Error{Op: createOp(src), Path: dstPath, Err: unix.EEXIST}
 	}
 	derefNever := r.o.Deref == DerefNever || !top && r.o.Deref == DerefCommandLine
 	switch {
@@ -217,7 +244,8 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 			return d, false
 		}
 		if err != unix.EEXIST {
-			return fail("cannot create regular file", err)
+			r.fail(createError(ddir, dname, dstPath, err))
+			return d, true
 		}
 	} else {
 		var cur unix.Stat_t
@@ -227,6 +255,11 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 	}
 	dec, err := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
 	if err != nil {
+		if errors.Is(err, ErrDanglingDst) && r.o.OnFile != nil {
+			// cp -v names the copy before it opens the destination
+			// (GNU), so the line comes though the open is refused.
+			r.o.OnFile(*rep)
+		}
 		r.fail(err)
 		return d, true
 	}
@@ -255,17 +288,22 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 		if r.o.AttributesOnly {
 			fl = unix.O_WRONLY // the data stays (GNU)
 		}
+		// A dangling symlink operand followed under POSIXLY_CORRECT
+		// (OpenDanglingSymlink): the file is created through it.
+		dangling := dec.follow && dec.st.Mode&unix.S_IFMT == unix.S_IFLNK
 		if !dec.follow {
 			fl |= unix.O_NOFOLLOW
+		} else if dangling {
+			fl |= unix.O_CREAT
 		}
-		fd, err = openat(ddir, dname, fl, 0)
+		fd, err = openat(ddir, dname, fl, mode)
 		if err == nil {
 			// The type existing saw decides, without an fstat per file: a
 			// name swapped meanwhile for a device or FIFO is written into
 			// as one that was there (the regular path's seeks and
 			// ftruncate then fail and are reported).
 			d.created = false
-			d.regular = dec.st.Mode&unix.S_IFMT == unix.S_IFREG
+			d.regular = dangling || dec.st.Mode&unix.S_IFMT == unix.S_IFREG
 			break
 		}
 		if err != unix.ENOENT && r.o.Force {
@@ -280,7 +318,8 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 		}
 	}
 	if err != nil {
-		return fail("cannot create regular file", err)
+		r.fail(createError(ddir, dname, dstPath, err))
+		return d, true
 	}
 	d.fd = fd
 	return d, false
@@ -403,6 +442,19 @@ func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string, st 
 	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink}
 	mk := func(name string) error { return unix.Linkat(unix.AT_FDCWD, prior, ddir, name, 0) }
 	err := mk(dname)
+	if err == unix.EEXIST && r.isPrior(prior, ddir, dname) {
+		// The name is that copy already. For an operand (ddir is the
+		// working directory only for those) given twice, cp -d f f dir,
+		// GNU's check on operands refuses it; in a tree the link is
+		// there (cp -au onto a tree that has it). Unlinking would lose
+		// the copy either way.
+		if ddir == unix.AT_FDCWD && r.c.tree.created != nil {
+			r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated})
+			return
+		}
+		r.report(&rep)
+		return
+	}
 	if err == unix.EEXIST {
 		dec, derr := r.existing(ddir, dname, srcPath, dstPath, st, false, false)
 		if derr != nil {
@@ -438,6 +490,10 @@ func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string, st 
 // otherwise it is "File exists". A destination that already is the
 // source (cp -l f f) is left alone.
 func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+	if r.o.SymbolicLink && !relativeLinkOK(srcPath, dstPath) {
+		r.fail(&Error{Path: dstPath, Err: ErrRelativeSymlink})
+		return
+	}
 	kind, op := KindHardLink, "cannot create hard link %s to %s"
 	mk := func(name string) error {
 		flags := 0
@@ -494,41 +550,43 @@ func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st
 // skipped), create it after a backup, or remove it first (GNU: without
 // dereferencing, what is not a regular file is recreated). Otherwise the
 // name stays and creating fails with "File exists", except for a symlink
-// with -f, which replaces it. It returns whether the entry was created,
-// and whether cp -v reports a removal.
-func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, kind Kind, op string, create func(name string) error) (created, removed bool) {
+// with -f, which replaces it. rep gets the backup's name, or Removed when
+// cp -v reports a removal. It returns whether the entry was created.
+func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, rep *FileReport, op string, create func(name string) error) (created bool) {
 	err := create(dname)
 	if err == unix.EEXIST {
 		dec, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
 		if verr != nil {
 			r.fail(verr)
-			return false, false
+			return false
 		}
+		rep.Backup = dec.backup
 		switch {
 		case dec.v == vSkip:
-			r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Skipped: true})
-			return false, false
+			rep.Skipped = true
+			r.report(rep)
+			return false
 		case dec.v == vCreate:
 			err = create(dname)
 		case dec.v == vRemove:
 			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
 				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
-				return false, false
+				return false
 			}
-			removed = dec.announce
+			rep.Removed = dec.announce
 			err = create(dname)
-		case kind == KindSymlink && r.o.Force:
+		case rep.Kind == KindSymlink && r.o.Force:
 			err = replaceByRename(ddir, dname, create)
 		}
 	}
 	if err != nil {
 		r.fail(&Error{Op: op, Path: dstPath, Err: err})
-		return false, false
+		return false
 	}
 	if top {
 		r.noteCreated(ddir, dname, dstPath)
 	}
-	return true, removed
+	return true
 }
 
 func timeCmp(a, b unix.Timespec) int {
@@ -631,20 +689,4 @@ func dupFile(fd int, name string) (*os.File, error) {
 		return nil, os.NewSyscallError("fcntl", err)
 	}
 	return os.NewFile(uintptr(nfd), name), nil
-}
-
-// dataError is GNU's message for a failed copy of a file's bytes: "error
-// writing" or "error reading" where the failing side is known (stream),
-// else "error copying SRC to DST".
-func dataError(err error, srcPath, dstPath string) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		switch pe.Op {
-		case "write":
-			return &Error{Op: "error writing", Path: dstPath, Err: pe.Err}
-		case "read":
-			return &Error{Op: "error reading", Path: srcPath, Err: pe.Err}
-		}
-	}
-	return &Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: err}
 }

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zcopy/zcopy"
 )
@@ -68,6 +71,9 @@ type FileReport struct {
 	// first (RemoveDestination, or Force after a failed open): cp -v
 	// prints "removed 'dst'" for it.
 	Removed bool
+	// Parent is true for a leading directory MakeParents made (cp -v
+	// prints those as "SRC -> DST", unquoted).
+	Parent bool
 }
 
 // Debug formats r as GNU cp --debug does, followed by zcopy's method:
@@ -132,6 +138,14 @@ var (
 	ErrSymlinkLoop        = errors.New("cannot copy cyclic symbolic link")
 	ErrCloneRequired      = errors.New("reflink not supported")
 	ErrAtomicSpecial      = errors.New("atomic replace applies to regular files only")
+	// ErrBackupIsSource: the source is the backup the destination would
+	// be renamed to (cp --backup=simple a~ a).
+	ErrBackupIsSource = errors.New("backing up might destroy source")
+	// ErrRelativeSymlink: cp -s of a relative name into another directory,
+	// where the link would point elsewhere.
+	ErrRelativeSymlink = errors.New("can make relative symbolic links only in current directory")
+	// ErrParentNotDir: a directory --parents needs is something else.
+	ErrParentNotDir = errors.New("exists but is not a directory")
 )
 
 // Error is a failure to copy one entry. Its message is GNU cp's (without
@@ -150,6 +164,9 @@ type Error struct {
 func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
+	if ce, ok := e.Err.(interface{ cloneErrno() syscall.Errno }); ok {
+		return "failed to clone " + Quote(e.Path) + " from " + Quote(e.Path2) + ": " + Strerror(ce.cloneErrno())
+	}
 	switch e.Err {
 	case ErrOmitDir:
 		return "-r not specified; omitting directory " + Quote(e.Path)
@@ -171,6 +188,12 @@ func (e *Error) Error() string {
 		return "not replacing " + Quote(e.Path)
 	case ErrSymlinkLoop:
 		return "cannot copy cyclic symbolic link " + Quote(e.Path)
+	case ErrRelativeSymlink:
+		return quoteIfNeeded(e.Path) + ": " + ErrRelativeSymlink.Error()
+	case ErrParentNotDir:
+		return Quote(e.Path) + " exists but is not a directory"
+	case ErrBackupIsSource:
+		return "backing up " + Quote(e.Path) + " might destroy source;  " + Quote(e.Path2) + " not copied"
 	case ErrCloneRequired:
 		return "failed to clone " + Quote(e.Path) + " from " + Quote(e.Path2) + ": " + Strerror(syscall.EOPNOTSUPP)
 	}
@@ -229,6 +252,8 @@ func Quote(s string) string {
 		c := s[i]
 		esc := ""
 		switch {
+		case c >= 0x80 && unprintable(s, i):
+			esc = fmt.Sprintf(`\%03o`, c)
 		case c == '\'':
 			if inDollar {
 				b.WriteString("'\\''")
@@ -268,11 +293,53 @@ func Quote(s string) string {
 	return b.String()
 }
 
+// quoteIfNeeded is GNU's quotef: the name bare when it holds nothing a
+// shell would treat specially, else quoted as Quote does.
+func quoteIfNeeded(s string) string {
+	if s == "" {
+		return Quote(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("%+,-./=@^_", c) >= 0) {
+			return Quote(s)
+		}
+	}
+	return s
+}
+
 func hasControl(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
+		if s[i] < 0x20 || s[i] == 0x7f || s[i] >= 0x80 && unprintable(s, i) {
 			return true
 		}
 	}
 	return false
 }
+
+// unprintable reports whether the byte s[i] (0x80 or above) is escaped:
+// always in the C locale, where GNU's quotearg prints no byte above 0x7f,
+// and where it is not part of valid UTF-8 in any other (a UTF-8 one).
+func unprintable(s string, i int) bool {
+	if cLocale() {
+		return true
+	}
+	// The start of the rune holding byte i, and whether it is valid.
+	j := i
+	for j > 0 && i-j < utf8.UTFMax-1 && !utf8.RuneStart(s[j]) {
+		j--
+	}
+	r, n := utf8.DecodeRuneInString(s[j:])
+	return r == utf8.RuneError && n <= 1 || j+n <= i
+}
+
+// cLocale reports whether messages are in the C (POSIX) locale: LC_ALL,
+// else LC_CTYPE, else LANG, unset or "C" or "POSIX".
+var cLocale = sync.OnceValue(func() bool {
+	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			return l == "C" || l == "POSIX"
+		}
+	}
+	return true
+})

@@ -74,6 +74,7 @@ type run struct {
 	prog             *progress
 	opts             []zcopy.Option // for every file
 	wantReport       bool           // ask the engine how it copied (costs an fstat or two)
+	followOperand    bool           // a -H operand that is not a directory: its hard links are recorded
 }
 
 // dirNode is a directory being copied. pending counts the work still to
@@ -171,6 +172,7 @@ func (r *run) top(src, dst string) {
 			r.fail(&Error{Op: "cannot create regular file", Path: dst, Err: unix.ENOTDIR})
 			return
 		}
+		r.followOperand = r.o.Deref == DerefCommandLine
 		r.entry(nil, unix.AT_FDCWD, unix.AT_FDCWD, src, dst, src, dst, &st, true)
 		r.finishRun()
 		return
@@ -183,6 +185,13 @@ func (r *run) top(src, dst string) {
 	// GNU cp reports it and still copies the tree once, leaving out the
 	// destination itself; so do we.
 	if err := r.intoItself(&st, src, dst); err != nil {
+		// GNU looks at the destination first: "cannot stat 'd/f/'"
+		// when a file stands where a directory of its name would be.
+		var dst0 unix.Stat_t
+		if serr := fstatat(unix.AT_FDCWD, dst, &dst0, unix.AT_SYMLINK_NOFOLLOW); serr != nil && serr != unix.ENOENT {
+			r.fail(&Error{Op: "cannot stat", Path: dst, Err: serr})
+			return
+		}
 		r.fail(err)
 	}
 	created, err := r.mkdir(unix.AT_FDCWD, dst, src, dst, true)
@@ -221,7 +230,10 @@ func (r *run) top(src, dst string) {
 		unix.Close(dfd)
 		r.srcBase, r.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
 	}()
-	r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
+	if created {
+		// cp -v names a directory it creates, not one it merges into.
+		r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
+	}
 	// parentSetgid: the root's parent was not looked at; fstat the root.
 	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created, parentSetgid: true}
 	root.pending.Store(1)
@@ -454,6 +466,17 @@ func (r *run) entry(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath
 			r.regular(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
 			return
 		}
+		if r.o.NoRecursion && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+			// Without -r cp opens its operands as files, and open(2)
+			// refuses a socket: "cannot open 'sock' for reading: No
+			// such device or address".
+			fd, err := openat(sdir, sname, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+			if err != nil {
+				r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: err})
+				return
+			}
+			unix.Close(fd)
+		}
 		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
 	}
 }
@@ -480,7 +503,9 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 		return
 	}
 	// Reported when created, before its children, as cp -v prints it.
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
+	if created {
+		r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
+	}
 	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, sname), dstRel: rel(parent.dstRel, dname),
 		srcPath: srcPath, dstPath: dstPath, st: *st, created: created, parentSetgid: h.setgid,
 		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
@@ -563,7 +588,7 @@ func (r *run) finishDir(n *dirNode, fd int) {
 	perm := uint32(n.st.Mode) & 0o7777
 	if !mode {
 		// As mkdir(2) would have made it: no set-id bits, sticky kept.
-		perm = perm & 0o1777 &^ umask()
+		perm = r.defaultPerm(&n.st, 0o1777) &^ umask()
 	}
 	if n.notOwned {
 		perm &^= setIDBits
@@ -664,8 +689,8 @@ type xattr struct {
 	value []byte
 }
 
-// readXattrs reads the attributes copyXattrs copies: all of them with
-// PreserveXattr, only the POSIX ACLs with PreserveMode alone.
+// readXattrs reads the attributes copyXattrs copies: the POSIX ACLs with
+// PreserveMode, the others with PreserveXattr.
 func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
 	all := r.o.Preserve&PreserveXattr != 0
 	report := all && r.o.RequireXattr
@@ -681,8 +706,8 @@ func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
 	var val []byte
 	for _, name := range names {
 		acl := strings.HasPrefix(name, "system.posix_acl_")
-		if !all && !acl {
-			continue
+		if !all && !acl || acl && r.o.Preserve&PreserveMode == 0 {
+			continue // ACLs go with the mode (GNU's copy_acl), not with xattr
 		}
 		if val == nil {
 			val = make([]byte, 256)
@@ -727,7 +752,9 @@ func (r *run) writeXattrs(dfd int, dpath string, dstPath string, attrs []xattr) 
 // hardlinked finds or claims the first copy of a multiply-linked file.
 // It returns the earlier copy's path, or a claim to fill in and close.
 func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
-	if r.o.Preserve&PreserveLinks == 0 || st.Nlink < 2 {
+	// A file linked once is recorded too where links are followed (GNU):
+	// cp -H --preserve=links a b, with b a symlink to a, links them.
+	if r.o.Preserve&PreserveLinks == 0 || st.Nlink < 2 && !r.follow && !r.followOperand {
 		return "", nil
 	}
 	id := fileID{st.Dev, st.Ino}
@@ -815,7 +842,7 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
 	// Without mode preservation cp gives the permission bits minus the
 	// umask, and no set-id or sticky bit (GNU).
-	createMode := uint32(st.Mode) & 0o777
+	createMode := r.defaultPerm(st, 0o777)
 	if preserveAttrs {
 		createMode &= 0o600 // withheld until ownership and mode are applied
 	}
@@ -846,14 +873,14 @@ func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 				if d.created && d.tmp == "" {
 					unix.Unlinkat(ddir, dname, 0) // GNU 9.2: no empty file left
 				}
-				r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrCloneRequired})
+				r.fail(&Error{Path: dstPath, Path2: srcPath, Err: err})
 				return
 			}
 			if r.ctx.Err() != nil {
 				r.fail(r.ctx.Err())
 				return
 			}
-			r.fail(dataError(err, srcPath, dstPath))
+			r.fail(dataError(srcPath, dstPath, err))
 			return
 		}
 	}
@@ -932,7 +959,7 @@ func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, 
 		}
 	case created && p&(PreserveOwnership|PreserveXattr) != 0:
 		// Created with permissions withheld: give the default mode now.
-		unix.Fchmod(dfd, perm&^umask()&0o777)
+		unix.Fchmod(dfd, r.defaultPerm(st, 0o777)&^umask())
 	}
 	if p&PreserveTimestamps != 0 {
 		ts := statTimes(st)
@@ -949,7 +976,9 @@ func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) (err error) {
 		if err := eintr.Retry(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) ||
 				errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EBADF) {
-				return ErrCloneRequired
+				var errno unix.Errno
+				errors.As(err, &errno)
+				return cloneError{errno} // GNU names the ioctl's errno
 			}
 			return err
 		}
@@ -1195,7 +1224,8 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		r.fail(&Error{Op: "cannot read symbolic link", Path: srcPath, Err: err})
 		return
 	}
-	created, removed := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, KindSymlink, "cannot create symbolic link",
+	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink}
+	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, &rep, "cannot create symbolic link",
 		func(name string) error { return unix.Symlinkat(target, ddir, name) })
 	if !created {
 		return
@@ -1211,7 +1241,7 @@ func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}
 	linkTarget = dstPath
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink, Removed: removed})
+	r.report(&rep)
 }
 
 func readlinkat(dirfd int, name string) (string, error) {
@@ -1250,14 +1280,15 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		kind = KindSocket
 	}
 	// mknod(2) keeps the set-id bits (minus the umask), as GNU's copy shows.
-	perm := uint32(st.Mode) & 0o7777
+	perm := r.defaultPerm(st, 0o7777)
 	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
 		perm &= 0o600
 	}
 	mk := func(name string) error {
 		return unix.Mknodat(ddir, name, st.Mode&unix.S_IFMT|perm, int(st.Rdev))
 	}
-	created, removed := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, kind, op, mk)
+	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: kind}
+	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, &rep, op, mk)
 	if !created {
 		return
 	}
@@ -1270,7 +1301,7 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 	if p&(PreserveOwnership|PreserveMode) != 0 {
 		mode := uint32(st.Mode) & 0o7777
 		if p&PreserveMode == 0 {
-			mode &^= umask()
+			mode = r.defaultPerm(st, 0o7777) &^ umask()
 		}
 		if !owned {
 			mode &^= setIDBits // GNU: no set-id bits on a node that is not the source owner's
@@ -1286,7 +1317,7 @@ func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPa
 		}
 	}
 	linkTarget = dstPath
-	r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: kind, Removed: removed})
+	r.report(&rep)
 }
 
 // has reports whether err was recorded already.

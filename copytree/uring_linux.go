@@ -278,7 +278,7 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 	if p := r.o.Preserve; p&(PreserveMode|PreserveOwnership|PreserveXattr) == 0 {
 		// The per-file path creates the file with the source's mode
 		// minus the umask; the ring created it 0600.
-		if err := unix.Fchmod(dfd, st.Mode&0o777&^umask()); err != nil {
+		if err := unix.Fchmod(dfd, r.defaultPerm(&st, 0o777)&^umask()); err != nil {
 			r.fail(&Error{Op: "setting permissions for", Path: dstPath, Err: err})
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -181,13 +180,19 @@ func run(sig *interrupts, args []string, stdin io.Reader, stdout, stderr io.Writ
 		prog = args[0]
 		args = args[1:]
 	}
-	e := &env{prog: prog, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, sig: sig}
+	out := &checkedWriter{w: stdout}
+	e := &env{prog: prog, stdin: stdin, stdout: out, stderr: stderr, getenv: os.Getenv, sig: sig}
 	if os.Getenv("GOGC") == "" {
 		// The live heap is a few MiB (the walk streams); at the default
 		// GOGC a 100,000-file copy collects two dozen times for nothing.
 		debug.SetGCPercent(400)
 	}
-	return e.main(sig.context(), args)
+	code := e.main(sig.context(), args)
+	if out.err != nil {
+		e.errorf("write error: %s", copytree.Strerror(out.err))
+		return 1
+	}
+	return code
 }
 
 func (e *env) main(ctx context.Context, args []string) int {
@@ -323,6 +328,9 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 			}
 			o.Preserve |= v
 			noPreserve &^= v
+			if v&copytree.PreserveMode != 0 {
+				o.NoPreserveMode = false
+			}
 			if xattr {
 				o.RequireXattr = true
 			}
@@ -332,6 +340,9 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 				return fail(err)
 			}
 			o.Preserve &^= v
+			if v&copytree.PreserveMode != 0 {
+				o.NoPreserveMode = true // GNU's explicit_no_preserve_mode
+			}
 			if xattr {
 				o.RequireXattr = false
 			}
@@ -360,6 +371,8 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 		case "strip-trailing-slashes":
 			cfg.stripSlashes = true
 		case "S":
+			// A suffix asks for backups too (GNU).
+			backupSet = true
 			backup = p.arg
 			o.Suffix = p.arg
 		case "s":
@@ -456,7 +469,10 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 		return fail(usageErrorf("cannot make both hard and symbolic links"))
 	}
 	if o.Backup != copytree.BackupNone && o.Update == copytree.UpdateNone {
-		return fail(usageErrorf("--backup is mutually exclusive with -n or --update=none-fail"))
+		return fail(usageErrorf("options --backup and --no-clobber are mutually exclusive"))
+	}
+	if o.Reflink == copytree.Always && o.Sparse != copytree.Auto {
+		return fail(usageErrorf("--reflink can be used only with --sparse=auto"))
 	}
 	if !cfg.derefSet {
 		if cfg.recursive && !o.HardLink {
@@ -467,6 +483,8 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 	}
 	o.NoRecursion = !cfg.recursive
 	o.ContinueOnError = true
+	// Set, even empty, it restores writing through dangling symlinks.
+	_, o.OpenDanglingSymlink = os.LookupEnv("POSIXLY_CORRECT")
 	return cfg, 0, false
 }
 
@@ -523,7 +541,8 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			return 1
 		}
 		if !fi.IsDir() {
-			e.errorf("target %s is not a directory", copytree.Quote(target))
+			// GNU opens it O_DIRECTORY: "target directory 'x': Not a directory".
+			e.errorf("target directory %s: %s", copytree.Quote(target), copytree.Strerror(syscall.ENOTDIR))
 			return 1
 		}
 		sources = operands
@@ -594,6 +613,10 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			if bar != nil {
 				bar.clear()
 			}
+			if r.Parent {
+				fmt.Fprintf(e.stdout, "%s -> %s\n", r.Src, r.Dst) // GNU: unquoted
+				return
+			}
 			if r.Removed {
 				fmt.Fprintf(e.stdout, "removed %s\n", copytree.Quote(r.Dst))
 			}
@@ -619,9 +642,16 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 		// (BENCHMARKS.md, zcp).
 		runtime.GOMAXPROCS(e.jobs + 1)
 	}
+	if len(sources) == 1 && target == "" {
+		if name, ok := forceBackupSelf(&o, sources[0], dest); ok {
+			dest, o.Backup = name, copytree.BackupNone
+		}
+	}
 	c := copytree.New(o)
+	var seen *seenSources
 	if len(sources) > 1 {
 		c.RefuseJustCreated()
+		seen = &seenSources{deref: o.Deref != copytree.DerefNever, backups: o.Backup != copytree.BackupNone, recursive: cfg.recursive}
 	}
 	start := time.Now()
 	failed := false
@@ -634,18 +664,26 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			src = stripSlashes(src)
 		}
 		dst := dest
+		var parents *copytree.Parents
 		if target != "" {
 			if cfg.parents {
-				dst = join(target, src)
-				if err := e.makeParents(c, &cfg, src, target); err != nil {
+				var err error
+				if dst, parents, err = c.MakeParents(target, src); err != nil {
 					failed = true
 					continue
 				}
 			} else {
-				dst = join(target, filepath.Base(stripSlashes(src)))
+				dst = join(target, targetName(src))
 			}
 		}
+		if what := seen.again(src, dst); what != "" {
+			e.errorf("warning: source %s %s specified more than once", what, copytree.Quote(src))
+			continue
+		}
 		if err := c.Copy(ctx, src, dst); err != nil {
+			failed = true
+		}
+		if err := parents.Restore(); err != nil {
 			failed = true
 		}
 	}
@@ -667,48 +705,6 @@ func join(dir, name string) string {
 		return dir + name
 	}
 	return dir + "/" + name
-}
-
-// makeParents creates the directories of src under target for --parents,
-// with the source directories' attributes when preserving.
-func (e *env) makeParents(c *copytree.Copier, cfg *config, src, target string) error {
-	// GNU works on the name as given: "a/../b" makes target/a, then
-	// target/a/.. (which exists), then copies to target/a/../b.
-	parts := strings.Split(src, "/")
-	cur, curSrc := target, ""
-	for i, p := range parts[:len(parts)-1] {
-		if p == "" {
-			if i == 0 {
-				curSrc = "/"
-			}
-			continue
-		}
-		cur = join(cur, p)
-		if curSrc == "" {
-			curSrc = p
-		} else {
-			curSrc = join(curSrc, p)
-		}
-		fi, err := os.Stat(curSrc)
-		if err != nil {
-			e.errorf("cannot stat %s: %s", copytree.Quote(curSrc), copytree.Strerror(err))
-			return err
-		}
-		if err := os.Mkdir(cur, fi.Mode().Perm()|0o700); err != nil && !errors.Is(err, os.ErrExist) {
-			e.errorf("cannot make directory %s: %s", copytree.Quote(cur), copytree.Strerror(err))
-			return err
-		} else if err == nil {
-			if cfg.verbose {
-				fmt.Fprintf(e.stdout, "%s -> %s\n", curSrc, cur)
-			}
-			mode := fi.Mode().Perm()
-			if cfg.opts.Preserve&copytree.PreserveMode == 0 {
-				mode &^= os.FileMode(currentUmask())
-			}
-			os.Chmod(cur, mode)
-		}
-	}
-	return nil
 }
 
 type jsonSummary struct {

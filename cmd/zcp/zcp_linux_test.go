@@ -78,6 +78,12 @@ func TestScripts(t *testing.T) {
 			"mkfifo": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
 			},
+			"mksock": func(ts *testscript.TestScript, neg bool, args []string) {
+				fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+				ts.Check(err)
+				defer syscall.Close(fd)
+				ts.Check(syscall.Bind(fd, &syscall.SockaddrUnix{Name: ts.MkAbs(args[0])}))
+			},
 			"sparse":    sparseCmd,
 			"blocks":    blocksCmd,
 			"isfifo":    typeCmd(os.ModeNamedPipe),
