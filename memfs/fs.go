@@ -202,6 +202,11 @@ func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 				break
 			}
 		}
+		if strings.IndexByte(c, 0) >= 0 {
+			// No name holds a NUL byte: the system call refuses the
+			// path (EINVAL), os.Root when it reaches the component.
+			return lookup{}, syscall.EINVAL
+		}
 		switch c {
 		case "", ".":
 			if last {
@@ -419,6 +424,12 @@ func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
 			}
 			i, dir = 0, fsys.root
 			continue
+		}
+		if strings.IndexByte(c, 0) >= 0 { // as walk; os.Root's Op and path
+			if i < len(parts)-1 {
+				return pathErr("openat", strings.Join(parts[:i+1], "/"), syscall.EINVAL)
+			}
+			return pathErr(op, strings.Join(parts, "/"), syscall.EINVAL)
 		}
 		child := dir
 		if c != "." {
@@ -684,6 +695,11 @@ func (fsys *FS) Symlink(oldname, newname string) error {
 	l, err := fsys.walk(newname, false)
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
+	}
+	if strings.IndexByte(oldname, 0) >= 0 {
+		// symlinkat(2) cannot take the target; os.Root checks it once
+		// newname's parent is resolved.
+		return linkErr(op, oldname, newname, syscall.EINVAL)
 	}
 	if l.node != nil {
 		return linkErr(op, oldname, newname, syscall.EEXIST)

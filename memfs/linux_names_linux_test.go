@@ -1,0 +1,49 @@
+package memfs_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestNULLikeLinux pins the rule that no name holds a NUL byte: every
+// method fails with EINVAL, as os.Root does when it reaches the
+// component (and the system calls for the whole path), and nothing is
+// created. Go's os.TestErrPathNUL, run in a WASI guest over memfs, checks
+// it too.
+func TestNULLikeLinux(t *testing.T) {
+	dir, root, mem := shmRoot(t)
+	const rw = os.O_RDWR | os.O_CREATE
+	const nul = "a\x00b"
+	runNsOps(t, dir, root, mem, []nsOp{
+		mkdir("d"), create("f", rw),
+		create(nul, rw), create(nul, os.O_RDONLY), create("d/"+nul, rw|os.O_EXCL), create(nul+"/../f", os.O_RDONLY),
+		create("missing/"+nul, rw), create("f/"+nul, rw), create("d/../"+nul, rw), create("/"+nul, rw),
+		mkdir(nul), mkdir("d/"+nul), mkdirAll(nul), mkdirAll("q/"+nul), mkdirAll("q/"+nul+"/r"),
+		remove(nul), remove("d/"+nul), removeAll(nul), removeAll("d/"+nul+"/"),
+		rename(nul, "x"), rename("f", nul), rename("missing", nul), rename("f", "d/"+nul),
+		link(nul, "x"), link("f", nul), link("missing", "d/"+nul),
+		symlink(nul, "x"), symlink("f", nul), symlink(nul, "missing/x"), symlink(nul, "f"),
+		stat(nul), stat("d/"+nul), readlink(nul), chmod(nul, 0o600), chtimes(nul),
+		truncateOp(nul, 0), truncateOp("d/"+nul, 0),
+	})
+	// The system calls refuse the whole path, whatever its components.
+	for _, p := range []string{nul, "d/" + nul, "missing/" + nul} {
+		var st unix.Stat_t
+		lerr := unix.Stat(filepath.Join(dir, p), &st)
+		_, merr := mem.Stat(p)
+		if p != "missing/"+nul && errShape(merr) != errShape(lerr) {
+			t.Errorf("Stat %q: memfs %v, stat(2) %v", p, merr, lerr)
+		}
+		if lerr != unix.EINVAL {
+			t.Errorf("stat(2) %q: %v", p, lerr)
+		}
+	}
+	if _, err := mem.ReadFile(nul); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("ReadFile(%q): %v, want EINVAL", nul, err)
+	}
+}
