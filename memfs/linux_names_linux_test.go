@@ -23,12 +23,12 @@ func TestNULLikeLinux(t *testing.T) {
 		mkdir("d"), create("f", rw),
 		create(nul, rw), create(nul, os.O_RDONLY), create("d/"+nul, rw|os.O_EXCL), create(nul+"/../f", os.O_RDONLY),
 		create("missing/"+nul, rw), create("f/"+nul, rw), create("d/../"+nul, rw), create("/"+nul, rw),
-		mkdir(nul), mkdir("d/"+nul), mkdirAll(nul), mkdirAll("q/"+nul), mkdirAll("q/"+nul+"/r"),
-		remove(nul), remove("d/"+nul), removeAll(nul), removeAll("d/"+nul+"/"),
+		mkdir(nul), mkdir("d/" + nul), mkdirAll(nul), mkdirAll("q/" + nul), mkdirAll("q/" + nul + "/r"),
+		remove(nul), remove("d/" + nul), removeAll(nul), removeAll("d/" + nul + "/"),
 		rename(nul, "x"), rename("f", nul), rename("missing", nul), rename("f", "d/"+nul),
 		link(nul, "x"), link("f", nul), link("missing", "d/"+nul),
 		symlink(nul, "x"), symlink("f", nul), symlink(nul, "missing/x"), symlink(nul, "f"),
-		stat(nul), stat("d/"+nul), readlink(nul), chmod(nul, 0o600), chtimes(nul),
+		stat(nul), stat("d/" + nul), readlink(nul), chmod(nul, 0o600), chtimes(nul),
 		truncateOp(nul, 0), truncateOp("d/"+nul, 0),
 	})
 	// The system calls refuse the whole path, whatever its components.
