@@ -153,11 +153,17 @@ func (fsys *FS) Usage() Usage {
 	return u
 }
 
-// Errors that os.Root gives without an errno.
+// Errors that os.Root and os.File give without an errno, with their
+// texts; memfs wraps them in an *fs.PathError, so test with errors.Is.
 var (
-	errPathEscapes = errors.New("path escapes from parent")
-	errEmptyPath   = errors.New("empty path")
-	errNegative    = errors.New("negative offset")
+	// ErrPathEscapes is the error of a path that leaves the root: an
+	// absolute path, ".." above the root, or a symlink to either.
+	ErrPathEscapes = errors.New("path escapes from parent")
+	// ErrEmptyPath is the error of the path "".
+	ErrEmptyPath = errors.New("empty path")
+	// ErrNegativeOffset is the error of ReadAt and WriteAt at an offset
+	// below 0.
+	ErrNegativeOffset = errors.New("negative offset")
 	// ErrWriteAtInAppendMode is returned by WriteAt on a file opened with
 	// O_APPEND, as os.File does.
 	ErrWriteAtInAppendMode = errors.New("memfs: invalid use of WriteAt on file opened with O_APPEND")
@@ -180,10 +186,10 @@ type lookup struct {
 // Preconditions: s.mu is held (read or write).
 func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 	if name == "" {
-		return lookup{}, errEmptyPath
+		return lookup{}, ErrEmptyPath
 	}
 	if strings.HasPrefix(name, "/") {
-		return lookup{}, errPathEscapes
+		return lookup{}, ErrPathEscapes
 	}
 	comps := strings.Split(name, "/")
 	slash := strings.HasSuffix(name, "/")
@@ -215,7 +221,7 @@ func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 			continue
 		case "..":
 			if dir == fsys.root {
-				return lookup{}, errPathEscapes
+				return lookup{}, ErrPathEscapes
 			}
 			dir = dir.parent
 			if last {
@@ -237,7 +243,7 @@ func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 			}
 			target := child.target
 			if strings.HasPrefix(target, "/") {
-				return lookup{}, errPathEscapes
+				return lookup{}, ErrPathEscapes
 			}
 			if last && strings.HasSuffix(target, "/") {
 				// The target of a final symlink ending in a slash
@@ -416,7 +422,7 @@ func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
 				end++
 			}
 			if end-i > i {
-				return pathErr(op, name, errPathEscapes)
+				return pathErr(op, name, ErrPathEscapes)
 			}
 			parts = slices.Delete(parts, i-(end-i), end)
 			if len(parts) == 0 {
@@ -486,10 +492,10 @@ func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
 // follows).
 func splitPath(name string, prefix, suffix []string) ([]string, error) {
 	if name == "" {
-		return nil, errEmptyPath
+		return nil, ErrEmptyPath
 	}
 	if name[0] == '/' {
-		return nil, errPathEscapes
+		return nil, ErrPathEscapes
 	}
 	parts := slices.Clone(prefix)
 	fields := strings.FieldsFunc(name, func(r rune) bool { return r == '/' })

@@ -2,11 +2,14 @@ package memfs_test
 
 import (
 	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 
+	"github.com/zcopy/zcopy/memfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -45,5 +48,50 @@ func TestNULLikeLinux(t *testing.T) {
 	}
 	if _, err := mem.ReadFile(nul); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("ReadFile(%q): %v, want EINVAL", nul, err)
+	}
+}
+
+// TestSentinelErrorsLikeOSRoot pins the exported errors memfs gives
+// without an errno: errors.Is matches them through the *fs.PathError, and
+// their texts are those os.Root and os.File give in the same cases.
+func TestSentinelErrorsLikeOSRoot(t *testing.T) {
+	dir, root, mem := shmRoot(t)
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.WriteFile("f", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, rEsc := root.Stat("../x")
+	_, rEmpty := root.Stat("")
+	rf, err := root.Open("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	_, rNeg := rf.ReadAt(make([]byte, 1), -1)
+	mf, err := mem.Open("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Close()
+	_, mEsc := mem.Stat("../x")
+	_, mEmpty := mem.Stat("")
+	_, mNeg := mf.(io.ReaderAt).ReadAt(make([]byte, 1), -1)
+	for _, c := range []struct {
+		sentinel     error
+		memfs, osErr error
+	}{
+		{memfs.ErrPathEscapes, mEsc, rEsc},
+		{memfs.ErrEmptyPath, mEmpty, rEmpty},
+		{memfs.ErrNegativeOffset, mNeg, rNeg},
+	} {
+		if !errors.Is(c.memfs, c.sentinel) {
+			t.Errorf("errors.Is(%v, %v) = false", c.memfs, c.sentinel)
+		}
+		var pe *fs.PathError
+		if !errors.As(c.osErr, &pe) || pe.Err.Error() != c.sentinel.Error() {
+			t.Errorf("os gives %v, memfs's sentinel says %q", c.osErr, c.sentinel)
+		}
 	}
 }
