@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/zcopy/zcopy/internal/testutil"
 	"github.com/zcopy/zcopy/memfs"
 	"golang.org/x/sys/unix"
 )
@@ -94,4 +95,70 @@ func TestSentinelErrorsLikeOSRoot(t *testing.T) {
 			t.Errorf("os gives %v, memfs's sentinel says %q", c.osErr, c.sentinel)
 		}
 	}
+}
+
+// TestOSRootNotKernelLikeOSRoot pins the package doc's list of the cases
+// where os.Root and the kernel answer differently and memfs answers like
+// os.Root: each runs from a fresh tree on memfs, through os.Root and as a
+// system call on a tmpfs directory; memfs must give os.Root's errno, and
+// the kernel another (else the doc's claim is stale).
+func TestOSRootNotKernelLikeOSRoot(t *testing.T) {
+	setup := func(dir string, mem *memfs.FS) {
+		for _, f := range []string{"a", "d"} {
+			os.WriteFile(filepath.Join(dir, f), nil, 0o644)
+			mem.WriteFile(f, nil, 0o644)
+		}
+		os.Mkdir(filepath.Join(dir, "dd"), 0o755)
+		mem.Mkdir("dd", 0o755)
+		for _, l := range [][2]string{{"nowhere", "dang"}, {"nowhere/", "dangs"}} {
+			os.Symlink(l[0], filepath.Join(dir, l[1]))
+			mem.Symlink(l[0], l[1])
+		}
+	}
+	const rwc = os.O_RDWR | os.O_CREATE
+	open := create
+	cases := []struct {
+		op     nsOp
+		kernel func(dir string) error
+	}{
+		{open("new/", rwc), func(dir string) error { return openClose(dir+"/new/", rwc) }},
+		{open("a/", rwc), func(dir string) error { return openClose(dir+"/a/", rwc) }},
+		{open("dd/", rwc|os.O_EXCL), func(dir string) error { return openClose(dir+"/dd/", rwc|os.O_EXCL) }},
+		{open("dangs", rwc), func(dir string) error { return openClose(dir+"/dangs", rwc) }},
+		{link("e", "d/b"), func(dir string) error { return unix.Link(dir+"/e", dir+"/d/b") }},
+		{link("a", "a/"), func(dir string) error { return unix.Link(dir+"/a", dir+"/a/") }},
+		{symlink("x", "d/"), func(dir string) error { return unix.Symlink("x", dir+"/d/") }},
+		{symlink("x", "dang/"), func(dir string) error { return unix.Symlink("x", dir+"/dang/") }},
+		{rename("e", "d/"), func(dir string) error { return unix.Rename(dir+"/e", dir+"/d/") }},
+		{rename("a/", "x/y"), func(dir string) error { return unix.Rename(dir+"/a/", dir+"/x/y") }},
+		{rename("dd", "dang/"), func(dir string) error { return unix.Rename(dir+"/dd", dir+"/dang/") }},
+		{rename("a", "dd"), func(dir string) error { return unix.Rename(dir+"/a", dir+"/dd") }},
+		{stat("missing/a\x00b"), func(dir string) error {
+			var st unix.Stat_t
+			return unix.Lstat(dir+"/missing/a\x00b", &st)
+		}},
+	}
+	for _, c := range cases {
+		dir, root, mem := shmRoot(t)
+		setup(dir, mem)
+		merr, rerr := c.op.mem(mem), c.op.root(root)
+		kdir := testutil.ShmDir(t)
+		setup(kdir, memfs.New())
+		kerr := c.kernel(kdir)
+		if errShape(merr) != errShape(rerr) {
+			t.Errorf("%s: memfs %v, os.Root %v", c.op.name, merr, rerr)
+		}
+		if errShape(rerr) == errShape(kerr) {
+			t.Errorf("%s: os.Root and the kernel agree now (%v): update the package doc", c.op.name, kerr)
+		}
+	}
+}
+
+// openClose is open(2) of p, closed at once.
+func openClose(p string, flag int) error {
+	fd, err := unix.Open(p, flag|unix.O_CLOEXEC, 0o644)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err
 }
