@@ -608,6 +608,14 @@ func (fsys *FS) removeTreeLocked(dir *inode, base string, n *inode) {
 // Preconditions: fsys.s.mu is held.
 func (fsys *FS) walkPair(op, oldname, newname string) (src, dst lookup, err error) {
 	src, err = fsys.walk(oldname, false)
+	if err == syscall.EINVAL && nulInFinal(oldname) {
+		// os.Root hands the old final name to renameat(2) or linkat(2)
+		// unresolved, after resolving the new name: its errors first.
+		if _, err := fsys.walk(newname, false); err != nil {
+			return src, dst, linkErr(op, oldname, newname, err)
+		}
+		return src, dst, linkErr(op, oldname, newname, syscall.EINVAL)
+	}
 	if err == nil && src.slash && src.node == nil {
 		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
 	}
@@ -622,6 +630,13 @@ func (fsys *FS) walkPair(op, oldname, newname string) (src, dst lookup, err erro
 		return src, dst, linkErr(op, oldname, newname, syscall.ENOENT)
 	}
 	return src, dst, nil
+}
+
+// nulInFinal reports whether only the final component of name, which
+// does not end in a slash, holds a NUL byte.
+func nulInFinal(name string) bool {
+	i := strings.LastIndexByte(name, '/')
+	return !strings.HasSuffix(name, "/") && strings.IndexByte(name[i+1:], 0) >= 0 && strings.IndexByte(name[:i+1], 0) < 0
 }
 
 // finalName is the final component of a lookup as os.Root sees it.
