@@ -64,8 +64,8 @@
 //     one); a name ending in "/" given to OpenFile with O_CREATE, Link or
 //     Symlink is looked at first, following a symlink: ENOENT if missing
 //     or dangling, ENOTDIR for a file, EISDIR or EEXIST for a directory
-//     (open(2) says EISDIR, also through a final symlink to a missing
-//     "name/"; link(2) and symlink(2) EEXIST for any existing entry, else
+//     (open(2) says EISDIR, also through a final symlink to a "name/";
+//     link(2) and symlink(2) EEXIST for any existing entry, else
 //     ENOENT; nothing is created either way); Link and Rename resolve the
 //     new name's parent before looking at the old name (link(2) and
 //     rename(2) first find the old name: ENOENT if missing); Rename

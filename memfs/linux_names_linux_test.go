@@ -111,7 +111,7 @@ func TestOSRootNotKernelLikeOSRoot(t *testing.T) {
 		}
 		os.Mkdir(filepath.Join(dir, "dd"), 0o755)
 		mem.Mkdir("dd", 0o755)
-		for _, l := range [][2]string{{"nowhere", "dang"}, {"nowhere/", "dangs"}} {
+		for _, l := range [][2]string{{"nowhere", "dang"}, {"nowhere/", "dangs"}, {"d/", "lds"}} {
 			os.Symlink(l[0], filepath.Join(dir, l[1]))
 			mem.Symlink(l[0], l[1])
 		}
@@ -126,6 +126,7 @@ func TestOSRootNotKernelLikeOSRoot(t *testing.T) {
 		{open("a/", rwc), func(dir string) error { return openClose(dir+"/a/", rwc) }},
 		{open("dd/", rwc|os.O_EXCL), func(dir string) error { return openClose(dir+"/dd/", rwc|os.O_EXCL) }},
 		{open("dangs", rwc), func(dir string) error { return openClose(dir+"/dangs", rwc) }},
+		{open("lds", rwc), func(dir string) error { return openClose(dir+"/lds", rwc) }},
 		{link("e", "d/b"), func(dir string) error { return unix.Link(dir+"/e", dir+"/d/b") }},
 		{link("a", "a/"), func(dir string) error { return unix.Link(dir+"/a", dir+"/a/") }},
 		{symlink("x", "d/"), func(dir string) error { return unix.Symlink("x", dir+"/d/") }},

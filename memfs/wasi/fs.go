@@ -117,7 +117,7 @@ func (a *FS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (e
 	}
 	f, err := a.fsys.OpenFile(p, oflag, perm)
 	if err != nil {
-		if create && !excl && isErrno(err, syscall.ENOENT) {
+		if create && !excl {
 			if e := a.symlinkToSlash(p); e != 0 {
 				return nil, e
 			}
@@ -326,9 +326,10 @@ func (a *FS) Symlink(oldPath, linkName string) experimentalsys.Errno {
 	return errnoOf(a.fsys.Symlink(oldPath, linkName))
 }
 
-// symlinkToSlash is open(2)'s answer to O_CREAT on p, a missing name, if
-// a final symlink of p leads to a name ending in a slash: EISDIR once its
-// parent resolves (memfs answers ENOENT, like os.Root); 0 otherwise.
+// symlinkToSlash is open(2)'s answer to O_CREAT on p if a final symlink
+// of p leads to a name ending in a slash: EISDIR once its parent
+// resolves, whatever the name is (memfs answers like os.Root: ENOENT if
+// missing, ENOTDIR for a file); 0 otherwise.
 // Targets are joined to their symlink's directory lexically, which is
 // the kernel's resolution unless that directory is reached through a
 // symlink and the target climbs out with "..".

@@ -39,7 +39,7 @@ func TestPathRulesLikeDirFS(t *testing.T) {
 				t.Fatal(e)
 			}
 		}
-		for _, l := range [][2]string{{"nowhere", "dang"}, {"a", "la"}, {"dd", "ldd"}, {"nowhere/", "dangs"}, {"ee/", "lee"}} {
+		for _, l := range [][2]string{{"nowhere", "dang"}, {"a", "la"}, {"dd", "ldd"}, {"nowhere/", "dangs"}, {"ee/", "lee"}, {"d/", "lds"}, {"d/b/", "ldbs"}, {"dangs", "ldangs"}} {
 			if e := fsys.Symlink(l[0], l[1]); e != 0 {
 				t.Fatal(e)
 			}
@@ -47,7 +47,7 @@ func TestPathRulesLikeDirFS(t *testing.T) {
 	}
 	olds := []string{"e", "a", "a/", "e/", "dd", "dd/", "ee", "ee/", "la", "la/", "ldd", "ldd/", "x/y", "d/b", "dang", "dang/"}
 	news := []string{"e", "e/", "d/b", "d/", "dd/", "dd/x/", "ee", "ee/", "a/", "a", "dang", "dang/", "la/", "ldd/", "x/y", "x/y/",
-		"dangs", "dd", "dd/sub", "dd/sub/", "lee", "lee/", "d/b/"}
+		"dangs", "dd", "dd/sub", "dd/sub/", "lee", "lee/", "d/b/", "lds", "ldbs", "ldangs"}
 	type op struct {
 		name string
 		do   func(experimentalsys.FS) experimentalsys.Errno
