@@ -611,10 +611,17 @@ func (fsys *FS) walkPair(op, oldname, newname string) (src, dst lookup, err erro
 	if err == syscall.EINVAL && nulInFinal(oldname) {
 		// os.Root hands the old final name to renameat(2) or linkat(2)
 		// unresolved, after resolving the new name: its errors first.
-		if _, err := fsys.walk(newname, false); err != nil {
-			return src, dst, linkErr(op, oldname, newname, err)
+		// A link's new name ending in a slash must exist (ENOENT), a
+		// rename's may be a directory it creates.
+		dst, err = fsys.walk(newname, false)
+		switch {
+		case err != nil:
+		case op == "linkat" && dst.slash && dst.node == nil:
+			err = syscall.ENOENT
+		default:
+			err = syscall.EINVAL
 		}
-		return src, dst, linkErr(op, oldname, newname, syscall.EINVAL)
+		return src, dst, linkErr(op, oldname, newname, err)
 	}
 	if err == nil && src.slash && src.node == nil {
 		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
