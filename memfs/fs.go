@@ -724,15 +724,18 @@ func (fsys *FS) Symlink(oldname, newname string) error {
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
+	if l.slash && l.node == nil {
+		return linkErr(op, oldname, newname, syscall.ENOENT) // os.Root looks at "name/" first
+	}
 	if strings.IndexByte(oldname, 0) >= 0 {
-		// symlinkat(2) cannot take the target; os.Root checks it once
-		// newname's parent is resolved.
+		// symlinkat(2) cannot take the target; os.Root calls it once
+		// newname's parent (and trailing slash) is resolved.
 		return linkErr(op, oldname, newname, syscall.EINVAL)
 	}
 	if l.node != nil {
 		return linkErr(op, oldname, newname, syscall.EEXIST)
 	}
-	if l.slash || oldname == "" {
+	if oldname == "" {
 		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
 	n := fsys.s.newInode(fs.ModeSymlink | 0o777)

@@ -32,7 +32,7 @@ func TestNULLikeLinux(t *testing.T) {
 		rename(nul, "x"), rename("f", nul), rename("missing", nul), rename("f", "d/"+nul),
 		link(nul, "x"), link("f", nul), link("missing", "d/"+nul), link(nul, "missing/x"), link(nul, "f/"), link("missing/"+nul, nul), link(nul, "d/x/"), link(nul, "d/"),
 		rename(nul, "missing/x"), rename(nul, "f/x"), rename(nul, "d/"), rename(nul+"/", "missing/x"), rename(nul, "d/x/"), rename("d/"+nul, "x/y"),
-		symlink(nul, "x"), symlink("f", nul), symlink(nul, "missing/x"), symlink(nul, "f"),
+		symlink(nul, "x"), symlink("f", nul), symlink(nul, "missing/x"), symlink(nul, "f"), symlink(nul, "x/"), symlink(nul, "d/"), symlink(nul, "f/"),
 		stat(nul), stat("d/" + nul), readlink(nul), chmod(nul, 0o600), chtimes(nul),
 		truncateOp(nul, 0), truncateOp("d/"+nul, 0),
 	})
