@@ -57,11 +57,22 @@
 //     full tmpfs writes what fits and returns a short count: a refused
 //     write leaves the file as it was.
 //   - Where os.Root answers differently from the kernel, memfs answers
-//     like os.Root, whose method set it has: Rename never replaces a
-//     directory (EEXIST, as os.Rename checks); O_CREATE through a final
-//     symlink to a missing "name/" is ENOENT (open(2) says EISDIR; neither
-//     creates anything); absolute symlinks and ".." above the root fail
-//     with "path escapes from parent".
+//     like os.Root, whose method set it has (memfs/wasi turns these into
+//     the kernel's answers for WASI guests):
+//     Rename never replaces a directory (EEXIST, as os.Rename checks; the
+//     kernel: EISDIR for a file onto a directory, or replaces an empty
+//     one); a name ending in "/" given to OpenFile with O_CREATE, Link or
+//     Symlink is looked at first, following a symlink: ENOENT if missing
+//     or dangling, ENOTDIR for a file, EISDIR or EEXIST for a directory
+//     (open(2) says EISDIR, also through a final symlink to a "name/";
+//     link(2) and symlink(2) EEXIST for any existing entry, else
+//     ENOENT; nothing is created either way); Link and Rename resolve the
+//     new name's parent before looking at the old name (link(2) and
+//     rename(2) first find the old name: ENOENT if missing); Rename
+//     follows a final symlink named with a trailing slash (rename(2) says
+//     ENOTDIR); a NUL byte is EINVAL once the walk reaches its component
+//     (a system call refuses the whole path); absolute symlinks and ".."
+//     above the root fail with "path escapes from parent".
 //   - OpenFile and Mkdir take set-uid, set-gid and sticky bits in perm
 //     and apply open(2)'s and mkdir(2)'s rules to them, where os.Root
 //     refuses any bit beyond 0o777.

@@ -116,7 +116,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		return 0, os.ErrInvalid
 	}
 	if off < 0 {
-		return 0, pathErr("readat", f.name, errNegative)
+		return 0, pathErr("readat", f.name, ErrNegativeOffset)
 	}
 	if len(p) == 0 {
 		return 0, nil
@@ -201,7 +201,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 		return 0, ErrWriteAtInAppendMode
 	}
 	if off < 0 {
-		return 0, pathErr("writeat", f.name, errNegative)
+		return 0, pathErr("writeat", f.name, ErrNegativeOffset)
 	}
 	if len(p) == 0 {
 		return 0, nil

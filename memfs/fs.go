@@ -153,11 +153,17 @@ func (fsys *FS) Usage() Usage {
 	return u
 }
 
-// Errors that os.Root gives without an errno.
+// Errors that os.Root and os.File give without an errno, with their
+// texts; memfs wraps them in an *fs.PathError, so test with errors.Is.
 var (
-	errPathEscapes = errors.New("path escapes from parent")
-	errEmptyPath   = errors.New("empty path")
-	errNegative    = errors.New("negative offset")
+	// ErrPathEscapes is the error of a path that leaves the root: an
+	// absolute path, ".." above the root, or a symlink to either.
+	ErrPathEscapes = errors.New("path escapes from parent")
+	// ErrEmptyPath is the error of the path "".
+	ErrEmptyPath = errors.New("empty path")
+	// ErrNegativeOffset is the error of ReadAt and WriteAt at an offset
+	// below 0.
+	ErrNegativeOffset = errors.New("negative offset")
 	// ErrWriteAtInAppendMode is returned by WriteAt on a file opened with
 	// O_APPEND, as os.File does.
 	ErrWriteAtInAppendMode = errors.New("memfs: invalid use of WriteAt on file opened with O_APPEND")
@@ -180,10 +186,10 @@ type lookup struct {
 // Preconditions: s.mu is held (read or write).
 func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 	if name == "" {
-		return lookup{}, errEmptyPath
+		return lookup{}, ErrEmptyPath
 	}
 	if strings.HasPrefix(name, "/") {
-		return lookup{}, errPathEscapes
+		return lookup{}, ErrPathEscapes
 	}
 	comps := strings.Split(name, "/")
 	slash := strings.HasSuffix(name, "/")
@@ -202,6 +208,11 @@ func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 				break
 			}
 		}
+		if strings.IndexByte(c, 0) >= 0 {
+			// No name holds a NUL byte: the system call refuses the
+			// path (EINVAL), os.Root when it reaches the component.
+			return lookup{}, syscall.EINVAL
+		}
 		switch c {
 		case "", ".":
 			if last {
@@ -210,7 +221,7 @@ func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 			continue
 		case "..":
 			if dir == fsys.root {
-				return lookup{}, errPathEscapes
+				return lookup{}, ErrPathEscapes
 			}
 			dir = dir.parent
 			if last {
@@ -232,7 +243,7 @@ func (fsys *FS) walk(name string, follow bool) (lookup, error) {
 			}
 			target := child.target
 			if strings.HasPrefix(target, "/") {
-				return lookup{}, errPathEscapes
+				return lookup{}, ErrPathEscapes
 			}
 			if last && strings.HasSuffix(target, "/") {
 				// The target of a final symlink ending in a slash
@@ -411,7 +422,7 @@ func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
 				end++
 			}
 			if end-i > i {
-				return pathErr(op, name, errPathEscapes)
+				return pathErr(op, name, ErrPathEscapes)
 			}
 			parts = slices.Delete(parts, i-(end-i), end)
 			if len(parts) == 0 {
@@ -419,6 +430,12 @@ func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
 			}
 			i, dir = 0, fsys.root
 			continue
+		}
+		if strings.IndexByte(c, 0) >= 0 { // as walk; os.Root's Op and path
+			if i < len(parts)-1 {
+				return pathErr("openat", strings.Join(parts[:i+1], "/"), syscall.EINVAL)
+			}
+			return pathErr(op, strings.Join(parts, "/"), syscall.EINVAL)
 		}
 		child := dir
 		if c != "." {
@@ -475,10 +492,10 @@ func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
 // follows).
 func splitPath(name string, prefix, suffix []string) ([]string, error) {
 	if name == "" {
-		return nil, errEmptyPath
+		return nil, ErrEmptyPath
 	}
 	if name[0] == '/' {
-		return nil, errPathEscapes
+		return nil, ErrPathEscapes
 	}
 	parts := slices.Clone(prefix)
 	fields := strings.FieldsFunc(name, func(r rune) bool { return r == '/' })
@@ -591,6 +608,21 @@ func (fsys *FS) removeTreeLocked(dir *inode, base string, n *inode) {
 // Preconditions: fsys.s.mu is held.
 func (fsys *FS) walkPair(op, oldname, newname string) (src, dst lookup, err error) {
 	src, err = fsys.walk(oldname, false)
+	if err == syscall.EINVAL && nulInFinal(oldname) {
+		// os.Root hands the old final name to renameat(2) or linkat(2)
+		// unresolved, after resolving the new name: its errors first.
+		// A link's new name ending in a slash must exist (ENOENT), a
+		// rename's may be a directory it creates.
+		dst, err = fsys.walk(newname, false)
+		switch {
+		case err != nil:
+		case op == "linkat" && dst.slash && dst.node == nil:
+			err = syscall.ENOENT
+		default:
+			err = syscall.EINVAL
+		}
+		return src, dst, linkErr(op, oldname, newname, err)
+	}
 	if err == nil && src.slash && src.node == nil {
 		err = syscall.ENOENT // os.Root resolves a name ending in a slash at once
 	}
@@ -605,6 +637,13 @@ func (fsys *FS) walkPair(op, oldname, newname string) (src, dst lookup, err erro
 		return src, dst, linkErr(op, oldname, newname, syscall.ENOENT)
 	}
 	return src, dst, nil
+}
+
+// nulInFinal reports whether only the final component of name, which
+// does not end in a slash, holds a NUL byte.
+func nulInFinal(name string) bool {
+	i := strings.LastIndexByte(name, '/')
+	return !strings.HasSuffix(name, "/") && strings.IndexByte(name[i+1:], 0) >= 0 && strings.IndexByte(name[:i+1], 0) < 0
 }
 
 // finalName is the final component of a lookup as os.Root sees it.
@@ -685,10 +724,18 @@ func (fsys *FS) Symlink(oldname, newname string) error {
 	if err != nil {
 		return linkErr(op, oldname, newname, err)
 	}
+	if l.slash && l.node == nil {
+		return linkErr(op, oldname, newname, syscall.ENOENT) // os.Root looks at "name/" first
+	}
+	if strings.IndexByte(oldname, 0) >= 0 {
+		// symlinkat(2) cannot take the target; os.Root calls it once
+		// newname's parent (and trailing slash) is resolved.
+		return linkErr(op, oldname, newname, syscall.EINVAL)
+	}
 	if l.node != nil {
 		return linkErr(op, oldname, newname, syscall.EEXIST)
 	}
-	if l.slash || oldname == "" {
+	if oldname == "" {
 		return linkErr(op, oldname, newname, syscall.ENOENT)
 	}
 	n := fsys.s.newInode(fs.ModeSymlink | 0o777)

@@ -21,7 +21,9 @@ import (
 // directories) on a memfs and on a directory of the tmpfs at /dev/shm
 // (os.Root, or the system call where os.Root has no method), comparing
 // every error and, after every step, the whole trees. Names include
-// trailing "/" and "/.", and symlink targets ending in "/".
+// trailing "/" and "/.", NUL bytes, and the pairs whose errors depend on
+// the order of the checks (a missing old name, a new name under a file or
+// ending in "/"); symlink targets end in "/" or hold a NUL.
 func FuzzNamespace(f *testing.F) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	seeds := 30
@@ -39,8 +41,13 @@ func FuzzNamespace(f *testing.F) {
 		umask := fs.FileMode(syscall.Umask(0))
 		syscall.Umask(int(umask))
 		names := []string{"a", "b", "a/c", "b/d", "a/c/e", "a/../b", "a/c/", "x", "../y", ".", "a/c/e/f",
-			"a/.", "a/c/.", "b/.", "x/.", "a//c/", "a/./c", "l0", "l0/", "l0/.", "l0/c", "b/d/."}
-		targets := []string{"a", "c", "../b", "a/c", "x", "/abs", "l0", "e", "a/", "x/", "a/c/.", "b/", "c/"}
+			"a/.", "a/c/.", "b/.", "x/.", "a//c/", "a/./c", "l0", "l0/", "l0/.", "l0/c", "b/d/.",
+			// NUL bytes (EINVAL once reached), and the shapes whose
+			// errors come in an order of their own: a trailing slash
+			// on a file, a symlink or a missing name, a name under a
+			// file or a missing directory.
+			"n\x00", "a/n\x00", "x/n\x00", "n\x00/c", "b/", "x/", "b/d/", "x/y/", "a/c/e/", "b/d/e", "z"}
+		targets := []string{"a", "c", "../b", "a/c", "x", "/abs", "l0", "e", "a/", "x/", "a/c/.", "b/", "c/", "t\x00"}
 		dir := testutil.ShmDir(t)
 		root, err := os.OpenRoot(dir)
 		if err != nil {

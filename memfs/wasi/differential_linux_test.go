@@ -20,10 +20,7 @@ import (
 	"github.com/zcopy/zcopy/memfs/wasi"
 )
 
-var (
-	diffSeeds = flag.Int("wasi.seeds", 2000, "seeded operation sequences TestDifferentialGuest runs")
-	diffAll   = flag.Bool("wasi.known", false, "TestDifferentialGuest also generates the shapes on which memfs is known to differ from Linux")
-)
+var diffSeeds = flag.Int("wasi.seeds", 2000, "seeded operation sequences TestDifferentialGuest runs")
 
 // guestModules holds the guests of testdata, built for wasip1 and
 // compiled for wazero once per test binary, in one shared runtime.
@@ -69,13 +66,10 @@ func guestModule(t testing.TB, name string) (wazero.Runtime, wazero.CompiledModu
 // while the host walks the filesystem: with -race this is the check that
 // guests and host can share a memfs.
 //
-// By default the guest leaves out the shapes on which memfs is known to
-// differ from Linux (-wasi.known puts them back): names with a trailing
-// slash given to O_CREAT (Linux: EISDIR), rename, link and symlink
-// (errors are checked in another order), link from a missing name (memfs
-// reports the new name's ENOTDIR first), O_CREAT of an existing
-// directory (issue 14 item 3) and fd_readdir on a removed directory
-// (item 5).
+// The guest generates every shape it knows, none left out: names with a
+// trailing slash given to O_CREAT, rename, link and symlink, link and
+// rename from a missing name, O_CREAT of an existing directory and
+// fd_readdir on a removed directory among them.
 func TestDifferentialGuest(t *testing.T) {
 	t.Parallel()
 	rt, mod := guestModule(t, "fsops")
@@ -94,9 +88,6 @@ func TestDifferentialGuest(t *testing.T) {
 	for b := 0; b < batches; b++ {
 		work := fmt.Sprint("w", b)
 		args := []string{"fsops", "-dir", "/" + work, "-seed", fmt.Sprint(1 + b*per), "-seeds", fmt.Sprint(per), "-ops", "60"}
-		if !*diffAll {
-			args = append(args, "-avoid-known")
-		}
 		host := t.TempDir()
 		if err := os.Mkdir(filepath.Join(host, work), 0o755); err != nil {
 			t.Fatal(err)
@@ -189,9 +180,6 @@ func FuzzGuestSeed(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed uint64, ops uint8) {
 		rt, mod := guestModule(t, "fsops")
 		args := []string{"fsops", "-dir", "/w", "-seed", fmt.Sprint(seed), "-seeds", "1", "-ops", fmt.Sprint(ops)}
-		if !*diffAll {
-			args = append(args, "-avoid-known")
-		}
 		host := t.TempDir()
 		if err := os.Mkdir(filepath.Join(host, "w"), 0o755); err != nil {
 			t.Fatal(err)

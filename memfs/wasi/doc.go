@@ -26,16 +26,25 @@
 //     replaces an empty directory (moving it aside under a hidden name
 //     while the rename is done, then removing it), a file onto a
 //     directory is EISDIR, a directory onto a non-empty one ENOTEMPTY;
+//   - the kernel's path rules where memfs has os.Root's (see memfs's
+//     Differences from Linux): O_CREAT on a name ending in "/", or
+//     through a final symlink to one, is EISDIR once the parent
+//     resolves; link(2) and symlink(2) onto a name ending in "/" give
+//     EEXIST for any existing entry, else ENOENT; link(2) looks the old
+//     name up first; rename(2) resolves both parents, then the old name,
+//     and a trailing slash on either name only requires the old name, not
+//     followed, to be a directory (ENOTDIR);
 //   - errors wazero has no Errno for (ENOSPC from memfs's memory limit,
 //     EFBIG, ESTALE) reach the guest as EIO, as they do through DirFS.
 //
 // Symlinks with absolute targets cannot be created (EPERM, as DirFS), and
 // memfs resolves no symlink out of its root.
 //
-// memfs has no unlink-only or rmdir-only call and no O_NOFOLLOW, so Unlink,
-// Rmdir and OpenFile with O_NOFOLLOW look at the file's type (Lstat)
-// before acting on it: a file replaced between the two by another guest
-// or the host is not noticed. The renames that replace a directory take
+// memfs has no unlink-only or rmdir-only call and no O_NOFOLLOW, and
+// checks paths in os.Root's order, so Unlink, Rmdir, Rename, Link,
+// Symlink and OpenFile with O_NOFOLLOW (or O_CREAT on a name ending in
+// "/") look at the names (Lstat, Stat) before acting on them: a file
+// replaced between the two by another guest or the host is not noticed. The renames that replace a directory take
 // three memfs calls, serialized by the FS (not against other users of the
 // memfs.FS).
 package wasi

@@ -42,19 +42,14 @@ func errnoOf(err error) experimentalsys.Errno {
 		// DirFS's Pwrite is os.File.WriteAt, which refuses O_APPEND
 		// handles with this same non-errno error: EIO.
 		return experimentalsys.EIO
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		switch pe.Err.Error() {
-		case "path escapes from parent":
-			// A symlink leading out of the root: wazero answers
-			// paths that escape its mount with EPERM.
-			return experimentalsys.EPERM
-		case "negative offset":
-			return experimentalsys.EINVAL
-		case "empty path":
-			return experimentalsys.ENOENT // open("") on Linux
-		}
+	case errors.Is(err, memfs.ErrPathEscapes):
+		// A symlink leading out of the root: wazero answers paths
+		// that escape its mount with EPERM.
+		return experimentalsys.EPERM
+	case errors.Is(err, memfs.ErrNegativeOffset):
+		return experimentalsys.EINVAL
+	case errors.Is(err, memfs.ErrEmptyPath):
+		return experimentalsys.ENOENT // open("") on Linux
 	}
 	// memfs.ErrClosed (the FS was closed under the guest) and anything
 	// else: an I/O error, never a crash.

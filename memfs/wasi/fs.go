@@ -106,8 +106,22 @@ func (a *FS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (e
 			return nil, experimentalsys.ELOOP
 		}
 	}
+	if create && strings.HasSuffix(p, "/") {
+		// open(2) refuses O_CREAT on a name ending in a slash once its
+		// parent resolves, before looking the name up; memfs answers
+		// like os.Root (ENOENT, ENOTDIR, EEXIST by the name's type).
+		if e := a.parentErrno(p); e != 0 {
+			return nil, e
+		}
+		return nil, experimentalsys.EISDIR
+	}
 	f, err := a.fsys.OpenFile(p, oflag, perm)
 	if err != nil {
+		if create && !excl {
+			if e := a.symlinkToSlash(p); e != 0 {
+				return nil, e
+			}
+		}
 		return nil, errnoOf(err)
 	}
 	fi, err := f.Stat()
@@ -172,16 +186,38 @@ func (a *FS) Chmod(p string, perm fs.FileMode) experimentalsys.Errno {
 	return errnoOf(a.fsys.Chmod(name(p), perm))
 }
 
-// Rename is rename(2). memfs's Rename never replaces a directory (the rule
-// of os.Rename); rename(2) replaces an empty one, so that case moves the
-// empty directory aside, renames, and removes it, or moves it back if the
-// rename fails.
+// Rename is rename(2). Its checks come in rename(2)'s order, which is not
+// os.Root's (memfs's): both parents are resolved, then the old name must
+// exist, and a trailing slash on either name only requires the old name
+// itself (not followed) to be a directory (ENOTDIR); then memfs renames
+// the names without their slashes, so that no final symlink is followed.
+// memfs's Rename never replaces a directory (the rule of os.Rename);
+// rename(2) replaces an empty one, so that case moves the empty directory
+// aside, renames, and removes it, or moves it back if the rename fails.
 func (a *FS) Rename(from, to string) experimentalsys.Errno {
 	from, to = name(from), name(to)
 	if from == to {
 		return 0 // as DirFS: rename(2) of a name onto itself does nothing
 	}
-	err := a.fsys.Rename(from, to)
+	if e := a.parentErrno(from); e != 0 {
+		return e
+	}
+	if e := a.parentErrno(to); e != 0 {
+		return e
+	}
+	slash := strings.HasSuffix(from, "/") || strings.HasSuffix(to, "/")
+	from, to = trimSlash(from), trimSlash(to)
+	src, err := a.fsys.Lstat(from)
+	if err != nil {
+		return errnoOf(err)
+	}
+	if slash && !src.IsDir() {
+		return experimentalsys.ENOTDIR
+	}
+	if from == to {
+		return 0 // "a" and "a/", a directory: itself, as above
+	}
+	err = a.fsys.Rename(from, to)
 	if err == nil || !isErrno(err, syscall.EEXIST) {
 		return errnoOf(err)
 	}
@@ -192,8 +228,7 @@ func (a *FS) Rename(from, to string) experimentalsys.Errno {
 		// The destination changed under us: retry plainly.
 		return errnoOf(a.fsys.Rename(from, to))
 	}
-	src, err := a.fsys.Lstat(from)
-	if err != nil {
+	if src, err = a.fsys.Lstat(from); err != nil {
 		return errnoOf(err)
 	}
 	if !src.IsDir() {
@@ -263,18 +298,102 @@ func trimSlash(p string) string {
 	return "."
 }
 
-// Link is link(2).
+// Link is link(2), whose checks come in its order, not os.Root's
+// (memfs's): the old name is resolved first, then the new one as
+// [FS.createErrno] says.
 func (a *FS) Link(oldPath, newPath string) experimentalsys.Errno {
-	return errnoOf(a.fsys.Link(name(oldPath), name(newPath)))
+	oldPath, newPath = name(oldPath), name(newPath)
+	if _, err := a.fsys.Lstat(oldPath); err != nil {
+		return errnoOf(err)
+	}
+	if e := a.createErrno(newPath); e != 0 {
+		return e
+	}
+	return errnoOf(a.fsys.Link(oldPath, newPath))
 }
 
 // Symlink is symlink(2); oldPath is stored as given. An absolute target
-// is EPERM, as through DirFS: it would name a host path.
+// is EPERM, as through DirFS: it would name a host path. The new name is
+// checked as [FS.createErrno] says.
 func (a *FS) Symlink(oldPath, linkName string) experimentalsys.Errno {
 	if path.IsAbs(oldPath) {
 		return experimentalsys.EPERM
 	}
-	return errnoOf(a.fsys.Symlink(oldPath, name(linkName)))
+	linkName = name(linkName)
+	if e := a.createErrno(linkName); e != 0 {
+		return e
+	}
+	return errnoOf(a.fsys.Symlink(oldPath, linkName))
+}
+
+// symlinkToSlash is open(2)'s answer to O_CREAT on p if a final symlink
+// of p leads to a name ending in a slash: EISDIR once its parent
+// resolves, whatever the name is (memfs answers like os.Root: ENOENT if
+// missing, ENOTDIR for a file); 0 otherwise.
+// Targets are joined to their symlink's directory lexically, which is
+// the kernel's resolution unless that directory is reached through a
+// symlink and the target climbs out with "..".
+func (a *FS) symlinkToSlash(p string) experimentalsys.Errno {
+	cur := p
+	for range 40 { // the kernel's limit, as memfs's
+		fi, err := a.fsys.Lstat(cur)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return 0
+		}
+		target, err := a.fsys.Readlink(cur)
+		if err != nil || path.IsAbs(target) {
+			return 0
+		}
+		cur = path.Join(path.Dir(cur), target)
+		if strings.HasSuffix(target, "/") {
+			if e := a.parentErrno(cur + "/"); e != 0 {
+				return e
+			}
+			return experimentalsys.EISDIR
+		}
+	}
+	return 0
+}
+
+// createErrno is how link(2) and symlink(2) answer a new name ending in
+// a slash, where memfs answers like os.Root (which looks at the name's
+// type first: ENOTDIR for a file, a dangling symlink followed): the
+// parent's error, else EEXIST for any existing entry (not followed),
+// else ENOENT. It is 0 for a name without a trailing slash: memfs's own
+// checks are then the kernel's.
+func (a *FS) createErrno(p string) experimentalsys.Errno {
+	if !strings.HasSuffix(p, "/") {
+		return 0
+	}
+	if e := a.parentErrno(p); e != 0 {
+		return e
+	}
+	t := trimSlash(p)
+	if base := path.Base(t); base == "." || base == ".." {
+		return experimentalsys.EEXIST
+	}
+	if _, err := a.fsys.Lstat(t); err == nil {
+		return experimentalsys.EEXIST
+	}
+	return experimentalsys.ENOENT
+}
+
+// parentErrno is the error of resolving the directory holding p's final
+// component (trailing slashes aside), following symlinks, as the kernel
+// does before it looks at that component: 0 if it is a directory.
+func (a *FS) parentErrno(p string) experimentalsys.Errno {
+	dir := path.Dir(trimSlash(p))
+	if base := path.Base(trimSlash(p)); base == "." || base == ".." {
+		dir = trimSlash(p) // "d/." and "d/..": d must be a directory
+	}
+	fi, err := a.fsys.Stat(dir)
+	if err != nil {
+		return errnoOf(err)
+	}
+	if !fi.IsDir() {
+		return experimentalsys.ENOTDIR
+	}
+	return 0
 }
 
 // Readlink is readlink(2).

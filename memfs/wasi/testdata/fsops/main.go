@@ -30,7 +30,6 @@ func main() {
 	seed := flag.Uint64("seed", 1, "first seed")
 	seeds := flag.Int("seeds", 1, "number of seeds")
 	ops := flag.Int("ops", 60, "operations per seed")
-	flag.BoolVar(&avoidKnown, "avoid-known", false, "do not generate the shapes on which memfs is known to differ from Linux")
 	flag.Parse()
 	for s := *seed; s < *seed+uint64(*seeds); s++ {
 		root := path.Join(*dir, fmt.Sprint("s", s))
@@ -44,22 +43,6 @@ func main() {
 		}
 		r.closeAll()
 		r.dump(".")
-	}
-}
-
-// avoidKnown leaves out the operations on which memfs is known to differ
-// from Linux (see the test's doc): trailing slashes in names given to
-// O_CREAT, rename, link and symlink, link from a missing name,
-// O_CREAT of a directory and listing a removed directory.
-var avoidKnown bool
-
-// plain picks a name without a trailing slash when avoidKnown is set.
-func (r *runner) plain() string {
-	for {
-		n := r.name()
-		if !avoidKnown || !strings.HasSuffix(n, "/") {
-			return n
-		}
 	}
 }
 
@@ -81,8 +64,8 @@ type runner struct {
 // slashes and "..".
 var names = []string{"a", "b", "c", "d", "e", "d/a", "d/b", "d/e", "d/e/f", "e/a", "a/", "d/", "d/e/", "d/../b", "d/e/../a", "x/a"}
 
-// targets are symlink targets: relative, dangling, looping.
-var targets = []string{"a", "b", "d", "d/a", "../a", "x", "l", "d/e"}
+// targets are symlink targets: relative, dangling, looping, ending in "/".
+var targets = []string{"a", "b", "d", "d/a", "../a", "x", "l", "d/e", "d/", "x/", "d/x/"}
 
 func (r *runner) name() string { return names[r.rnd.IntN(len(names))] }
 
@@ -157,12 +140,6 @@ func (r *runner) step(i int) {
 				flags |= f
 			}
 		}
-		if flags&os.O_CREATE != 0 && avoidKnown {
-			name = r.plain()
-			if fi, err := os.Stat(r.p(name)); err == nil && fi.IsDir() {
-				return // memfs opens a directory with O_CREAT
-			}
-		}
 		f, err := os.OpenFile(r.p(name), flags, 0o640)
 		r.printf("open %s %#x: %s", name, flags, errStr(err))
 		if err == nil {
@@ -234,18 +211,15 @@ func (r *runner) step(i int) {
 		err := os.Remove(r.p(name))
 		r.printf("remove %s: %s", name, errStr(err))
 	case 13:
-		from, to := r.plain(), r.plain()
+		from, to := r.name(), r.name()
 		err := os.Rename(r.p(from), r.p(to))
 		r.printf("rename %s %s: %s", from, to, errStr(err))
 	case 14:
-		from, to := r.plain(), r.plain()
-		if _, err := os.Lstat(r.p(from)); err != nil && avoidKnown {
-			return // memfs checks the new name's parent first
-		}
+		from, to := r.name(), r.name()
 		err := os.Link(r.p(from), r.p(to))
 		r.printf("link %s %s: %s", from, to, errStr(err))
 	case 15:
-		target, name := targets[r.rnd.IntN(len(targets))], r.plain()
+		target, name := targets[r.rnd.IntN(len(targets))], r.name()
 		if r.rnd.IntN(4) == 0 {
 			name = "l"
 		}
@@ -297,9 +271,6 @@ func (r *runner) step(i int) {
 		r.printf("readdir %s: %v %s", name, s, errStr(err))
 	case 23:
 		if h, _ := r.pickHandle(); h != nil && h.dir {
-			if avoidKnown && !r.stillNamed(h) {
-				return // memfs lists a removed directory as empty
-			}
 			n := r.rnd.IntN(3)
 			names, err := h.f.Readdirnames(n)
 			r.printf("readdirnames %s %d: %d %s", h.name, n, len(names), errStr(err))
@@ -308,16 +279,6 @@ func (r *runner) step(i int) {
 			r.printf("sync %s: %s", h.name, errStr(err))
 		}
 	}
-}
-
-// stillNamed reports whether the handle's name still names its file.
-func (r *runner) stillNamed(h *handle) bool {
-	a, err := h.f.Stat()
-	if err != nil {
-		return false
-	}
-	b, err := os.Stat(r.p(h.name))
-	return err == nil && os.SameFile(a, b)
 }
 
 func (r *runner) closeHandle(i int) {
