@@ -119,6 +119,7 @@ func (c *Copier) copy(ctx context.Context, src, dst string) error {
 		follow: c.opts.Deref == DerefAlways, euid: os.Geteuid(), egid: os.Getegid()}
 	r.opts = append(r.opts, c.opts.CopyOptions...)
 	r.wantReport = c.opts.OnFile != nil || c.opts.Report
+	r.sink.out = outputOf(ctx)
 	if c.opts.Reflink == Never {
 		r.opts = append(r.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
 	}
@@ -582,7 +583,7 @@ func (r *run) finishDir(n *dirNode, fd int) {
 }
 
 func (r *run) report(fr *FileReport) {
-	r.c.report(fr)
+	r.c.reportIn(r.sink.out, fr)
 	if r.prog != nil {
 		r.prog.reported(fr)
 	}

@@ -1,0 +1,13 @@
+package copytree
+
+import "golang.org/x/sys/unix"
+
+// inodeOf is path's inode number, not following a last symlink: the
+// d_ino GNU's savedir sorts a directory's entries by.
+func inodeOf(path string) (uint64, bool) {
+	var st unix.Stat_t
+	if err := fstatat(unix.AT_FDCWD, path, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return 0, false
+	}
+	return st.Ino, true
+}
