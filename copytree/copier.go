@@ -117,9 +117,7 @@ func (c *Copier) Copy(ctx context.Context, src, dst string) error {
 	}
 	start := time.Now()
 	defer func() { c.sum.elapsed.Add(int64(time.Since(start))) }()
-	ctx, done := c.openOutput(ctx, src, dst)
-	defer done()
-	return c.copy(ctx, src, dst)
+	return c.copyOperand(ctx, src, dst)
 }
 
 // Copy copies src to dst with opts; see [Copier.Copy].

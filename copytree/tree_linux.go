@@ -64,6 +64,7 @@ type run struct {
 	ctx  context.Context
 	sink errorSink
 	s    *sched
+	work sync.WaitGroup // this copy's tasks queued or running on s
 
 	srcBase, dstBase int    // the operands' root directories (trees) or AT_FDCWD
 	follow           bool   // DerefAlways
@@ -226,9 +227,7 @@ func (r *run) top(src, dst string) {
 	// parentSetgid: the root's parent was not looked at; fstat the root.
 	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created, parentSetgid: true}
 	root.pending.Store(1)
-	r.s = newSched()
-	r.s.push(func() { r.listDir(root) })
-	r.s.run(r.o.Jobs)
+	r.walk(func() { r.listDir(root) })
 	r.finishRun()
 }
 
@@ -360,7 +359,7 @@ func (r *run) listDir(n *dirNode) {
 				n.pending.Add(1)
 				r.pendingChunks.Add(1)
 				batch := ents
-				r.s.push(func() {
+				r.push(func() {
 					r.entries(h, batch)
 					r.pendingChunks.Add(-1)
 					r.releaseHeld(n, h)
@@ -487,7 +486,7 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
 	child.pending.Store(1)
 	parent.pending.Add(1)
-	r.s.push(func() { r.listDir(child) })
+	r.push(func() { r.listDir(child) })
 }
 
 // release ends one piece of work below n; the last one applies n's

@@ -630,6 +630,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	}
 	start := time.Now()
 	failed := false
+	var ops []copytree.Operand // copied below, several at once when GNU could not tell
 	for _, src := range sources {
 		if ctx.Err() != nil {
 			failed = true
@@ -650,7 +651,16 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 				dst = join(target, filepath.Base(stripSlashes(src)))
 			}
 		}
+		if !cfg.parents {
+			ops = append(ops, copytree.Operand{Src: src, Dst: dst})
+			continue
+		}
 		if err := c.Copy(ctx, src, dst); err != nil {
+			failed = true
+		}
+	}
+	for _, err := range c.CopyOperands(ctx, ops) {
+		if err != nil {
 			failed = true
 		}
 	}
