@@ -31,18 +31,20 @@ type operandOutput struct {
 	src, dst string
 	lines    []outLine
 	done     bool
-	chains   map[string][]uint64 // source directory (relative) -> inode numbers from the operand down
-	hasBelow map[string]bool     // relative directories with lines below them
+	hasBelow map[string]bool // relative directories with lines below them
 }
 
-// outLine is one OnFile or OnError call, with its place in GNU's order:
-// the inode numbers of the path from the operand down (GNU's sort key
-// at each level), then its arrival.
+// outLine is one OnFile or OnError call. Its place in GNU's order is
+// worked out when it is handed out: the inode number of each name of rel
+// from the operand down (GNU's sort key at each level), then its arrival.
 type outLine struct {
-	key []uint64
-	seq int
-	rep *FileReport
-	err error
+	rel     string // path below the operand, source names ("" the operand itself)
+	inside  bool   // rel is a path in the operand; else the line goes after the one before
+	trailer bool   // a directory's own line after lines below it: after them
+	key     []uint64
+	seq     int
+	rep     *FileReport
+	err     error
 }
 
 type operandKey struct{}
@@ -64,7 +66,7 @@ func (c *Copier) openOutput(ctx context.Context, src, dst string) (_ context.Con
 }
 
 func (c *Copier) reserveOutput(src, dst string) *operandOutput {
-	out := &operandOutput{src: src, dst: dst, chains: map[string][]uint64{}, hasBelow: map[string]bool{}}
+	out := &operandOutput{src: src, dst: dst, hasBelow: map[string]bool{}}
 	c.order.mu.Lock()
 	c.order.ops = append(c.order.ops, out)
 	c.order.mu.Unlock()
@@ -87,12 +89,7 @@ func (c *Copier) finishOutput(out *operandOutput) {
 		op := o.ops[o.next]
 		o.ops[o.next] = nil
 		o.next++
-		slices.SortStableFunc(op.lines, func(a, b outLine) int {
-			if k := slices.Compare(a.key, b.key); k != 0 {
-				return k
-			}
-			return a.seq - b.seq
-		})
+		op.sort()
 		// Called with o.mu held: the calls are in order and one at a
 		// time, as a command printing them needs.
 		for _, l := range op.lines {
@@ -114,81 +111,107 @@ func (c *Copier) addOutput(out *operandOutput, rep *FileReport, err error) {
 		var e *Error
 		if errors.As(err, &e) {
 			path = e.Path
-			if out.rel(path) == nil && e.Path2 != "" {
+			if _, ok := out.rel(path); !ok && e.Path2 != "" {
 				path = e.Path2
 			}
 		}
 	}
+	rel, inside := out.rel(path)
 	c.order.mu.Lock()
 	defer c.order.mu.Unlock()
-	l := outLine{seq: len(out.lines), rep: rep, err: err}
-	l.key = out.key(path)
-	if l.key == nil && len(out.lines) > 0 {
-		// A path outside the operand (or none): next to the line before.
-		l.key = out.lines[len(out.lines)-1].key
+	l := outLine{rel: rel, inside: inside, seq: len(out.lines), rep: rep, err: err}
+	if inside {
+		if out.hasBelow[rel] {
+			l.trailer = true
+		} else {
+			// Every directory above rel has a line below it now.
+			for i := len(rel) - 1; i >= 0; i-- {
+				if rel[i] == '/' && !out.hasBelow[rel[:i]] {
+					out.hasBelow[rel[:i]] = true
+				}
+			}
+			if rel != "" {
+				out.hasBelow[""] = true
+			}
+		}
 	}
 	out.lines = append(out.lines, l)
 }
 
 // rel is path relative to the operand's source, the destination's names
-// taken for the source's; nil if path is in neither.
-func (out *operandOutput) rel(path string) []string {
+// taken for the source's; ok is false if path is in neither.
+func (out *operandOutput) rel(path string) (rel string, ok bool) {
 	for _, root := range [2]string{out.src, out.dst} {
 		if path == root {
-			return []string{}
+			return "", true
 		}
 		prefix := root
 		if !strings.HasSuffix(prefix, "/") {
 			prefix += "/"
 		}
 		if rest, ok := strings.CutPrefix(path, prefix); ok && rest != "" {
-			return strings.Split(strings.TrimSuffix(rest, "/"), "/")
+			return strings.TrimSuffix(rest, "/"), true
 		}
 	}
-	return nil
+	return "", false
 }
 
-// key is path's place: the inode number of each name from the operand
-// down, as GNU sorts each directory, and a last math.MaxUint64 for a
-// directory's own line once lines below it were seen (those of
-// finishing it, after its children). Called with the order's lock held.
-func (out *operandOutput) key(path string) []uint64 {
-	names := out.rel(path)
-	if names == nil {
-		return nil
+// sort puts out's lines in GNU's order. Each directory with lines below
+// it is listed once for its entries' d_ino, the key GNU sorts by; a name
+// no longer there sorts last in its directory. A line outside the
+// operand stays after the line that came before it.
+func (out *operandOutput) sort() {
+	listings := map[string]map[string]uint64{} // relative directory -> name -> d_ino
+	chains := map[string][]uint64{"": {}}      // relative path -> key
+	// chain is rel's key; only directories' are kept, for their entries.
+	var chain func(rel string, keep bool) []uint64
+	chain = func(rel string, keep bool) []uint64 {
+		if k, ok := chains[rel]; ok {
+			return k
+		}
+		dir, name := "", rel
+		if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+			dir, name = rel[:i], rel[i+1:]
+		}
+		up := chain(dir, true)
+		inos, ok := listings[dir]
+		if !ok {
+			path := out.src
+			if dir != "" {
+				path = strings.TrimSuffix(path, "/") + "/" + dir
+			}
+			inos = dirInodes(path)
+			listings[dir] = inos
+		}
+		ino, ok := inos[name]
+		if !ok {
+			ino = math.MaxUint64 - 1
+		}
+		k := make([]uint64, len(up)+1)
+		copy(k, up)
+		k[len(up)] = ino
+		if keep {
+			chains[rel] = k
+		}
+		return k
 	}
-	dir := strings.Join(names, "/")
-	if out.hasBelow[dir] {
-		return append(out.chain(names), math.MaxUint64)
+	var prev []uint64
+	for i := range out.lines {
+		l := &out.lines[i]
+		switch {
+		case !l.inside:
+			l.key = prev
+		case l.trailer:
+			l.key = slices.Concat(chain(l.rel, false), []uint64{math.MaxUint64})
+		default:
+			l.key = chain(l.rel, false)
+		}
+		prev = l.key
 	}
-	for i := range names {
-		out.hasBelow[strings.Join(names[:i], "/")] = true
-	}
-	return out.chain(names)
-}
-
-// chain is the inode numbers of names[0], names[0]/names[1], ... under
-// the source, each directory's looked up once. A name that cannot be
-// looked at (gone, or never there) sorts last in its directory.
-func (out *operandOutput) chain(names []string) []uint64 {
-	if len(names) == 0 {
-		return []uint64{}
-	}
-	parent := strings.Join(names[:len(names)-1], "/")
-	up, ok := out.chains[parent]
-	if !ok {
-		up = out.chain(names[:len(names)-1])
-		out.chains[parent] = up
-	}
-	key := make([]uint64, len(up), len(up)+2)
-	copy(key, up)
-	path := out.src
-	if !strings.HasSuffix(path, "/") {
-		path += "/"
-	}
-	ino, ok := inodeOf(path + strings.Join(names, "/"))
-	if !ok {
-		ino = math.MaxUint64 - 1
-	}
-	return append(key, ino)
+	slices.SortFunc(out.lines, func(a, b outLine) int { // seq makes it a total order
+		if k := slices.Compare(a.key, b.key); k != 0 {
+			return k
+		}
+		return a.seq - b.seq
+	})
 }

@@ -1,20 +1,57 @@
 package copytree
 
 import (
+	"encoding/binary"
 	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zcopy/zcopy/internal/eintr"
 )
 
-// inodeOf is path's inode number, not following a last symlink: the
-// d_ino GNU's savedir sorts a directory's entries by.
-func inodeOf(path string) (uint64, bool) {
-	var st unix.Stat_t
-	if err := fstatat(unix.AT_FDCWD, path, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return 0, false
+// dirInodes lists the directory path for each name's d_ino, the key
+// GNU's savedir sorts a directory's entries by; nil if it cannot be read.
+func dirInodes(path string) map[string]uint64 {
+	var fd int
+	err := eintr.Retry(func() (err error) {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		return err
+	})
+	if err != nil {
+		return nil
 	}
-	return st.Ino, true
+	defer unix.Close(fd)
+	inos := map[string]uint64{}
+	buf := make([]byte, 32<<10)
+	for {
+		var n int
+		err := eintr.Retry(func() (err error) {
+			n, err = unix.Getdents(fd, buf)
+			return err
+		})
+		if err != nil || n <= 0 {
+			return inos
+		}
+		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:]))
+			if reclen < 19 || reclen > len(b) {
+				return inos
+			}
+			name := b[19:reclen]
+			for i, c := range name {
+				if c == 0 {
+					name = name[:i]
+					break
+				}
+			}
+			if s := string(name); s != "." && s != ".." {
+				inos[s] = binary.NativeEndian.Uint64(b)
+			}
+			b = b[reclen:]
+		}
+	}
 }
 
 // linkCount is fi's number of names, 0 if unknown.
