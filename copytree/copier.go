@@ -19,9 +19,10 @@ import (
 type Copier struct {
 	opts Options
 
-	mu   sync.Mutex
-	sum  counters
-	tree treeState // what the platform's tree copier keeps between calls
+	mu    sync.Mutex
+	sum   counters
+	tree  treeState   // what the platform's tree copier keeps between calls
+	order outputOrder // OnFile and OnError calls waiting for their turn (OrderedOutput)
 }
 
 // counters are the Summary's figures, counted without a lock: workers on
@@ -116,7 +117,7 @@ func (c *Copier) Copy(ctx context.Context, src, dst string) error {
 	}
 	start := time.Now()
 	defer func() { c.sum.elapsed.Add(int64(time.Since(start))) }()
-	return c.copy(ctx, src, dst)
+	return c.copyOperand(ctx, src, dst)
 }
 
 // Copy copies src to dst with opts; see [Copier.Copy].
@@ -129,6 +130,7 @@ func Copy(ctx context.Context, src, dst string, opts Options) (Summary, error) {
 // errorSink collects the errors of one Copy call. failed is read for
 // every entry, so it is an atomic rather than behind mu.
 type errorSink struct {
+	out    *operandOutput // where OnError's calls wait their turn; nil: called at once
 	mu     sync.Mutex
 	errs   []error
 	failed atomic.Bool
@@ -138,7 +140,9 @@ func (c *Copier) fail(sink *errorSink, err error) {
 	if err == nil {
 		return
 	}
-	if c.opts.OnError != nil {
+	if sink.out != nil {
+		c.addOutput(sink.out, nil, err)
+	} else if c.opts.OnError != nil {
 		c.opts.OnError(err)
 	}
 	c.sum.errors.Add(1)
@@ -157,9 +161,18 @@ func (s *errorSink) err() error {
 	return errors.Join(s.errs...)
 }
 
-func (c *Copier) report(r *FileReport) {
+func (c *Copier) report(r *FileReport) { c.reportIn(nil, r) }
+
+// reportIn is report for a copy whose lines wait their turn in out.
+func (c *Copier) reportIn(out *operandOutput, r *FileReport) {
 	c.sum.add(r)
-	if c.opts.OnFile != nil {
-		c.opts.OnFile(*r)
+	if c.opts.OnFile == nil {
+		return
 	}
+	if out != nil {
+		rep := *r
+		c.addOutput(out, &rep, nil)
+		return
+	}
+	c.opts.OnFile(*r)
 }

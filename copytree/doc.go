@@ -4,6 +4,7 @@
 //
 //	sum, err := copytree.Copy(ctx, "src", "dst", copytree.Options{Preserve: copytree.PreserveAll}) // cp -a src dst (dst new)
 //	c := copytree.New(opts); c.Copy(ctx, "a", "t/a"); c.Copy(ctx, "b", "t/b")                  // several operands
+//	errs := c.CopyOperands(ctx, []copytree.Operand{{"a", "t/a"}, {"b", "t/b"}})                  // the same, at once where it cannot show
 //	sum, err := copytree.CopyFS(ctx, "dst", fsys, opts)                                          // an fs.FS, like os.CopyFS
 //
 // Copy's destination is the name the copy gets (cp -T): working out

@@ -92,3 +92,33 @@ func ExampleCopyFS() {
 	fmt.Println(sum.Files, "files;", "run.sh", fi.Mode())
 	// Output: 2 files; run.sh -rwxr-xr-x
 }
+
+// CopyOperands copies several operands, at once where their order
+// cannot show; with OrderedOutput the lines come as cp -v prints them:
+// operand after operand, each tree depth first.
+func ExampleCopier_CopyOperands() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	for _, name := range []string{"a/x", "b/z"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644)
+	}
+	os.Mkdir(filepath.Join(dir, "t"), 0o755)
+	c := copytree.New(copytree.Options{Jobs: 4, OrderedOutput: true, ContinueOnError: true,
+		OnFile: func(r copytree.FileReport) {
+			rel, _ := filepath.Rel(dir, r.Src)
+			fmt.Println(rel)
+		}})
+	c.RefuseJustCreated() // cp does with several operands
+	errs := c.CopyOperands(context.Background(), []copytree.Operand{
+		{Src: filepath.Join(dir, "a"), Dst: filepath.Join(dir, "t/a")},
+		{Src: filepath.Join(dir, "b"), Dst: filepath.Join(dir, "t/b")},
+	})
+	fmt.Println(errors.Join(errs...))
+	// Output:
+	// a
+	// a/x
+	// b
+	// b/z
+	// <nil>
+}

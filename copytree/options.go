@@ -159,6 +159,14 @@ type Options struct {
 	// OnFile is called once for each entry copied, with how it was copied.
 	// It may be called from several goroutines at once.
 	OnFile func(FileReport)
+	// OrderedOutput makes OnFile and OnError calls come in GNU cp's
+	// order (operands in order, each tree depth first, a directory's
+	// entries by inode number as GNU's readdir-then-sort gives them),
+	// one at a time, whatever the number of jobs. The calls of an
+	// operand are kept until it is done and every operand before it
+	// too. Without Interactive only: the questions come as the walk
+	// meets the files.
+	OrderedOutput bool
 	// Report asks the engine, for every file, how it copied it (method,
 	// reflink, offload) even without OnFile, so that Summary.Methods is
 	// filled. It costs a few fstat calls per file.

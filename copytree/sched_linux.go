@@ -13,6 +13,9 @@ type sched struct {
 	running int
 	waiting int // workers idle in cond.Wait
 	stopped bool
+	// shared: the workers wait for more until close, serving the copies
+	// of several operands (CopyOperands).
+	shared bool
 }
 
 func newSched() *sched {
@@ -55,7 +58,7 @@ func (s *sched) run(n int) {
 func (s *sched) work() {
 	s.mu.Lock()
 	for {
-		for len(s.stack) == 0 && s.running > 0 && !s.stopped {
+		for len(s.stack) == 0 && (s.running > 0 || s.shared) && !s.stopped {
 			s.waiting++
 			s.cond.Wait()
 			s.waiting--
@@ -78,4 +81,12 @@ func (s *sched) work() {
 			s.cond.Broadcast()
 		}
 	}
+}
+
+// close ends a shared scheduler's workers once they are idle.
+func (s *sched) close() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	s.cond.Broadcast()
 }

@@ -64,6 +64,7 @@ type run struct {
 	ctx  context.Context
 	sink errorSink
 	s    *sched
+	work sync.WaitGroup // this copy's tasks queued or running on s
 
 	srcBase, dstBase int    // the operands' root directories (trees) or AT_FDCWD
 	follow           bool   // DerefAlways
@@ -120,6 +121,7 @@ func (c *Copier) copy(ctx context.Context, src, dst string) error {
 		follow: c.opts.Deref == DerefAlways, euid: os.Geteuid(), egid: os.Getegid()}
 	r.opts = append(r.opts, c.opts.CopyOptions...)
 	r.wantReport = c.opts.OnFile != nil || c.opts.Report
+	r.sink.out = outputOf(ctx)
 	if c.opts.Reflink == Never {
 		r.opts = append(r.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
 	}
@@ -237,9 +239,7 @@ func (r *run) top(src, dst string) {
 	// parentSetgid: the root's parent was not looked at; fstat the root.
 	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created, parentSetgid: true}
 	root.pending.Store(1)
-	r.s = newSched()
-	r.s.push(func() { r.listDir(root) })
-	r.s.run(r.o.Jobs)
+	r.walk(func() { r.listDir(root) })
 	r.finishRun()
 }
 
@@ -371,7 +371,7 @@ func (r *run) listDir(n *dirNode) {
 				n.pending.Add(1)
 				r.pendingChunks.Add(1)
 				batch := ents
-				r.s.push(func() {
+				r.push(func() {
 					r.entries(h, batch)
 					r.pendingChunks.Add(-1)
 					r.releaseHeld(n, h)
@@ -511,7 +511,7 @@ func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *un
 		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
 	child.pending.Store(1)
 	parent.pending.Add(1)
-	r.s.push(func() { r.listDir(child) })
+	r.push(func() { r.listDir(child) })
 }
 
 // release ends one piece of work below n; the last one applies n's
@@ -607,7 +607,7 @@ func (r *run) finishDir(n *dirNode, fd int) {
 }
 
 func (r *run) report(fr *FileReport) {
-	r.c.report(fr)
+	r.c.reportIn(r.sink.out, fr)
 	if r.prog != nil {
 		r.prog.reported(fr)
 	}

@@ -570,6 +570,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 
 	o := cfg.opts
 	o.Report = cfg.json || cfg.debug
+	o.OrderedOutput = true // GNU's order, whatever -j
 	if o.Batch == copytree.BatchUring {
 		if err := copytree.UringAvailable(); err != nil {
 			// Said once; every file then takes the per-file path.
@@ -655,6 +656,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	}
 	start := time.Now()
 	failed := false
+	var ops []copytree.Operand // copied below, several at once when GNU could not tell
 	for _, src := range sources {
 		if ctx.Err() != nil {
 			failed = true
@@ -680,10 +682,19 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 			e.errorf("warning: source %s %s specified more than once", what, copytree.Quote(src))
 			continue
 		}
+		if !cfg.parents {
+			ops = append(ops, copytree.Operand{Src: src, Dst: dst})
+			continue
+		}
 		if err := c.Copy(ctx, src, dst); err != nil {
 			failed = true
 		}
 		if err := parents.Restore(); err != nil {
+			failed = true
+		}
+	}
+	for _, err := range c.CopyOperands(ctx, ops) {
+		if err != nil {
 			failed = true
 		}
 	}

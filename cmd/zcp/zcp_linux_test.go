@@ -74,7 +74,8 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"oracle": oracle,
+			"oracle":  oracle,
+			"ordered": ordered,
 			"mkfifo": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
 			},
@@ -166,6 +167,82 @@ func oracle(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("cp %s: zcp and GNU cp differ:\n%s", strings.Join(args, " "), strings.Join(diffs, "\n"))
 	}
 	ts.Logf("GNU cp and zcp agree: exit %d, %d bytes of stderr", gnu.code, len(gnu.stderr))
+}
+
+// ordered runs `cp ARGS` with GNU cp, then with zcp, both in the work
+// directory itself (the same source inodes, which GNU's order follows),
+// and fails unless exit status, stdout and stderr are equal line for line
+// in order, and the trees made equal. The last argument names the
+// destination, which must not exist: each run's is removed after it.
+// Leading +ARG arguments go to zcp only, as with oracle.
+func ordered(ts *testscript.TestScript, neg bool, args []string) {
+	var ownArgs []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "+") {
+		ownArgs, args = append(ownArgs, args[0][1:]), args[1:]
+	}
+	if len(args) == 0 {
+		ts.Fatalf("usage: ordered [+ZCPARG...] CPARG... DEST")
+	}
+	work := ts.Getenv("WORK")
+	dst := filepath.Join(work, args[len(args)-1])
+	type result struct {
+		code           int
+		stdout, stderr string
+		tree           string
+	}
+	fi, err := os.Lstat(dst)
+	wasDir := err == nil && fi.IsDir()
+	if err == nil && !wasDir {
+		ts.Fatalf("%s exists and is not a directory", dst)
+	}
+	gnuPath, err := exec.LookPath("cp")
+	ts.Check(err)
+	runOne := func(path string, own []string) result {
+		cmd := exec.Command(path, append(own, args...)...)
+		if path == gnuPath {
+			cmd.Args[0] = "cp" // GNU's program_name is argv[0]
+		}
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "LC_ALL=C", "ZCP_TEST_ARGV0=cp")
+		var so, se bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &so, &se
+		cmd.Stdin = strings.NewReader("n\n")
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			ts.Fatalf("%s: %v", path, err)
+		}
+		res := result{code, so.String(), se.String(), describeTree(ts, dst)}
+		ts.Check(os.RemoveAll(dst))
+		if wasDir {
+			ts.Check(os.Mkdir(dst, 0o755))
+		}
+		return res
+	}
+	gnu := runOne(gnuPath, nil)
+	ours := runOne(ts.Getenv("ZCP"), ownArgs)
+	if (gnu.code != 0) != neg {
+		ts.Fatalf("GNU cp exited %d (stderr %q): the scenario expects %s", gnu.code, gnu.stderr, map[bool]string{true: "failure", false: "success"}[neg])
+	}
+	var diffs []string
+	if gnu.code != ours.code {
+		diffs = append(diffs, fmt.Sprintf("exit status: zcp %d, GNU cp %d", ours.code, gnu.code))
+	}
+	if gnu.stdout != ours.stdout {
+		diffs = append(diffs, fmt.Sprintf("stdout:\nzcp:\n%sGNU cp:\n%s", ours.stdout, gnu.stdout))
+	}
+	if gnu.stderr != ours.stderr {
+		diffs = append(diffs, fmt.Sprintf("stderr:\nzcp:\n%sGNU cp:\n%s", ours.stderr, gnu.stderr))
+	}
+	if gnu.tree != ours.tree {
+		diffs = append(diffs, fmt.Sprintf("trees differ:\nzcp:\n%s\nGNU cp:\n%s", ours.tree, gnu.tree))
+	}
+	if len(diffs) > 0 {
+		ts.Fatalf("cp %s: zcp and GNU cp differ (in order):\n%s", strings.Join(args, " "), strings.Join(diffs, "\n"))
+	}
+	ts.Logf("GNU cp and zcp agree in order: exit %d, %d lines of stdout", gnu.code, strings.Count(gnu.stdout, "\n"))
 }
 
 // describeTree lists every entry with its type, permissions, content

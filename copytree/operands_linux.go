@@ -1,0 +1,57 @@
+package copytree
+
+import (
+	"context"
+	"sync"
+)
+
+type poolKey struct{}
+
+// withWorkers runs fn with ctx carrying n workers shared by every copy
+// started under it (CopyOperands: several operands at once on one set
+// of workers, each tree's tasks taken newest first as one tree's are).
+func withWorkers(ctx context.Context, n int, fn func(ctx context.Context)) {
+	s := newSched()
+	s.shared = true
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.run(n)
+	}()
+	fn(context.WithValue(ctx, poolKey{}, s))
+	s.close()
+	wg.Wait()
+}
+
+// walk runs a tree's root listing and everything it queues, and returns
+// when they are done: on the shared workers when ctx has them, else on
+// workers of its own.
+func (r *run) walk(root func()) {
+	if s, ok := r.ctx.Value(poolKey{}).(*sched); ok {
+		r.s = s
+		r.push(root)
+		r.work.Wait()
+		return
+	}
+	r.s = newSched()
+	r.push(root)
+	r.s.run(r.o.Jobs)
+}
+
+// push queues one task of this copy.
+func (r *run) push(t func()) {
+	r.work.Add(1)
+	r.s.push(func() {
+		defer r.work.Done()
+		t()
+	})
+}
+
+// pauseCreated stops noting created files until resume is called (no
+// copy running in between).
+func (t *treeState) pauseCreated() (resume func()) {
+	created := t.created
+	t.created = nil
+	return func() { t.created = created }
+}
