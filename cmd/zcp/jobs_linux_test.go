@@ -5,21 +5,23 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
 
 // TestGOMAXPROCSAboveJobs: zcp runs with one P more than it has workers
-// (see copyAll), unless GOMAXPROCS is set in the environment.
+// (process.tune), unless GOMAXPROCS is set in the environment.
 func TestGOMAXPROCSAboveJobs(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	if code := run(nil, []string{"zcp", "-j5", src, filepath.Join(dir, "dst")}, strings.NewReader(""), &out, &errb); code != 0 {
+	if code := run(&process{}, []string{"zcp", "-j5", src, filepath.Join(dir, "dst")}, strings.NewReader(""), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) != 6 {
@@ -51,5 +53,31 @@ func TestJobsBounded(t *testing.T) {
 		if code != tc.code || errb.String() != tc.stderr {
 			t.Errorf("-j %s: exit %d, stderr %q; want %d, %q", tc.jobs, code, errb.String(), tc.code, tc.stderr)
 		}
+	}
+}
+
+// TestRunLeavesTheProcessAlone: without the process main makes, run
+// changes neither GOMAXPROCS nor the GC percent of its caller.
+func TestRunLeavesTheProcessAlone(t *testing.T) {
+	if os.Getenv("GOMAXPROCS") != "" || os.Getenv("GOGC") != "" {
+		t.Skip("GOMAXPROCS or GOGC set: zcp would not tune them anyway")
+	}
+	procs := runtime.GOMAXPROCS(0)
+	gc := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(gc)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(nil, []string{"zcp", "-j5", src, filepath.Join(dir, "dst")}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS %d after run, was %d", got, procs)
+	}
+	if got := debug.SetGCPercent(gc); got != 100 {
+		t.Errorf("GC percent %d after run, was 100", got)
 	}
 }

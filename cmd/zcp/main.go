@@ -8,6 +8,5 @@ package main
 import "os"
 
 func main() {
-	sig := catchSignals() // process-wide, so here and not in run
-	os.Exit(run(sig, os.Args, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(newProcess(), os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/zcopy/zcopy/copytree"
 )
@@ -102,4 +105,56 @@ func targetName(src string) string {
 		return "."
 	}
 	return base
+}
+
+// resolveOperands sorts the operands into sources and a destination as
+// GNU cp does: with -T one source and DEST; with -t every operand a
+// source; otherwise the last operand is the target directory when it is
+// one (or there are more than two operands), else DEST. ok false means
+// exit with code (the message is out).
+func (e *env) resolveOperands(cfg config, operands []string) (target string, sources []string, dest string, code int, ok bool) {
+	if len(operands) == 0 {
+		return "", nil, "", e.usage(errors.New("missing file operand")), false
+	}
+	target = cfg.target
+	switch {
+	case cfg.noTarget:
+		if len(operands) > 2 {
+			return "", nil, "", e.usage(fmt.Errorf("extra operand %s", copytree.Quote(operands[2]))), false
+		}
+		if len(operands) < 2 {
+			return "", nil, "", e.usage(fmt.Errorf("missing destination file operand after %s", copytree.Quote(operands[0]))), false
+		}
+		sources, dest = operands[:1], operands[1]
+	case target != "":
+		fi, err := os.Stat(target)
+		if err != nil {
+			e.errorf("target directory %s: %s", copytree.Quote(target), copytree.Strerror(err))
+			return "", nil, "", 1, false
+		}
+		if !fi.IsDir() {
+			// GNU opens it O_DIRECTORY: "target directory 'x': Not a directory".
+			e.errorf("target directory %s: %s", copytree.Quote(target), copytree.Strerror(syscall.ENOTDIR))
+			return "", nil, "", 1, false
+		}
+		sources = operands
+	default:
+		if len(operands) == 1 {
+			return "", nil, "", e.usage(fmt.Errorf("missing destination file operand after %s", copytree.Quote(operands[0]))), false
+		}
+		last := operands[len(operands)-1]
+		fi, err := os.Stat(last)
+		if err == nil && fi.IsDir() {
+			target, sources = last, operands[:len(operands)-1]
+		} else if len(operands) > 2 {
+			if err == nil {
+				err = syscall.ENOTDIR
+			}
+			e.errorf("target %s: %s", copytree.Quote(last), copytree.Strerror(err))
+			return "", nil, "", 1, false
+		} else {
+			sources, dest = operands[:1], last
+		}
+	}
+	return target, sources, dest, 0, true
 }

@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 			if os.Getenv("ZCP_TEST_NO_URING") != "" {
 				uring.Disable(syscall.ENOSYS) // as on a kernel without io_uring
 			}
-			os.Exit(run(catchSignals(), args, os.Stdin, os.Stdout, os.Stderr))
+			os.Exit(run(newProcess(), args, os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
 }
