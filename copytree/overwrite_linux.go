@@ -231,29 +231,29 @@ const createFlags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW
 // openDst opens the destination of a regular copy: created with mode
 // (O_EXCL) if the name is free, else as existing decides. done means
 // there is nothing to write (skipped, or failed and reported).
-func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, mode uint32, rep *FileReport) (d dstFile, done bool) {
-	d = dstFile{dir: ddir, name: dname, created: true, regular: true}
+func (r *run) openDst(e *entry, mode uint32, rep *FileReport) (d dstFile, done bool) {
+	d = dstFile{dir: e.ddir, name: e.dname, created: true, regular: true}
 	fail := func(op string, err error) (dstFile, bool) {
-		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+		r.fail(&Error{Op: op, Path: e.dstPath, Err: err})
 		return d, true
 	}
 	if !r.o.Atomic {
-		fd, err := openat(ddir, dname, createFlags, mode)
+		fd, err := openat(e.ddir, e.dname, createFlags, mode)
 		if err == nil {
 			d.fd = fd
 			return d, false
 		}
 		if err != unix.EEXIST {
-			r.fail(createError(ddir, dname, dstPath, err))
+			r.fail(createError(e.ddir, e.dname, e.dstPath, err))
 			return d, true
 		}
 	} else {
 		var cur unix.Stat_t
-		if err := fstatat(ddir, dname, &cur, unix.AT_SYMLINK_NOFOLLOW); err == unix.ENOENT {
-			return r.openAtomic(d, decision{v: vCreate}, dstPath, mode, rep)
+		if err := fstatat(e.ddir, e.dname, &cur, unix.AT_SYMLINK_NOFOLLOW); err == unix.ENOENT {
+			return r.openAtomic(d, decision{v: vCreate}, e.dstPath, mode, rep)
 		}
 	}
-	dec, err := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
+	dec, err := r.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, e.top, true)
 	if err != nil {
 		if errors.Is(err, ErrDanglingDst) && r.o.OnFile != nil {
 			// cp -v names the copy before it opens the destination
@@ -271,18 +271,18 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 	}
 	d.followed = dec.follow
 	if r.o.Atomic && (dec.v != vOpen || dec.st.Mode&unix.S_IFMT == unix.S_IFREG) {
-		return r.openAtomic(d, dec, dstPath, mode, rep)
+		return r.openAtomic(d, dec, e.dstPath, mode, rep)
 	}
 	var fd int
 	switch dec.v {
 	case vRemove:
-		if err := unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
+		if err := unix.Unlinkat(e.ddir, e.dname, 0); err != nil && err != unix.ENOENT {
 			return fail("cannot remove", err)
 		}
 		rep.Removed = dec.announce
-		fd, err = openat(ddir, dname, createFlags, mode)
+		fd, err = openat(e.ddir, e.dname, createFlags, mode)
 	case vCreate:
-		fd, err = openat(ddir, dname, createFlags, mode)
+		fd, err = openat(e.ddir, e.dname, createFlags, mode)
 	case vOpen:
 		fl := unix.O_WRONLY | unix.O_TRUNC
 		if r.o.AttributesOnly {
@@ -296,7 +296,7 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 		} else if dangling {
 			fl |= unix.O_CREAT
 		}
-		fd, err = openat(ddir, dname, fl, mode)
+		fd, err = openat(e.ddir, e.dname, fl, mode)
 		if err == nil {
 			// The type existing saw decides, without an fstat per file: a
 			// name swapped meanwhile for a device or FIFO is written into
@@ -308,17 +308,17 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 		}
 		if err != unix.ENOENT && r.o.Force {
 			// -f: a destination that cannot be opened is removed.
-			if uerr := unix.Unlinkat(ddir, dname, 0); uerr != nil && uerr != unix.ENOENT {
+			if uerr := unix.Unlinkat(e.ddir, e.dname, 0); uerr != nil && uerr != unix.ENOENT {
 				return fail("cannot remove", uerr)
 			}
 			rep.Removed, err = true, unix.ENOENT
 		}
 		if err == unix.ENOENT {
-			fd, err = openat(ddir, dname, createFlags, mode)
+			fd, err = openat(e.ddir, e.dname, createFlags, mode)
 		}
 	}
 	if err != nil {
-		r.fail(createError(ddir, dname, dstPath, err))
+		r.fail(createError(e.ddir, e.dname, e.dstPath, err))
 		return d, true
 	}
 	d.fd = fd
@@ -438,25 +438,25 @@ func replaceByRename(ddir int, dname string, mk func(name string) error) error {
 // of the same source inode (st). An existing dname goes through the
 // overwrite policy first: a file -n, -i or --update=none keeps is never
 // replaced by the link.
-func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string, st *unix.Stat_t) {
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink}
-	mk := func(name string) error { return unix.Linkat(unix.AT_FDCWD, prior, ddir, name, 0) }
-	err := mk(dname)
-	if err == unix.EEXIST && r.isPrior(prior, ddir, dname) {
-		// The name is that copy already. For an operand (ddir is the
+func (r *run) linkTo(prior string, e *entry) {
+	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindHardLink}
+	mk := func(name string) error { return unix.Linkat(unix.AT_FDCWD, prior, e.ddir, name, 0) }
+	err := mk(e.dname)
+	if err == unix.EEXIST && r.isPrior(prior, e.ddir, e.dname) {
+		// The name is that copy already. For an operand (e.ddir is the
 		// working directory only for those) given twice, cp -d f f dir,
 		// GNU's check on operands refuses it; in a tree the link is
 		// there (cp -au onto a tree that has it). Unlinking would lose
 		// the copy either way.
-		if ddir == unix.AT_FDCWD && r.c.tree.created != nil {
-			r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated})
+		if e.ddir == unix.AT_FDCWD && r.c.tree.created != nil {
+			r.fail(&Error{Path: e.dstPath, Path2: e.srcPath, Err: ErrJustCreated})
 			return
 		}
 		r.report(&rep)
 		return
 	}
 	if err == unix.EEXIST {
-		dec, derr := r.existing(ddir, dname, srcPath, dstPath, st, false, false)
+		dec, derr := r.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, false, false)
 		if derr != nil {
 			r.fail(derr)
 			return
@@ -468,17 +468,17 @@ func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string, st 
 			r.report(&rep)
 			return
 		case dec.v == vCreate:
-			err = mk(dname)
+			err = mk(e.dname)
 		default:
 			// GNU replaces it (create_hard_link with replace), and cp -v
 			// says so; under -u even a newer destination, which GNU's
 			// copy.c does "unconditionally, even if it was a newer
 			// separate file" (preserve-link.sh checks it).
-			err, rep.Removed = replaceByRename(ddir, dname, mk), true
+			err, rep.Removed = replaceByRename(e.ddir, e.dname, mk), true
 		}
 	}
 	if err != nil {
-		r.fail(&Error{Op: "cannot create hard link %s to %s", Path: dstPath, Path2: prior, Err: err})
+		r.fail(&Error{Op: "cannot create hard link %s to %s", Path: e.dstPath, Path2: prior, Err: err})
 		return
 	}
 	r.report(&rep)
@@ -489,29 +489,29 @@ func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string, st 
 // backup), -f, -i answered yes (-l), or GNU's unlink-before cases;
 // otherwise it is "File exists". A destination that already is the
 // source (cp -l f f) is left alone.
-func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	if r.o.SymbolicLink && !relativeLinkOK(srcPath, dstPath) {
-		r.fail(&Error{Path: dstPath, Err: ErrRelativeSymlink})
+func (r *run) makeLink(e *entry) {
+	if r.o.SymbolicLink && !relativeLinkOK(e.srcPath, e.dstPath) {
+		r.fail(&Error{Path: e.dstPath, Err: ErrRelativeSymlink})
 		return
 	}
 	kind, op := KindHardLink, "cannot create hard link %s to %s"
 	mk := func(name string) error {
 		flags := 0
-		if r.follow || top && r.o.Deref == DerefCommandLine {
+		if r.follow || e.top && r.o.Deref == DerefCommandLine {
 			// -L, or -H on an operand: link what the symlink names
 			// (GNU's create_hard_link; link-deref.sh).
 			flags = unix.AT_SYMLINK_FOLLOW
 		}
-		return unix.Linkat(sdir, sname, ddir, name, flags)
+		return unix.Linkat(e.sdir, e.sname, e.ddir, name, flags)
 	}
 	if r.o.SymbolicLink {
 		kind, op = KindSymlink, "cannot create symbolic link %s to %s"
-		mk = func(name string) error { return unix.Symlinkat(srcPath, ddir, name) }
+		mk = func(name string) error { return unix.Symlinkat(e.srcPath, e.ddir, name) }
 	}
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: kind}
-	err := mk(dname)
+	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: kind}
+	err := mk(e.dname)
 	if err == unix.EEXIST {
-		dec, derr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
+		dec, derr := r.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, e.top, false)
 		if derr != nil {
 			r.fail(derr)
 			return
@@ -523,24 +523,24 @@ func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st
 			r.report(&rep)
 			return
 		case dec.v == vCreate:
-			err = mk(dname)
+			err = mk(e.dname)
 		case dec.v == vRemove:
-			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+			if err = unix.Unlinkat(e.ddir, e.dname, 0); err != nil && err != unix.ENOENT {
+				r.fail(&Error{Op: "cannot remove", Path: e.dstPath, Err: err})
 				return
 			}
 			rep.Removed = dec.announce
-			err = mk(dname)
+			err = mk(e.dname)
 		case r.o.Force || r.o.HardLink && r.o.Interactive != nil:
-			err = replaceByRename(ddir, dname, mk)
+			err = replaceByRename(e.ddir, e.dname, mk)
 		}
 	}
 	if err != nil {
-		r.fail(&Error{Op: op, Path: dstPath, Path2: srcPath, Err: err})
+		r.fail(&Error{Op: op, Path: e.dstPath, Path2: e.srcPath, Err: err})
 		return
 	}
-	if top {
-		r.noteCreated(ddir, dname, dstPath)
+	if e.top {
+		r.noteCreated(e.ddir, e.dname, e.dstPath)
 	}
 	r.report(&rep)
 }
@@ -552,10 +552,10 @@ func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st
 // name stays and creating fails with "File exists", except for a symlink
 // with -f, which replaces it. rep gets the backup's name, or Removed when
 // cp -v reports a removal. It returns whether the entry was created.
-func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, rep *FileReport, op string, create func(name string) error) (created bool) {
-	err := create(dname)
+func (r *run) createOrReplace(e *entry, rep *FileReport, op string, create func(name string) error) (created bool) {
+	err := create(e.dname)
 	if err == unix.EEXIST {
-		dec, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
+		dec, verr := r.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, e.top, false)
 		if verr != nil {
 			r.fail(verr)
 			return false
@@ -567,24 +567,24 @@ func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix
 			r.report(rep)
 			return false
 		case dec.v == vCreate:
-			err = create(dname)
+			err = create(e.dname)
 		case dec.v == vRemove:
-			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+			if err = unix.Unlinkat(e.ddir, e.dname, 0); err != nil && err != unix.ENOENT {
+				r.fail(&Error{Op: "cannot remove", Path: e.dstPath, Err: err})
 				return false
 			}
 			rep.Removed = dec.announce
-			err = create(dname)
+			err = create(e.dname)
 		case rep.Kind == KindSymlink && r.o.Force:
-			err = replaceByRename(ddir, dname, create)
+			err = replaceByRename(e.ddir, e.dname, create)
 		}
 	}
 	if err != nil {
-		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+		r.fail(&Error{Op: op, Path: e.dstPath, Err: err})
 		return false
 	}
-	if top {
-		r.noteCreated(ddir, dname, dstPath)
+	if e.top {
+		r.noteCreated(e.ddir, e.dname, e.dstPath)
 	}
 	return true
 }

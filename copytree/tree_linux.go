@@ -98,6 +98,28 @@ type dirNode struct {
 	notOwned   bool // its owner could not be set: no set-id bits
 }
 
+// entry is one name to copy: sname in the source directory sdir to dname
+// in the destination directory ddir, srcPath and dstPath as the user sees
+// them. h holds the directories of a non-root entry (nil for an operand,
+// whose names are paths relative to the working directory); top marks an
+// operand. st is held by value: a pointer in a struct that also holds the
+// names (which reach the heap in errors and reports) would move every
+// file's stat buffer to the heap too.
+type entry struct {
+	h                *dirHandle
+	sdir, ddir       int
+	sname, dname     string
+	srcPath, dstPath string
+	st               unix.Stat_t
+	hasStat          bool // st is filled in: false when only the listing was read
+	top              bool
+}
+
+// entry is the entry name in h's directories.
+func (h *dirHandle) entry(name, srcPath, dstPath string) entry {
+	return entry{h: h, sdir: h.sfd, ddir: h.dfd, sname: name, dname: name, srcPath: srcPath, dstPath: dstPath}
+}
+
 // dirHandle holds a directory's two descriptors while its entries are
 // copied; chunks of a large directory share it.
 type dirHandle struct {
@@ -175,7 +197,7 @@ func (r *run) top(src, dst string) {
 			return
 		}
 		r.followOperand = r.o.Deref == DerefCommandLine
-		r.entry(nil, unix.AT_FDCWD, unix.AT_FDCWD, src, dst, src, dst, &st, true)
+		r.copyEntry(&entry{sdir: unix.AT_FDCWD, ddir: unix.AT_FDCWD, sname: src, dname: dst, srcPath: src, dstPath: dst, st: st, hasStat: true, top: true})
 		r.finishRun()
 		return
 	}
@@ -397,20 +419,21 @@ func (r *run) entries(h *dirHandle, ents []os.DirEntry) {
 	n := h.node
 	ents, ring := r.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
 	defer r.copyRing(h, ring)
-	for _, e := range ents {
+	for _, de := range ents {
 		if r.stopped() {
 			return
 		}
-		name := e.Name()
+		name := de.Name()
 		if testHookBeforeEntry != nil {
 			testHookBeforeEntry(join(n.srcPath, name))
 		}
-		if e.Type().IsRegular() && !r.follow {
+		e := h.entry(name, join(n.srcPath, name), join(n.dstPath, name))
+		if de.Type().IsRegular() && !r.follow {
 			// The listing says regular: open and fstat it, no lstat first.
-			r.regular(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
+			r.regular(&e)
 			continue
 		}
-		r.entry(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
+		r.copyEntry(&e)
 	}
 }
 
@@ -428,87 +451,86 @@ func rel(dir, name string) string {
 	return dir + "/" + name
 }
 
-// entry copies one non-root entry (h != nil) or a top-level non-directory
-// (h == nil, st given, names are paths relative to the working directory).
-func (r *run) entry(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	var lst unix.Stat_t
-	if st == nil {
+// copyEntry copies one non-root entry (e.h != nil) or a top-level
+// non-directory (e.h == nil, e.st given).
+func (r *run) copyEntry(e *entry) {
+	if !e.hasStat {
 		flags := unix.AT_SYMLINK_NOFOLLOW
 		if r.follow {
 			flags = 0
 		}
-		if err := fstatat(sdir, sname, &lst, flags); err != nil {
+		if err := fstatat(e.sdir, e.sname, &e.st, flags); err != nil {
 			// Under -L a dangling link is "cannot stat" too (GNU), and a
 			// chain of links that loops is a cyclic link.
 			if r.follow && err == unix.ELOOP {
-				r.fail(&Error{Path: srcPath, Err: ErrSymlinkLoop})
+				r.fail(&Error{Path: e.srcPath, Err: ErrSymlinkLoop})
 			} else {
-				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
+				r.fail(&Error{Op: "cannot stat", Path: e.srcPath, Err: err})
 			}
 			return
 		}
-		st = &lst
+		e.hasStat = true
 	}
-	if (r.o.HardLink || r.o.SymbolicLink) && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if (r.o.HardLink || r.o.SymbolicLink) && e.st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		// GNU links every non-directory, symlinks (-P) and FIFOs too.
-		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		r.makeLink(e)
 		return
 	}
-	switch st.Mode & unix.S_IFMT {
+	switch e.st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		r.subdir(h, sname, dname, srcPath, dstPath, st)
+		r.subdir(e)
 	case unix.S_IFREG:
-		r.regular(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		r.regular(e)
 	case unix.S_IFLNK:
-		r.symlink(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		r.symlink(e)
 	default:
 		if r.o.CopyContents {
-			r.regular(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+			r.regular(e)
 			return
 		}
-		if r.o.NoRecursion && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+		if r.o.NoRecursion && e.st.Mode&unix.S_IFMT == unix.S_IFSOCK {
 			// Without -r cp opens its operands as files, and open(2)
 			// refuses a socket: "cannot open 'sock' for reading: No
 			// such device or address".
-			fd, err := openat(sdir, sname, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+			fd, err := openat(e.sdir, e.sname, unix.O_RDONLY|unix.O_NONBLOCK, 0)
 			if err != nil {
-				r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: err})
+				r.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
 				return
 			}
 			unix.Close(fd)
 		}
-		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		r.special(e)
 	}
 }
 
 // subdir creates a destination directory and queues its listing.
-func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *unix.Stat_t) {
-	parent := h.node
-	id := fileID{st.Dev, st.Ino}
+func (r *run) subdir(e *entry) {
+	parent := e.h.node
+	id := fileID{e.st.Dev, e.st.Ino}
 	if id == r.dstRoot {
 		return // the destination itself, met while copying a tree that holds it
 	}
 	if r.follow {
 		for p := parent; p != nil; p = p.parent {
-			if p.st.Dev == st.Dev && p.st.Ino == st.Ino {
-				r.fail(&Error{Path: srcPath, Err: ErrSymlinkLoop})
+			if p.st.Dev == e.st.Dev && p.st.Ino == e.st.Ino {
+				r.fail(&Error{Path: e.srcPath, Err: ErrSymlinkLoop})
 				return
 			}
 		}
 	}
 	// Directories are always recreated, even with -l and -s.
-	created, err := r.mkdir(h.dfd, dname, srcPath, dstPath, false)
+	created, err := r.mkdir(e.h.dfd, e.dname, e.srcPath, e.dstPath, false)
 	if err != nil {
 		r.fail(err)
 		return
 	}
 	// Reported when created, before its children, as cp -v prints it.
 	if created {
-		r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
+		r.report(&FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindDir})
 	}
-	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, sname), dstRel: rel(parent.dstRel, dname),
-		srcPath: srcPath, dstPath: dstPath, st: *st, created: created, parentSetgid: h.setgid,
-		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
+	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, e.sname), dstRel: rel(parent.dstRel, e.dname),
+		srcPath: e.srcPath, dstPath: e.dstPath, st: e.st, created: created, parentSetgid: e.h.setgid,
+		skip: r.o.OneFileSystem && e.st.Dev != r.rootDev}
 	child.pending.Store(1)
 	parent.pending.Add(1)
 	r.push(func() { r.listDir(child) })
@@ -777,141 +799,203 @@ func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
 	return e.path, nil
 }
 
-// regular copies a regular file (or, with CopyContents, reads a special one).
-// st is nil when only the directory listing has been read.
-func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	if r.o.HardLink || r.o.SymbolicLink {
-		if st == nil {
-			var lst unix.Stat_t
-			if err := fstatat(sdir, sname, &lst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
-				return
-			}
-			st = &lst
-		}
-		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+// linkPrior makes e, a further name of a source copied before, a link to
+// that copy (linked: done, or failed and reported). Otherwise e is to be
+// copied, and claim, if not nil, makes it the copy later names wait for:
+// the caller finishes it.
+func (r *run) linkPrior(e *entry) (claim *linkEntry, linked bool) {
+	prior, claim := r.hardlinked(&e.st)
+	if prior != "" {
+		r.linkTo(prior, e)
+		return nil, true
+	}
+	return claim, false
+}
+
+// finish gives the names waiting on l the copy's path, "" if none was
+// made (each is then copied). l may be nil: nothing waits.
+func (l *linkEntry) finish(path string) {
+	if l == nil {
 		return
 	}
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindFile}
+	l.path = path
+	close(l.done)
+}
+
+// regular copies a regular file (or, with CopyContents, reads a special
+// one), in steps: open the source, link it to an earlier copy or claim
+// the first, open the destination, write the data, apply the attributes.
+func (r *run) regular(e *entry) {
+	if r.o.HardLink || r.o.SymbolicLink {
+		if !e.hasStat {
+			if err := fstatat(e.sdir, e.sname, &e.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				r.fail(&Error{Op: "cannot stat", Path: e.srcPath, Err: err})
+				return
+			}
+			e.hasStat = true
+		}
+		r.makeLink(e)
+		return
+	}
+	sfd := r.openSource(e)
+	if sfd < 0 {
+		return
+	}
+	claim, linked := r.linkPrior(e)
+	if linked {
+		unix.Close(sfd)
+		return
+	}
+	// Later names link to this copy only if it was made (or, as GNU 9.1
+	// does, kept by -u as up to date): never to a file that -n, -i or
+	// --update=none left alone.
+	var linkTarget string
+	defer func() { claim.finish(linkTarget) }()
+	// O_NONBLOCK stays: regular files ignore it, and the descriptor is
+	// used bare (zcopy.CopyFD), so nothing else looks at it.
+	defer unix.Close(sfd)
+	linkTarget = r.copyFile(e, sfd)
+}
+
+// openSource opens e's source for reading and fstats it into e.st (what
+// was opened, not what was listed). It returns -1 when there is nothing
+// to copy here: it failed (reported), or the name is no longer a regular
+// file (then recreated as what it is).
+func (r *run) openSource(e *entry) int {
 	oflags := unix.O_RDONLY | unix.O_NONBLOCK
-	if !r.follow && !(top && r.o.Deref != DerefNever) {
+	if !r.follow && !(e.top && r.o.Deref != DerefNever) {
 		oflags |= unix.O_NOFOLLOW
 	}
 	if r.o.CopyContents {
 		oflags &^= unix.O_NONBLOCK
 	}
-	sfd, err := openat(sdir, sname, oflags, 0)
+	sfd, err := openat(e.sdir, e.sname, oflags, 0)
 	if err != nil {
-		r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: err})
-		return
+		r.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
+		return -1
 	}
-	var sst unix.Stat_t
-	if err := fstat(sfd, &sst); err != nil {
+	st := &e.st
+	if err := fstat(sfd, st); err != nil {
 		unix.Close(sfd)
-		r.fail(&Error{Op: "cannot fstat", Path: srcPath, Err: err})
-		return
+		r.fail(&Error{Op: "cannot fstat", Path: e.srcPath, Err: err})
+		return -1
 	}
-	if sst.Mode&unix.S_IFMT != unix.S_IFREG && !r.o.CopyContents {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG && !r.o.CopyContents {
 		// Replaced by something else since it was listed: never read a
 		// FIFO or device that was not asked for; recreate it instead.
 		unix.Close(sfd)
-		if sst.Mode&unix.S_IFMT == unix.S_IFDIR {
-			r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: unix.EISDIR})
-			return
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			r.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: unix.EISDIR})
+			return -1
 		}
-		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, &sst, top)
-		return
+		e.hasStat = true
+		r.special(e)
+		return -1
 	}
-	var linkTarget string // what later names of the source link to
-	if prior, claim := r.hardlinked(&sst); prior != "" {
-		unix.Close(sfd)
-		r.linkTo(prior, ddir, dname, srcPath, dstPath, &sst)
-		return
-	} else if claim != nil {
-		// Later names link to this copy only if it was made (or, as
-		// GNU 9.1 does, kept by -u as up to date): never to a file
-		// that -n, -i or --update=none left alone.
-		defer func() { close(claim.done) }()
-		defer func() { claim.path = linkTarget }()
-	}
-	// O_NONBLOCK stays: regular files ignore it, and the descriptor is
-	// used bare (zcopy.CopyFD), so nothing else looks at it.
-	defer unix.Close(sfd)
-	st = &sst
+	e.hasStat = true
+	return sfd
+}
 
-	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
-	// Without mode preservation cp gives the permission bits minus the
-	// umask, and no set-id or sticky bit (GNU).
-	createMode := r.defaultPerm(st, 0o777)
-	if preserveAttrs {
-		createMode &= 0o600 // withheld until ownership and mode are applied
-	}
-	d, done := r.openDst(ddir, dname, srcPath, dstPath, st, top, createMode, &rep)
+// copyFile copies the open source sfd to e's destination and reports it.
+// It returns what later names of the source link to: the copy, or ""
+// where none was made or it was written through a symlink.
+func (r *run) copyFile(e *entry, sfd int) (linkTarget string) {
+	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindFile}
+	d, done := r.openDst(e, r.createMode(&e.st), &rep)
 	if done {
 		if rep.Skipped && d.upToDate {
-			linkTarget = dstPath
+			return e.dstPath
 		}
-		return
+		return ""
 	}
-	dfd := d.fd
 	ok := false
 	defer func() {
 		if !ok && d.tmp != "" {
 			unix.Unlinkat(d.dir, d.tmp, 0)
 		}
 	}()
-	if !r.o.AttributesOnly {
-		var err error
-		if d.regular {
-			err = r.data(dfd, sfd, st, &rep)
-		} else {
-			err = r.stream(dfd, sfd, st.Size, &rep)
-		}
-		if err != nil {
-			unix.Close(dfd)
-			if errors.Is(err, ErrCloneRequired) {
-				if d.created && d.tmp == "" {
-					unix.Unlinkat(ddir, dname, 0) // GNU 9.2: no empty file left
-				}
-				r.fail(&Error{Path: dstPath, Path2: srcPath, Err: err})
-				return
-			}
-			if r.ctx.Err() != nil {
-				r.fail(r.ctx.Err())
-				return
-			}
-			r.fail(dataError(srcPath, dstPath, err))
-			return
-		}
+	if !r.o.AttributesOnly && !r.writeData(e, &d, sfd, &rep) {
+		return ""
 	}
 	if testHookAfterData != nil {
-		testHookAfterData(dstPath)
+		testHookAfterData(e.dstPath)
 	}
+	if !r.finishFile(e, &d, sfd) {
+		return ""
+	}
+	ok = true
+	r.report(&rep)
+	if d.followed {
+		return "" // a link to dstPath would be a link to the symlink
+	}
+	return e.dstPath
+}
+
+// createMode is the mode a copy of st is created with. Without mode
+// preservation cp gives the permission bits minus the umask, and no
+// set-id or sticky bit (GNU); attributes to preserve withhold all but
+// 0600 until ownership and mode are applied.
+func (r *run) createMode(st *unix.Stat_t) uint32 {
+	mode := r.defaultPerm(st, 0o777)
+	if r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0 {
+		mode &= 0o600
+	}
+	return mode
+}
+
+// writeData writes the source's bytes into the open destination d. false
+// means it failed: reported, and d's descriptor closed.
+func (r *run) writeData(e *entry, d *dstFile, sfd int, rep *FileReport) bool {
+	var err error
+	if d.regular {
+		err = r.data(d.fd, sfd, &e.st, rep)
+	} else {
+		err = r.stream(d.fd, sfd, e.st.Size, rep)
+	}
+	if err == nil {
+		return true
+	}
+	unix.Close(d.fd)
+	if errors.Is(err, ErrCloneRequired) {
+		if d.created && d.tmp == "" {
+			unix.Unlinkat(e.ddir, e.dname, 0) // GNU 9.2: no empty file left
+		}
+		r.fail(&Error{Path: e.dstPath, Path2: e.srcPath, Err: err})
+		return false
+	}
+	if r.ctx.Err() != nil {
+		r.fail(r.ctx.Err())
+		return false
+	}
+	r.fail(dataError(e.srcPath, e.dstPath, err))
+	return false
+}
+
+// finishFile applies the attributes to the written destination d, closes
+// it, and with Atomic renames it into place. false means a step failed
+// (reported); d's descriptor is closed either way.
+func (r *run) finishFile(e *entry, d *dstFile, sfd int) bool {
+	dfd := d.fd
 	if d.old != nil {
-		r.inherit(dfd, d.old, dstPath)
+		r.inherit(dfd, d.old, e.dstPath)
 	}
-	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, d.created && d.old == nil, h != nil && h.setgid)
-	if !r.settle(dfd, dstPath) {
+	r.fileAttrs(dfd, sfd, &e.st, e.srcPath, e.dstPath, d.created && d.old == nil, e.h != nil && e.h.setgid)
+	if !r.settle(dfd, e.dstPath) {
 		unix.Close(dfd)
-		return
+		return false
 	}
 	// close(2) is not retried on EINTR: the descriptor is gone anyway.
 	if err := unix.Close(dfd); err != nil {
-		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
-		return
+		r.fail(&Error{Op: "failed to close", Path: e.dstPath, Err: err})
+		return false
 	}
 	if d.tmp != "" {
 		if err := unix.Renameat(d.dir, d.tmp, d.dir, d.name); err != nil {
-			r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
-			return
+			r.fail(&Error{Op: "cannot create regular file", Path: e.dstPath, Err: err})
+			return false
 		}
 	}
-	ok = true
-	if !d.followed {
-		// (A link to dstPath would be a link to the symlink.)
-		linkTarget = dstPath
-	}
-	r.report(&rep)
+	return true
 }
 
 // settle ends a copied file's work on its descriptor: fsync with
@@ -1210,37 +1294,35 @@ func allZero(b []byte) bool {
 }
 
 // symlink copies a symbolic link as a link.
-func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
+func (r *run) symlink(e *entry) {
+	claim, linked := r.linkPrior(e)
+	if linked {
+		return
+	}
 	var linkTarget string // what later names of the source link to: only a link made here
-	if prior, claim := r.hardlinked(st); prior != "" {
-		r.linkTo(prior, ddir, dname, srcPath, dstPath, st)
-		return
-	} else if claim != nil {
-		defer close(claim.done)
-		defer func() { claim.path = linkTarget }()
-	}
-	target, err := readlinkat(sdir, sname)
+	defer func() { claim.finish(linkTarget) }()
+	target, err := readlinkat(e.sdir, e.sname)
 	if err != nil {
-		r.fail(&Error{Op: "cannot read symbolic link", Path: srcPath, Err: err})
+		r.fail(&Error{Op: "cannot read symbolic link", Path: e.srcPath, Err: err})
 		return
 	}
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink}
-	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, &rep, "cannot create symbolic link",
-		func(name string) error { return unix.Symlinkat(target, ddir, name) })
+	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindSymlink}
+	created := r.createOrReplace(e, &rep, "cannot create symbolic link",
+		func(name string) error { return unix.Symlinkat(target, e.ddir, name) })
 	if !created {
 		return
 	}
 	if r.o.Preserve&PreserveOwnership != 0 {
-		r.chown(-1, dname, ddir, dstPath, st, false)
+		r.chown(-1, e.dname, e.ddir, e.dstPath, &e.st, false)
 	}
-	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
+	r.xattrsByName(e.sdir, e.sname, e.ddir, e.dname, e.srcPath, e.dstPath)
 	if r.o.Preserve&PreserveTimestamps != 0 {
-		ts := statTimes(st)
-		if err := unix.UtimesNanoAt(ddir, dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil && err != unix.EOPNOTSUPP {
-			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
+		ts := statTimes(&e.st)
+		if err := unix.UtimesNanoAt(e.ddir, e.dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil && err != unix.EOPNOTSUPP {
+			r.fail(&Error{Op: "preserving times for", Path: e.dstPath, Err: err})
 		}
 	}
-	linkTarget = dstPath
+	linkTarget = e.dstPath
 	r.report(&rep)
 }
 
@@ -1262,61 +1344,59 @@ func readlinkat(dirfd int, name string) (string, error) {
 }
 
 // special recreates a FIFO, socket or device node; it is never opened.
-func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	var linkTarget string // what later names of the source link to: only a node made here
-	if prior, claim := r.hardlinked(st); prior != "" {
-		r.linkTo(prior, ddir, dname, srcPath, dstPath, st)
+func (r *run) special(e *entry) {
+	claim, linked := r.linkPrior(e)
+	if linked {
 		return
-	} else if claim != nil {
-		defer close(claim.done)
-		defer func() { claim.path = linkTarget }()
 	}
+	var linkTarget string // what later names of the source link to: only a node made here
+	defer func() { claim.finish(linkTarget) }()
 	kind := KindDevice
 	op := "cannot create special file"
-	switch st.Mode & unix.S_IFMT {
+	switch e.st.Mode & unix.S_IFMT {
 	case unix.S_IFIFO:
 		kind, op = KindFIFO, "cannot create fifo"
 	case unix.S_IFSOCK:
 		kind = KindSocket
 	}
 	// mknod(2) keeps the set-id bits (minus the umask), as GNU's copy shows.
-	perm := r.defaultPerm(st, 0o7777)
+	perm := r.defaultPerm(&e.st, 0o7777)
 	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
 		perm &= 0o600
 	}
 	mk := func(name string) error {
-		return unix.Mknodat(ddir, name, st.Mode&unix.S_IFMT|perm, int(st.Rdev))
+		return unix.Mknodat(e.ddir, name, e.st.Mode&unix.S_IFMT|perm, int(e.st.Rdev))
 	}
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: kind}
-	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, &rep, op, mk)
+	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: kind}
+	created := r.createOrReplace(e, &rep, op, mk)
 	if !created {
 		return
 	}
 	p := r.o.Preserve
 	owned := true
 	if p&PreserveOwnership != 0 {
-		owned = r.chown(-1, dname, ddir, dstPath, st, false)
+		owned = r.chown(-1, e.dname, e.ddir, e.dstPath, &e.st, false)
 	}
-	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
+	r.xattrsByName(e.sdir, e.sname, e.ddir, e.dname, e.srcPath, e.dstPath)
 	if p&(PreserveOwnership|PreserveMode) != 0 {
-		mode := uint32(st.Mode) & 0o7777
+		mode := uint32(e.st.Mode) & 0o7777
 		if p&PreserveMode == 0 {
-			mode = r.defaultPerm(st, 0o7777) &^ umask()
+			mode = r.defaultPerm(&e.st, 0o7777) &^ umask()
 		}
 		if !owned {
 			mode &^= setIDBits // GNU: no set-id bits on a node that is not the source owner's
 		}
-		if err := unix.Fchmodat(ddir, dname, mode, 0); err != nil {
-			r.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})
+		if err := unix.Fchmodat(e.ddir, e.dname, mode, 0); err != nil {
+			r.fail(&Error{Op: "preserving permissions for", Path: e.dstPath, Err: err})
 		}
 	}
 	if p&PreserveTimestamps != 0 {
-		ts := statTimes(st)
-		if err := unix.UtimesNanoAt(ddir, dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
+		ts := statTimes(&e.st)
+		if err := unix.UtimesNanoAt(e.ddir, e.dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			r.fail(&Error{Op: "preserving times for", Path: e.dstPath, Err: err})
 		}
 	}
-	linkTarget = dstPath
+	linkTarget = e.dstPath
 	r.report(&rep)
 }
 

@@ -199,7 +199,8 @@ func (r *run) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, dstPath
 	}
 	if !created {
 		if !r.stopped() {
-			r.regular(h, h.sfd, h.dfd, name, name, srcPath, dstPath, nil, false)
+			e := h.entry(name, srcPath, dstPath)
+			r.regular(&e)
 		}
 		return
 	}
@@ -248,7 +249,8 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 				return
 			}
-			r.regular(h, h.sfd, h.dfd, name, name, srcPath, dstPath, nil, false)
+			e := h.entry(name, srcPath, dstPath)
+			r.regular(&e)
 			return
 		}
 	}
@@ -261,11 +263,12 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 			r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 			return
 		}
-		r.linkTo(prior, h.dfd, name, srcPath, dstPath, &st)
+		e := h.entry(name, srcPath, dstPath)
+		e.st, e.hasStat = st, true
+		r.linkTo(prior, &e)
 		return
 	} else if claim != nil {
-		defer close(claim.done)
-		defer func() { claim.path = linkTarget }()
+		defer func() { claim.finish(linkTarget) }()
 	}
 	dfd, sfd := int(dstF.Fd()), -1
 	if srcF != nil {
