@@ -6,8 +6,8 @@ import "golang.org/x/sys/unix"
 // from before the umask: the source's, or with NoPreserveMode those of any
 // new file, 0666, and of a new directory or socket, 0777, sticky bit kept
 // (GNU's --no-preserve=mode).
-func (r *run) defaultPerm(st *unix.Stat_t, bits uint32) uint32 {
-	if r.o.NoPreserveMode {
+func (tc *treeCopy) defaultPerm(st *unix.Stat_t, bits uint32) uint32 {
+	if tc.o.NoPreserveMode {
 		// GNU keeps the sticky bit (cp -r --no-preserve=mode of a 1777
 		// directory gives 1755 under umask 022).
 		sticky := st.Mode & bits & unix.S_ISVTX

@@ -57,8 +57,9 @@ var umask = sync.OnceValue(func() uint32 {
 	return uint32(m)
 })
 
-// run is the state of one Copy call.
-type run struct {
+// treeCopy is one copy in progress: a source (tree or file) to its
+// destination, as Copier.copy runs it.
+type treeCopy struct {
 	c    *Copier
 	o    *Options
 	ctx  context.Context
@@ -139,152 +140,152 @@ func (h *dirHandle) put() {
 }
 
 func (c *Copier) copy(ctx context.Context, src, dst string) error {
-	r := &run{c: c, o: &c.opts, ctx: ctx, srcBase: unix.AT_FDCWD, dstBase: unix.AT_FDCWD,
+	tc := &treeCopy{c: c, o: &c.opts, ctx: ctx, srcBase: unix.AT_FDCWD, dstBase: unix.AT_FDCWD,
 		follow: c.opts.Deref == DerefAlways, euid: os.Geteuid(), egid: os.Getegid()}
-	r.opts = append(r.opts, c.opts.CopyOptions...)
-	r.wantReport = c.opts.OnFile != nil || c.opts.Report
-	r.sink.out = outputOf(ctx)
+	tc.opts = append(tc.opts, c.opts.CopyOptions...)
+	tc.wantReport = c.opts.OnFile != nil || c.opts.Report
+	tc.sink.out = outputOf(ctx)
 	if c.opts.Reflink == Never {
-		r.opts = append(r.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
+		tc.opts = append(tc.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
 	}
 	if c.opts.Progress != nil {
-		r.prog = startProgress(ctx, c.opts, src)
+		tc.prog = startProgress(ctx, c.opts, src)
 	}
-	r.top(src, dst)
-	if err := ctx.Err(); err != nil && !r.sink.has(err) {
-		r.fail(err)
+	tc.top(src, dst)
+	if err := ctx.Err(); err != nil && !tc.sink.has(err) {
+		tc.fail(err)
 	}
-	if r.prog != nil {
-		r.prog.stop(!r.stopped())
+	if tc.prog != nil {
+		tc.prog.stop(!tc.stopped())
 	}
-	return r.sink.err()
+	return tc.sink.err()
 }
 
-func (r *run) fail(err error) { r.c.fail(&r.sink, err) }
+func (tc *treeCopy) fail(err error) { tc.c.fail(&tc.sink, err) }
 
 // stopped reports whether the copy must stop: cancelled, or failed
 // without ContinueOnError.
-func (r *run) stopped() bool {
-	if r.ctx.Err() != nil {
+func (tc *treeCopy) stopped() bool {
+	if tc.ctx.Err() != nil {
 		return true
 	}
-	if r.o.ContinueOnError {
+	if tc.o.ContinueOnError {
 		return false
 	}
-	return r.sink.failed.Load()
+	return tc.sink.failed.Load()
 }
 
 // top copies one operand.
-func (r *run) top(src, dst string) {
-	if err := r.ctx.Err(); err != nil {
-		r.fail(err)
+func (tc *treeCopy) top(src, dst string) {
+	if err := tc.ctx.Err(); err != nil {
+		tc.fail(err)
 		return
 	}
 	var st unix.Stat_t
 	statFlags := unix.AT_SYMLINK_NOFOLLOW
-	if r.o.Deref != DerefNever {
+	if tc.o.Deref != DerefNever {
 		statFlags = 0
 	}
 	if err := fstatat(unix.AT_FDCWD, src, &st, statFlags); err != nil {
-		r.fail(&Error{Op: "cannot stat", Path: src, Err: err})
+		tc.fail(&Error{Op: "cannot stat", Path: src, Err: err})
 		return
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		if strings.HasSuffix(dst, "/") {
 			// A file cannot be named "x/": GNU says ENOTDIR, where
 			// open(2) would say EISDIR.
-			r.fail(&Error{Op: "cannot create regular file", Path: dst, Err: unix.ENOTDIR})
+			tc.fail(&Error{Op: "cannot create regular file", Path: dst, Err: unix.ENOTDIR})
 			return
 		}
-		r.followOperand = r.o.Deref == DerefCommandLine
-		r.copyEntry(&entry{sdir: unix.AT_FDCWD, ddir: unix.AT_FDCWD, sname: src, dname: dst, srcPath: src, dstPath: dst, st: st, hasStat: true, top: true})
-		r.finishRun()
+		tc.followOperand = tc.o.Deref == DerefCommandLine
+		tc.copyEntry(&entry{sdir: unix.AT_FDCWD, ddir: unix.AT_FDCWD, sname: src, dname: dst, srcPath: src, dstPath: dst, st: st, hasStat: true, top: true})
+		tc.finishRun()
 		return
 	}
-	if r.o.NoRecursion {
-		r.fail(&Error{Path: src, Err: ErrOmitDir})
+	if tc.o.NoRecursion {
+		tc.fail(&Error{Path: src, Err: ErrOmitDir})
 		return
 	}
 	// Into itself: is the source among the destination's ancestors?
 	// GNU cp reports it and still copies the tree once, leaving out the
 	// destination itself; so do we.
-	if err := r.intoItself(&st, src, dst); err != nil {
+	if err := tc.intoItself(&st, src, dst); err != nil {
 		// GNU looks at the destination first: "cannot stat 'd/f/'"
 		// when a file stands where a directory of its name would be.
 		var dst0 unix.Stat_t
 		if serr := fstatat(unix.AT_FDCWD, dst, &dst0, unix.AT_SYMLINK_NOFOLLOW); serr != nil && serr != unix.ENOENT {
-			r.fail(&Error{Op: "cannot stat", Path: dst, Err: serr})
+			tc.fail(&Error{Op: "cannot stat", Path: dst, Err: serr})
 			return
 		}
-		r.fail(err)
+		tc.fail(err)
 	}
-	created, err := r.mkdir(unix.AT_FDCWD, dst, src, dst, true)
+	created, err := tc.mkdir(unix.AT_FDCWD, dst, src, dst, true)
 	if err != nil {
-		r.fail(err)
+		tc.fail(err)
 		return
 	}
-	sfd, err := openat(unix.AT_FDCWD, src, unix.O_RDONLY|unix.O_DIRECTORY|r.nofollowTop(), 0)
+	sfd, err := openat(unix.AT_FDCWD, src, unix.O_RDONLY|unix.O_DIRECTORY|tc.nofollowTop(), 0)
 	if err != nil {
-		r.fail(&Error{Op: "cannot access", Path: src, Err: err})
+		tc.fail(&Error{Op: "cannot access", Path: src, Err: err})
 		return
 	}
 	dflags := unix.O_RDONLY | unix.O_DIRECTORY
-	if !r.o.KeepDirectorySymlink {
+	if !tc.o.KeepDirectorySymlink {
 		dflags |= unix.O_NOFOLLOW
 	}
 	dfd, err := openat(unix.AT_FDCWD, dst, dflags, 0)
 	if err != nil {
 		unix.Close(sfd)
-		r.fail(&Error{Op: "cannot access", Path: dst, Err: err})
+		tc.fail(&Error{Op: "cannot access", Path: dst, Err: err})
 		return
 	}
 	var dstSt unix.Stat_t
 	if err := fstat(dfd, &dstSt); err == nil {
-		r.dstRoot = fileID{dstSt.Dev, dstSt.Ino}
+		tc.dstRoot = fileID{dstSt.Dev, dstSt.Ino}
 		if dstSt.Dev == st.Dev && dstSt.Ino == st.Ino {
 			unix.Close(sfd)
 			unix.Close(dfd)
-			r.fail(&Error{Path: src, Path2: dst, Err: ErrSameFile})
+			tc.fail(&Error{Path: src, Path2: dst, Err: ErrSameFile})
 			return
 		}
 	}
-	r.srcBase, r.dstBase, r.rootDev = sfd, dfd, st.Dev
+	tc.srcBase, tc.dstBase, tc.rootDev = sfd, dfd, st.Dev
 	defer func() {
 		unix.Close(sfd)
 		unix.Close(dfd)
-		r.srcBase, r.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
+		tc.srcBase, tc.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
 	}()
 	if created {
 		// cp -v names a directory it creates, not one it merges into.
-		r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
+		tc.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
 	}
 	// parentSetgid: the root's parent was not looked at; fstat the root.
 	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created, parentSetgid: true}
 	root.pending.Store(1)
-	r.walk(func() { r.listDir(root) })
-	r.finishRun()
+	tc.walk(func() { tc.listDir(root) })
+	tc.finishRun()
 }
 
 // finishRun flushes with syncfs for FsyncEnd.
-func (r *run) finishRun() {
-	if r.o.Fsync != FsyncEnd || r.stopped() && !r.o.ContinueOnError {
+func (tc *treeCopy) finishRun() {
+	if tc.o.Fsync != FsyncEnd || tc.stopped() && !tc.o.ContinueOnError {
 		return
 	}
-	fd := r.dstBase
+	fd := tc.dstBase
 	if fd == unix.AT_FDCWD {
 		fd = -1
 	}
 	if fd >= 0 {
 		if err := unix.Syncfs(fd); err != nil {
-			r.fail(&Error{Op: "cannot sync", Path: ".", Err: err})
+			tc.fail(&Error{Op: "cannot sync", Path: ".", Err: err})
 		}
 		return
 	}
 	unix.Sync()
 }
 
-func (r *run) nofollowTop() int {
-	if r.o.Deref == DerefNever {
+func (tc *treeCopy) nofollowTop() int {
+	if tc.o.Deref == DerefNever {
 		return unix.O_NOFOLLOW
 	}
 	return 0
@@ -292,7 +293,7 @@ func (r *run) nofollowTop() int {
 
 // intoItself refuses to copy a directory into itself or below itself, by
 // (dev, ino) of the destination's ancestors, as GNU cp does.
-func (r *run) intoItself(src *unix.Stat_t, srcPath, dst string) error {
+func (tc *treeCopy) intoItself(src *unix.Stat_t, srcPath, dst string) error {
 	fd, err := openat(unix.AT_FDCWD, filepath.Dir(filepath.Clean(dst)), unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil // mkdir reports it
@@ -325,7 +326,7 @@ func (r *run) intoItself(src *unix.Stat_t, srcPath, dst string) error {
 
 // mkdir creates the destination directory dname in ddir, or accepts an
 // existing one; created says whether it is new.
-func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created bool, err error) {
+func (tc *treeCopy) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created bool, err error) {
 	mode := uint32(0o700)
 	if err := unix.Mkdirat(ddir, dname, mode); err == nil {
 		return true, nil
@@ -340,7 +341,7 @@ func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created
 	case unix.S_IFDIR:
 		return false, nil
 	case unix.S_IFLNK:
-		if r.o.KeepDirectorySymlink && fstatat(ddir, dname, &st, 0) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		if tc.o.KeepDirectorySymlink && fstatat(ddir, dname, &st, 0) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return false, nil
 		}
 	}
@@ -349,27 +350,27 @@ func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created
 
 // listDir copies the entries of n, handing batches of a large directory to
 // other workers.
-func (r *run) listDir(n *dirNode) {
+func (tc *treeCopy) listDir(n *dirNode) {
 	var h *dirHandle
-	defer func() { r.releaseHeld(n, h) }()
-	if r.stopped() || n.skip {
+	defer func() { tc.releaseHeld(n, h) }()
+	if tc.stopped() || n.skip {
 		return
 	}
 	var sfd int
 	var err error
-	if r.follow {
-		sfd, err = openat(r.srcBase, n.srcRel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if tc.follow {
+		sfd, err = openat(tc.srcBase, n.srcRel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	} else {
-		sfd, err = openBeneath(r.srcBase, n.srcRel, true)
+		sfd, err = openBeneath(tc.srcBase, n.srcRel, true)
 	}
 	if err != nil {
-		r.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
+		tc.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
 		return
 	}
-	dfd, err := openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
+	dfd, err := openBeneath(tc.dstBase, n.dstRel, !tc.o.KeepDirectorySymlink)
 	if err != nil {
 		unix.Close(sfd)
-		r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
+		tc.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
 		return
 	}
 	h = &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
@@ -382,45 +383,45 @@ func (r *run) listDir(n *dirNode) {
 			h.setgid = dst.Mode&unix.S_ISGID != 0
 		}
 	}
-	r.dirAttrs(h)
-	jobs := int64(r.o.Jobs)
+	tc.dirAttrs(h)
+	jobs := int64(tc.o.Jobs)
 	for {
 		ents, err := h.src.ReadDir(batchSize)
 		if len(ents) > 0 {
-			if err == nil && jobs > 1 && r.pendingChunks.Load() < 2*jobs && r.s.hungry() {
+			if err == nil && jobs > 1 && tc.pendingChunks.Load() < 2*jobs && tc.s.hungry() {
 				// More entries follow: let another worker take this batch.
 				h.refs.Add(1)
 				n.pending.Add(1)
-				r.pendingChunks.Add(1)
+				tc.pendingChunks.Add(1)
 				batch := ents
-				r.push(func() {
-					r.entries(h, batch)
-					r.pendingChunks.Add(-1)
-					r.releaseHeld(n, h)
+				tc.push(func() {
+					tc.entries(h, batch)
+					tc.pendingChunks.Add(-1)
+					tc.releaseHeld(n, h)
 				})
 			} else {
-				r.entries(h, ents)
+				tc.entries(h, ents)
 			}
 		}
 		if err == io.EOF || len(ents) == 0 {
 			return
 		}
 		if err != nil {
-			r.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
+			tc.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
 			return
 		}
-		if r.stopped() {
+		if tc.stopped() {
 			return
 		}
 	}
 }
 
-func (r *run) entries(h *dirHandle, ents []os.DirEntry) {
+func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 	n := h.node
-	ents, ring := r.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
-	defer r.copyRing(h, ring)
+	ents, ring := tc.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
+	defer tc.copyRing(h, ring)
 	for _, de := range ents {
-		if r.stopped() {
+		if tc.stopped() {
 			return
 		}
 		name := de.Name()
@@ -428,12 +429,12 @@ func (r *run) entries(h *dirHandle, ents []os.DirEntry) {
 			testHookBeforeEntry(join(n.srcPath, name))
 		}
 		e := h.entry(name, join(n.srcPath, name), join(n.dstPath, name))
-		if de.Type().IsRegular() && !r.follow {
+		if de.Type().IsRegular() && !tc.follow {
 			// The listing says regular: open and fstat it, no lstat first.
-			r.regular(&e)
+			tc.regular(&e)
 			continue
 		}
-		r.copyEntry(&e)
+		tc.copyEntry(&e)
 	}
 }
 
@@ -453,94 +454,94 @@ func rel(dir, name string) string {
 
 // copyEntry copies one non-root entry (e.h != nil) or a top-level
 // non-directory (e.h == nil, e.st given).
-func (r *run) copyEntry(e *entry) {
+func (tc *treeCopy) copyEntry(e *entry) {
 	if !e.hasStat {
 		flags := unix.AT_SYMLINK_NOFOLLOW
-		if r.follow {
+		if tc.follow {
 			flags = 0
 		}
 		if err := fstatat(e.sdir, e.sname, &e.st, flags); err != nil {
 			// Under -L a dangling link is "cannot stat" too (GNU), and a
 			// chain of links that loops is a cyclic link.
-			if r.follow && err == unix.ELOOP {
-				r.fail(&Error{Path: e.srcPath, Err: ErrSymlinkLoop})
+			if tc.follow && err == unix.ELOOP {
+				tc.fail(&Error{Path: e.srcPath, Err: ErrSymlinkLoop})
 			} else {
-				r.fail(&Error{Op: "cannot stat", Path: e.srcPath, Err: err})
+				tc.fail(&Error{Op: "cannot stat", Path: e.srcPath, Err: err})
 			}
 			return
 		}
 		e.hasStat = true
 	}
-	if (r.o.HardLink || r.o.SymbolicLink) && e.st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if (tc.o.HardLink || tc.o.SymbolicLink) && e.st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		// GNU links every non-directory, symlinks (-P) and FIFOs too.
-		r.makeLink(e)
+		tc.makeLink(e)
 		return
 	}
 	switch e.st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		r.subdir(e)
+		tc.subdir(e)
 	case unix.S_IFREG:
-		r.regular(e)
+		tc.regular(e)
 	case unix.S_IFLNK:
-		r.symlink(e)
+		tc.symlink(e)
 	default:
-		if r.o.CopyContents {
-			r.regular(e)
+		if tc.o.CopyContents {
+			tc.regular(e)
 			return
 		}
-		if r.o.NoRecursion && e.st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+		if tc.o.NoRecursion && e.st.Mode&unix.S_IFMT == unix.S_IFSOCK {
 			// Without -r cp opens its operands as files, and open(2)
 			// refuses a socket: "cannot open 'sock' for reading: No
 			// such device or address".
 			fd, err := openat(e.sdir, e.sname, unix.O_RDONLY|unix.O_NONBLOCK, 0)
 			if err != nil {
-				r.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
+				tc.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
 				return
 			}
 			unix.Close(fd)
 		}
-		r.special(e)
+		tc.special(e)
 	}
 }
 
 // subdir creates a destination directory and queues its listing.
-func (r *run) subdir(e *entry) {
+func (tc *treeCopy) subdir(e *entry) {
 	parent := e.h.node
 	id := fileID{e.st.Dev, e.st.Ino}
-	if id == r.dstRoot {
+	if id == tc.dstRoot {
 		return // the destination itself, met while copying a tree that holds it
 	}
-	if r.follow {
+	if tc.follow {
 		for p := parent; p != nil; p = p.parent {
 			if p.st.Dev == e.st.Dev && p.st.Ino == e.st.Ino {
-				r.fail(&Error{Path: e.srcPath, Err: ErrSymlinkLoop})
+				tc.fail(&Error{Path: e.srcPath, Err: ErrSymlinkLoop})
 				return
 			}
 		}
 	}
 	// Directories are always recreated, even with -l and -s.
-	created, err := r.mkdir(e.h.dfd, e.dname, e.srcPath, e.dstPath, false)
+	created, err := tc.mkdir(e.h.dfd, e.dname, e.srcPath, e.dstPath, false)
 	if err != nil {
-		r.fail(err)
+		tc.fail(err)
 		return
 	}
 	// Reported when created, before its children, as cp -v prints it.
 	if created {
-		r.report(&FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindDir})
+		tc.report(&FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindDir})
 	}
 	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, e.sname), dstRel: rel(parent.dstRel, e.dname),
 		srcPath: e.srcPath, dstPath: e.dstPath, st: e.st, created: created, parentSetgid: e.h.setgid,
-		skip: r.o.OneFileSystem && e.st.Dev != r.rootDev}
+		skip: tc.o.OneFileSystem && e.st.Dev != tc.rootDev}
 	child.pending.Store(1)
 	parent.pending.Add(1)
-	r.push(func() { r.listDir(child) })
+	tc.push(func() { tc.listDir(child) })
 }
 
 // release ends one piece of work below n; the last one applies n's
 // attributes and releases n's parent.
-func (r *run) release(n *dirNode) {
+func (tc *treeCopy) release(n *dirNode) {
 	for n != nil && n.pending.Add(-1) == 0 {
-		r.finishDir(n, -1)
+		tc.finishDir(n, -1)
 		n = n.parent
 	}
 }
@@ -549,15 +550,15 @@ func (r *run) release(n *dirNode) {
 // the listing failed): when it is the last, n's attributes are applied
 // through h's descriptor instead of opening the directory again. It drops
 // the hold on h.
-func (r *run) releaseHeld(n *dirNode, h *dirHandle) {
+func (tc *treeCopy) releaseHeld(n *dirNode, h *dirHandle) {
 	if h == nil {
-		r.release(n)
+		tc.release(n)
 		return
 	}
 	if n.pending.Add(-1) == 0 {
-		r.finishDir(n, h.dfd)
+		tc.finishDir(n, h.dfd)
 		h.put()
-		r.release(n.parent)
+		tc.release(n.parent)
 		return
 	}
 	h.put()
@@ -565,19 +566,19 @@ func (r *run) releaseHeld(n *dirNode, h *dirHandle) {
 
 // dirAttrs applies ownership and xattrs to a directory as soon as its
 // descriptors are open (before its children, as cp does).
-func (r *run) dirAttrs(h *dirHandle) {
+func (tc *treeCopy) dirAttrs(h *dirHandle) {
 	n := h.node
-	if r.o.Preserve&PreserveOwnership != 0 {
+	if tc.o.Preserve&PreserveOwnership != 0 {
 		// force: an existing directory, or one in a setgid parent, may
 		// not have our ids; a directory is one chown among its files.
-		n.notOwned = !r.chown(h.dfd, "", 0, n.dstPath, &n.st, true)
+		n.notOwned = !tc.chown(h.dfd, "", 0, n.dstPath, &n.st, true)
 	}
-	if r.o.Preserve&(PreserveXattr|PreserveMode) != 0 {
+	if tc.o.Preserve&(PreserveXattr|PreserveMode) != 0 {
 		// Read now, set in finishDir after the children: a default ACL
 		// set before them would be inherited by every file created in
 		// the copy, which its source does not have (GNU cp, too, sets
 		// a directory's attributes after its contents).
-		n.xattrs = r.readXattrs(h.sfd, "", n.srcPath)
+		n.xattrs = tc.readXattrs(h.sfd, "", n.srcPath)
 		n.xattrsRead = true
 	}
 }
@@ -585,53 +586,53 @@ func (r *run) dirAttrs(h *dirHandle) {
 // finishDir applies a directory's mode and times once its children are done.
 // fd is the destination directory's descriptor if the caller holds one,
 // else -1.
-func (r *run) finishDir(n *dirNode, fd int) {
-	mode := r.o.Preserve&PreserveMode != 0
-	times := r.o.Preserve&PreserveTimestamps != 0
+func (tc *treeCopy) finishDir(n *dirNode, fd int) {
+	mode := tc.o.Preserve&PreserveMode != 0
+	times := tc.o.Preserve&PreserveTimestamps != 0
 	if !mode && !times && !n.created && len(n.xattrs) == 0 {
 		return
 	}
-	if r.ctx.Err() != nil {
+	if tc.ctx.Err() != nil {
 		return
 	}
 	if fd < 0 {
 		var err error
-		fd, err = openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
+		fd, err = openBeneath(tc.dstBase, n.dstRel, !tc.o.KeepDirectorySymlink)
 		if err != nil {
-			r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
+			tc.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
 			return
 		}
 		defer unix.Close(fd)
 	}
 	if n.xattrsRead {
-		r.writeXattrs(fd, "", n.dstPath, n.xattrs)
+		tc.writeXattrs(fd, "", n.dstPath, n.xattrs)
 		n.xattrs = nil
 	}
 	perm := uint32(n.st.Mode) & 0o7777
 	if !mode {
 		// As mkdir(2) would have made it: no set-id bits, sticky kept.
-		perm = r.defaultPerm(&n.st, 0o1777) &^ umask()
+		perm = tc.defaultPerm(&n.st, 0o1777) &^ umask()
 	}
 	if n.notOwned {
 		perm &^= setIDBits
 	}
 	if mode || n.created {
 		if err := unix.Fchmod(fd, perm); err != nil {
-			r.fail(&Error{Op: "preserving permissions for", Path: n.dstPath, Err: err})
+			tc.fail(&Error{Op: "preserving permissions for", Path: n.dstPath, Err: err})
 		}
 	}
 	if times {
 		ts := statTimes(&n.st)
 		if err := futimens(fd, &ts); err != nil {
-			r.fail(&Error{Op: "preserving times for", Path: n.dstPath, Err: err})
+			tc.fail(&Error{Op: "preserving times for", Path: n.dstPath, Err: err})
 		}
 	}
 }
 
-func (r *run) report(fr *FileReport) {
-	r.c.reportIn(r.sink.out, fr)
-	if r.prog != nil {
-		r.prog.reported(fr)
+func (tc *treeCopy) report(fr *FileReport) {
+	tc.c.reportIn(tc.sink.out, fr)
+	if tc.prog != nil {
+		tc.prog.reported(fr)
 	}
 }
 
@@ -644,8 +645,8 @@ const setIDBits = unix.S_ISUID | unix.S_ISGID | unix.S_ISVTX
 // without following a link. Failures to give a file away are silent
 // unless root, as with cp -a. owned is false when the owner could not be
 // set: the caller then leaves out the set-id bits (GNU's set_owner).
-func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Stat_t, force bool) (owned bool) {
-	if !force && int(st.Uid) == r.euid && int(st.Gid) == r.egid {
+func (tc *treeCopy) chown(fd int, name string, dirfd int, dstPath string, st *unix.Stat_t, force bool) (owned bool) {
+	if !force && int(st.Uid) == tc.euid && int(st.Gid) == tc.egid {
 		return true // a new file is already ours
 	}
 	var err error
@@ -664,29 +665,29 @@ func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Sta
 		} else {
 			unix.Fchownat(dirfd, name, -1, int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
 		}
-		if r.euid != 0 {
+		if tc.euid != 0 {
 			return false
 		}
 	}
-	r.fail(&Error{Op: "failed to preserve ownership for", Path: dstPath, Err: err})
+	tc.fail(&Error{Op: "failed to preserve ownership for", Path: dstPath, Err: err})
 	return false
 }
 
 // xattrs copies extended attributes from sfd to dfd: all of them with
 // PreserveXattr, only the POSIX ACLs with PreserveMode alone. Filesystems
 // that take none are skipped silently, as with cp -a.
-func (r *run) xattrs(sfd, dfd int, srcPath, dstPath string) {
-	r.copyXattrs(sfd, "", dfd, "", srcPath, dstPath)
+func (tc *treeCopy) xattrs(sfd, dfd int, srcPath, dstPath string) {
+	tc.copyXattrs(sfd, "", dfd, "", srcPath, dstPath)
 }
 
 // xattrsByName is xattrs for entries that are never opened (symbolic
 // links, FIFOs, devices): the l*xattr calls on /proc/self/fd/DIR/NAME,
 // which reach the directory through its descriptor and do not follow NAME.
-func (r *run) xattrsByName(sdir int, sname string, ddir int, dname, srcPath, dstPath string) {
-	if r.o.Preserve&PreserveXattr == 0 {
+func (tc *treeCopy) xattrsByName(sdir int, sname string, ddir int, dname, srcPath, dstPath string) {
+	if tc.o.Preserve&PreserveXattr == 0 {
 		return
 	}
-	r.copyXattrs(-1, fdPath(sdir, sname), -1, fdPath(ddir, dname), srcPath, dstPath)
+	tc.copyXattrs(-1, fdPath(sdir, sname), -1, fdPath(ddir, dname), srcPath, dstPath)
 }
 
 func fdPath(dir int, name string) string {
@@ -701,8 +702,8 @@ func fdPath(dir int, name string) string {
 // --preserve=xattr prints them: one "setting attributes for" for all the
 // attributes the destination does not support. Otherwise failures are
 // silent, as with cp -a.
-func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, dstPath string) {
-	r.writeXattrs(dfd, dpath, dstPath, r.readXattrs(sfd, spath, srcPath))
+func (tc *treeCopy) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, dstPath string) {
+	tc.writeXattrs(dfd, dpath, dstPath, tc.readXattrs(sfd, spath, srcPath))
 }
 
 // xattr is one extended attribute read from a source.
@@ -713,14 +714,14 @@ type xattr struct {
 
 // readXattrs reads the attributes copyXattrs copies: the POSIX ACLs with
 // PreserveMode, the others with PreserveXattr.
-func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
-	all := r.o.Preserve&PreserveXattr != 0
-	report := all && r.o.RequireXattr
+func (tc *treeCopy) readXattrs(sfd int, spath string, srcPath string) []xattr {
+	all := tc.o.Preserve&PreserveXattr != 0
+	report := all && tc.o.RequireXattr
 	var buf [1024]byte
 	names, _, err := listXattrs(sfd, spath, buf[:])
 	if err != nil {
 		if report && err != unix.ENOTSUP && err != unix.ENOSYS {
-			r.fail(&Error{Op: "listing attributes of", Path: srcPath, Err: err})
+			tc.fail(&Error{Op: "listing attributes of", Path: srcPath, Err: err})
 		}
 		return nil
 	}
@@ -728,7 +729,7 @@ func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
 	var val []byte
 	for _, name := range names {
 		acl := strings.HasPrefix(name, "system.posix_acl_")
-		if !all && !acl || acl && r.o.Preserve&PreserveMode == 0 {
+		if !all && !acl || acl && tc.o.Preserve&PreserveMode == 0 {
 			continue // ACLs go with the mode (GNU's copy_acl), not with xattr
 		}
 		if val == nil {
@@ -738,7 +739,7 @@ func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
 		v, val, err = getXattr(sfd, spath, name, val)
 		if err != nil {
 			if report && !acl {
-				r.fail(&Error{Op: "getting attribute " + Quote(name) + " of", Path: srcPath, Err: err})
+				tc.fail(&Error{Op: "getting attribute " + Quote(name) + " of", Path: srcPath, Err: err})
 			}
 			continue
 		}
@@ -748,8 +749,8 @@ func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
 }
 
 // writeXattrs sets what readXattrs read.
-func (r *run) writeXattrs(dfd int, dpath string, dstPath string, attrs []xattr) {
-	report := r.o.Preserve&PreserveXattr != 0 && r.o.RequireXattr
+func (tc *treeCopy) writeXattrs(dfd int, dpath string, dstPath string, attrs []xattr) {
+	report := tc.o.Preserve&PreserveXattr != 0 && tc.o.RequireXattr
 	unsupported := false
 	for _, a := range attrs {
 		err := setXattr(dfd, dpath, a.name, a.value)
@@ -760,38 +761,38 @@ func (r *run) writeXattrs(dfd int, dpath string, dstPath string, attrs []xattr) 
 		case err == unix.ENOTSUP:
 			unsupported = true
 		case err == unix.ENOSYS:
-			r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: err})
+			tc.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: err})
 			return
 		default:
-			r.fail(&Error{Op: "setting attribute " + Quote(a.name) + " for", Path: dstPath, Err: err})
+			tc.fail(&Error{Op: "setting attribute " + Quote(a.name) + " for", Path: dstPath, Err: err})
 		}
 	}
 	if unsupported {
-		r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: unix.ENOTSUP})
+		tc.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: unix.ENOTSUP})
 	}
 }
 
 // hardlinked finds or claims the first copy of a multiply-linked file.
 // It returns the earlier copy's path, or a claim to fill in and close.
-func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
+func (tc *treeCopy) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
 	// A file linked once is recorded too where links are followed (GNU):
 	// cp -H --preserve=links a b, with b a symlink to a, links them.
-	if r.o.Preserve&PreserveLinks == 0 || st.Nlink < 2 && !r.follow && !r.followOperand {
+	if tc.o.Preserve&PreserveLinks == 0 || st.Nlink < 2 && !tc.follow && !tc.followOperand {
 		return "", nil
 	}
 	id := fileID{st.Dev, st.Ino}
-	r.c.mu.Lock()
-	if r.c.tree.links == nil {
-		r.c.tree.links = map[fileID]*linkEntry{}
+	tc.c.mu.Lock()
+	if tc.c.tree.links == nil {
+		tc.c.tree.links = map[fileID]*linkEntry{}
 	}
-	e := r.c.tree.links[id]
+	e := tc.c.tree.links[id]
 	if e == nil {
 		e = &linkEntry{done: make(chan struct{})}
-		r.c.tree.links[id] = e
-		r.c.mu.Unlock()
+		tc.c.tree.links[id] = e
+		tc.c.mu.Unlock()
 		return "", e
 	}
-	r.c.mu.Unlock()
+	tc.c.mu.Unlock()
 	<-e.done
 	if e.path == "" {
 		return "", nil // the first copy failed: copy this one
@@ -803,10 +804,10 @@ func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
 // that copy (linked: done, or failed and reported). Otherwise e is to be
 // copied, and claim, if not nil, makes it the copy later names wait for:
 // the caller finishes it.
-func (r *run) linkPrior(e *entry) (claim *linkEntry, linked bool) {
-	prior, claim := r.hardlinked(&e.st)
+func (tc *treeCopy) linkPrior(e *entry) (claim *linkEntry, linked bool) {
+	prior, claim := tc.hardlinked(&e.st)
 	if prior != "" {
-		r.linkTo(prior, e)
+		tc.linkTo(prior, e)
 		return nil, true
 	}
 	return claim, false
@@ -825,23 +826,23 @@ func (l *linkEntry) finish(path string) {
 // regular copies a regular file (or, with CopyContents, reads a special
 // one), in steps: open the source, link it to an earlier copy or claim
 // the first, open the destination, write the data, apply the attributes.
-func (r *run) regular(e *entry) {
-	if r.o.HardLink || r.o.SymbolicLink {
+func (tc *treeCopy) regular(e *entry) {
+	if tc.o.HardLink || tc.o.SymbolicLink {
 		if !e.hasStat {
 			if err := fstatat(e.sdir, e.sname, &e.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				r.fail(&Error{Op: "cannot stat", Path: e.srcPath, Err: err})
+				tc.fail(&Error{Op: "cannot stat", Path: e.srcPath, Err: err})
 				return
 			}
 			e.hasStat = true
 		}
-		r.makeLink(e)
+		tc.makeLink(e)
 		return
 	}
-	sfd := r.openSource(e)
+	sfd := tc.openSource(e)
 	if sfd < 0 {
 		return
 	}
-	claim, linked := r.linkPrior(e)
+	claim, linked := tc.linkPrior(e)
 	if linked {
 		unix.Close(sfd)
 		return
@@ -854,42 +855,42 @@ func (r *run) regular(e *entry) {
 	// O_NONBLOCK stays: regular files ignore it, and the descriptor is
 	// used bare (zcopy.CopyFD), so nothing else looks at it.
 	defer unix.Close(sfd)
-	linkTarget = r.copyFile(e, sfd)
+	linkTarget = tc.copyFile(e, sfd)
 }
 
 // openSource opens e's source for reading and fstats it into e.st (what
 // was opened, not what was listed). It returns -1 when there is nothing
 // to copy here: it failed (reported), or the name is no longer a regular
 // file (then recreated as what it is).
-func (r *run) openSource(e *entry) int {
+func (tc *treeCopy) openSource(e *entry) int {
 	oflags := unix.O_RDONLY | unix.O_NONBLOCK
-	if !r.follow && !(e.top && r.o.Deref != DerefNever) {
+	if !tc.follow && !(e.top && tc.o.Deref != DerefNever) {
 		oflags |= unix.O_NOFOLLOW
 	}
-	if r.o.CopyContents {
+	if tc.o.CopyContents {
 		oflags &^= unix.O_NONBLOCK
 	}
 	sfd, err := openat(e.sdir, e.sname, oflags, 0)
 	if err != nil {
-		r.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
+		tc.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
 		return -1
 	}
 	st := &e.st
 	if err := fstat(sfd, st); err != nil {
 		unix.Close(sfd)
-		r.fail(&Error{Op: "cannot fstat", Path: e.srcPath, Err: err})
+		tc.fail(&Error{Op: "cannot fstat", Path: e.srcPath, Err: err})
 		return -1
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG && !r.o.CopyContents {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG && !tc.o.CopyContents {
 		// Replaced by something else since it was listed: never read a
 		// FIFO or device that was not asked for; recreate it instead.
 		unix.Close(sfd)
 		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			r.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: unix.EISDIR})
+			tc.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: unix.EISDIR})
 			return -1
 		}
 		e.hasStat = true
-		r.special(e)
+		tc.special(e)
 		return -1
 	}
 	e.hasStat = true
@@ -899,9 +900,9 @@ func (r *run) openSource(e *entry) int {
 // copyFile copies the open source sfd to e's destination and reports it.
 // It returns what later names of the source link to: the copy, or ""
 // where none was made or it was written through a symlink.
-func (r *run) copyFile(e *entry, sfd int) (linkTarget string) {
+func (tc *treeCopy) copyFile(e *entry, sfd int) (linkTarget string) {
 	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindFile}
-	d, done := r.openDst(e, r.createMode(&e.st), &rep)
+	d, done := tc.openDst(e, tc.createMode(&e.st), &rep)
 	if done {
 		if rep.Skipped && d.upToDate {
 			return e.dstPath
@@ -914,17 +915,17 @@ func (r *run) copyFile(e *entry, sfd int) (linkTarget string) {
 			unix.Unlinkat(d.dir, d.tmp, 0)
 		}
 	}()
-	if !r.o.AttributesOnly && !r.writeData(e, &d, sfd, &rep) {
+	if !tc.o.AttributesOnly && !tc.writeData(e, &d, sfd, &rep) {
 		return ""
 	}
 	if testHookAfterData != nil {
 		testHookAfterData(e.dstPath)
 	}
-	if !r.finishFile(e, &d, sfd) {
+	if !tc.finishFile(e, &d, sfd) {
 		return ""
 	}
 	ok = true
-	r.report(&rep)
+	tc.report(&rep)
 	if d.followed {
 		return "" // a link to dstPath would be a link to the symlink
 	}
@@ -935,9 +936,9 @@ func (r *run) copyFile(e *entry, sfd int) (linkTarget string) {
 // preservation cp gives the permission bits minus the umask, and no
 // set-id or sticky bit (GNU); attributes to preserve withhold all but
 // 0600 until ownership and mode are applied.
-func (r *run) createMode(st *unix.Stat_t) uint32 {
-	mode := r.defaultPerm(st, 0o777)
-	if r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0 {
+func (tc *treeCopy) createMode(st *unix.Stat_t) uint32 {
+	mode := tc.defaultPerm(st, 0o777)
+	if tc.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0 {
 		mode &= 0o600
 	}
 	return mode
@@ -945,12 +946,12 @@ func (r *run) createMode(st *unix.Stat_t) uint32 {
 
 // writeData writes the source's bytes into the open destination d. false
 // means it failed: reported, and d's descriptor closed.
-func (r *run) writeData(e *entry, d *dstFile, sfd int, rep *FileReport) bool {
+func (tc *treeCopy) writeData(e *entry, d *dstFile, sfd int, rep *FileReport) bool {
 	var err error
 	if d.regular {
-		err = r.data(d.fd, sfd, &e.st, rep)
+		err = tc.data(d.fd, sfd, &e.st, rep)
 	} else {
-		err = r.stream(d.fd, sfd, e.st.Size, rep)
+		err = tc.stream(d.fd, sfd, e.st.Size, rep)
 	}
 	if err == nil {
 		return true
@@ -960,38 +961,38 @@ func (r *run) writeData(e *entry, d *dstFile, sfd int, rep *FileReport) bool {
 		if d.created && d.tmp == "" {
 			unix.Unlinkat(e.ddir, e.dname, 0) // GNU 9.2: no empty file left
 		}
-		r.fail(&Error{Path: e.dstPath, Path2: e.srcPath, Err: err})
+		tc.fail(&Error{Path: e.dstPath, Path2: e.srcPath, Err: err})
 		return false
 	}
-	if r.ctx.Err() != nil {
-		r.fail(r.ctx.Err())
+	if tc.ctx.Err() != nil {
+		tc.fail(tc.ctx.Err())
 		return false
 	}
-	r.fail(dataError(e.srcPath, e.dstPath, err))
+	tc.fail(dataError(e.srcPath, e.dstPath, err))
 	return false
 }
 
 // finishFile applies the attributes to the written destination d, closes
 // it, and with Atomic renames it into place. false means a step failed
 // (reported); d's descriptor is closed either way.
-func (r *run) finishFile(e *entry, d *dstFile, sfd int) bool {
+func (tc *treeCopy) finishFile(e *entry, d *dstFile, sfd int) bool {
 	dfd := d.fd
 	if d.old != nil {
-		r.inherit(dfd, d.old, e.dstPath)
+		tc.inherit(dfd, d.old, e.dstPath)
 	}
-	r.fileAttrs(dfd, sfd, &e.st, e.srcPath, e.dstPath, d.created && d.old == nil, e.h != nil && e.h.setgid)
-	if !r.settle(dfd, e.dstPath) {
+	tc.fileAttrs(dfd, sfd, &e.st, e.srcPath, e.dstPath, d.created && d.old == nil, e.h != nil && e.h.setgid)
+	if !tc.settle(dfd, e.dstPath) {
 		unix.Close(dfd)
 		return false
 	}
 	// close(2) is not retried on EINTR: the descriptor is gone anyway.
 	if err := unix.Close(dfd); err != nil {
-		r.fail(&Error{Op: "failed to close", Path: e.dstPath, Err: err})
+		tc.fail(&Error{Op: "failed to close", Path: e.dstPath, Err: err})
 		return false
 	}
 	if d.tmp != "" {
 		if err := unix.Renameat(d.dir, d.tmp, d.dir, d.name); err != nil {
-			r.fail(&Error{Op: "cannot create regular file", Path: e.dstPath, Err: err})
+			tc.fail(&Error{Op: "cannot create regular file", Path: e.dstPath, Err: err})
 			return false
 		}
 	}
@@ -1002,19 +1003,19 @@ func (r *run) finishFile(e *entry, d *dstFile, sfd int) bool {
 // FsyncFile, and a note that this copy created it (cp refuses to overwrite
 // such a file with a later operand). false means fsync failed, which is
 // reported; the caller closes dfd either way.
-func (r *run) settle(dfd int, dstPath string) bool {
-	if r.o.Fsync == FsyncFile {
+func (tc *treeCopy) settle(dfd int, dstPath string) bool {
+	if tc.o.Fsync == FsyncFile {
 		if err := eintr.Retry(func() error { return unix.Fsync(dfd) }); err != nil {
-			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
+			tc.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
 			return false
 		}
 	}
-	if r.c.tree.created != nil {
+	if tc.c.tree.created != nil {
 		var dst unix.Stat_t
 		if fstat(dfd, &dst) == nil {
-			r.c.mu.Lock()
-			r.c.tree.created[fileID{dst.Dev, dst.Ino}] = dstPath
-			r.c.mu.Unlock()
+			tc.c.mu.Lock()
+			tc.c.tree.created[fileID{dst.Dev, dst.Ino}] = dstPath
+			tc.c.mu.Unlock()
 		}
 	}
 	return true
@@ -1023,14 +1024,14 @@ func (r *run) settle(dfd int, dstPath string) bool {
 // fileAttrs applies ownership, xattrs, mode and times, in that order:
 // chown clears security.capability, so xattrs come after it; chmod comes
 // after chown, which clears set-id bits.
-func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, created, setgidDir bool) {
-	p := r.o.Preserve
+func (tc *treeCopy) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, created, setgidDir bool) {
+	p := tc.o.Preserve
 	owned := true
 	if p&PreserveOwnership != 0 {
-		owned = r.chown(dfd, "", 0, dstPath, st, setgidDir || !created)
+		owned = tc.chown(dfd, "", 0, dstPath, st, setgidDir || !created)
 	}
 	if p&(PreserveXattr|PreserveMode) != 0 {
-		r.xattrs(sfd, dfd, srcPath, dstPath)
+		tc.xattrs(sfd, dfd, srcPath, dstPath)
 	}
 	perm := uint32(st.Mode) & 0o7777
 	if !owned {
@@ -1039,24 +1040,24 @@ func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, 
 	switch {
 	case p&PreserveMode != 0:
 		if err := unix.Fchmod(dfd, perm); err != nil {
-			r.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})
+			tc.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})
 		}
 	case created && p&(PreserveOwnership|PreserveXattr) != 0:
 		// Created with permissions withheld: give the default mode now.
-		unix.Fchmod(dfd, r.defaultPerm(st, 0o777)&^umask())
+		unix.Fchmod(dfd, tc.defaultPerm(st, 0o777)&^umask())
 	}
 	if p&PreserveTimestamps != 0 {
 		ts := statTimes(st)
 		if err := futimens(dfd, &ts); err != nil {
-			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
+			tc.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
 		}
 	}
 }
 
 // data copies the bytes of the descriptor src to dst.
-func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) (err error) {
+func (tc *treeCopy) data(dst, src int, st *unix.Stat_t, rep *FileReport) (err error) {
 	size := st.Size
-	if r.o.Reflink == Always {
+	if tc.o.Reflink == Always {
 		if err := eintr.Retry(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) ||
 				errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EBADF) {
@@ -1069,39 +1070,39 @@ func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) (err error) {
 		rep.Reflink, rep.Method, rep.Size = OutcomeYes, zcopy.Clone, size
 		return nil
 	}
-	opts := r.opts
-	if r.prog != nil {
+	opts := tc.opts
+	if tc.prog != nil {
 		var credit func()
-		opts, credit = r.prog.fileData(opts, size, rep)
+		opts, credit = tc.prog.fileData(opts, size, rep)
 		defer func() {
 			if err == nil {
 				credit()
 			}
 		}()
 	}
-	sparseScan := r.o.Sparse != Never && st.Blocks*512 < st.Size
-	if r.o.Sparse == Always {
-		n, err := zeroScanCopy(r.ctx, dst, src, size)
+	sparseScan := tc.o.Sparse != Never && st.Blocks*512 < st.Size
+	if tc.o.Sparse == Always {
+		n, err := zeroScanCopy(tc.ctx, dst, src, size)
 		rep.Size, rep.Method, rep.Sparse = n, zcopy.ReadWrite, OutcomeYes
 		return err
 	}
 	if sparseScan {
-		n, handled, err := r.sparseCopy(dst, src, size, opts, rep)
+		n, handled, err := tc.sparseCopy(dst, src, size, opts, rep)
 		if handled {
 			rep.Size = n
 			return err
 		}
 	}
 	var zr *zcopy.Report
-	if r.wantReport {
+	if tc.wantReport {
 		zr = new(zcopy.Report)
 	}
-	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, zr)
+	n, err := tc.o.Engine.CopyData(tc.ctx, dst, src, size, opts, zr)
 	rep.Size = n
 	if zr != nil {
-		outcomes(zr, rep, r.o.Reflink)
+		outcomes(zr, rep, tc.o.Reflink)
 	} else {
-		outcomes(&zcopy.Report{}, rep, r.o.Reflink)
+		outcomes(&zcopy.Report{}, rep, tc.o.Reflink)
 	}
 	return err
 }
@@ -1140,7 +1141,7 @@ func outcomes(zr *zcopy.Report, rep *FileReport, reflink When) {
 // sparseCopy copies the data segments SEEK_DATA/SEEK_HOLE find and leaves
 // the holes; handled is false (nothing written) where the filesystem cannot
 // seek holes.
-func (r *run) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *FileReport) (written int64, handled bool, err error) {
+func (tc *treeCopy) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *FileReport) (written int64, handled bool, err error) {
 	sfd := src
 	off := int64(0)
 	for off < size {
@@ -1181,15 +1182,15 @@ func (r *run) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *Fil
 		}
 		var zr zcopy.Report
 		o := opts
-		if r.wantReport {
+		if tc.wantReport {
 			o = append(o[:len(o):len(o)], zcopy.WithReport(&zr))
 		}
 		if testHookSparseData != nil {
 			testHookSparseData(data)
 		}
-		n, err := zcopy.CopyFD(r.ctx, dst, sfd, hole-data, o...)
+		n, err := zcopy.CopyFD(tc.ctx, dst, sfd, hole-data, o...)
 		written += n
-		outcomes(&zr, rep, r.o.Reflink)
+		outcomes(&zr, rep, tc.o.Reflink)
 		if err != nil {
 			return written, true, err
 		}
@@ -1294,8 +1295,8 @@ func allZero(b []byte) bool {
 }
 
 // symlink copies a symbolic link as a link.
-func (r *run) symlink(e *entry) {
-	claim, linked := r.linkPrior(e)
+func (tc *treeCopy) symlink(e *entry) {
+	claim, linked := tc.linkPrior(e)
 	if linked {
 		return
 	}
@@ -1303,27 +1304,27 @@ func (r *run) symlink(e *entry) {
 	defer func() { claim.finish(linkTarget) }()
 	target, err := readlinkat(e.sdir, e.sname)
 	if err != nil {
-		r.fail(&Error{Op: "cannot read symbolic link", Path: e.srcPath, Err: err})
+		tc.fail(&Error{Op: "cannot read symbolic link", Path: e.srcPath, Err: err})
 		return
 	}
 	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindSymlink}
-	created := r.createOrReplace(e, &rep, "cannot create symbolic link",
+	created := tc.createOrReplace(e, &rep, "cannot create symbolic link",
 		func(name string) error { return unix.Symlinkat(target, e.ddir, name) })
 	if !created {
 		return
 	}
-	if r.o.Preserve&PreserveOwnership != 0 {
-		r.chown(-1, e.dname, e.ddir, e.dstPath, &e.st, false)
+	if tc.o.Preserve&PreserveOwnership != 0 {
+		tc.chown(-1, e.dname, e.ddir, e.dstPath, &e.st, false)
 	}
-	r.xattrsByName(e.sdir, e.sname, e.ddir, e.dname, e.srcPath, e.dstPath)
-	if r.o.Preserve&PreserveTimestamps != 0 {
+	tc.xattrsByName(e.sdir, e.sname, e.ddir, e.dname, e.srcPath, e.dstPath)
+	if tc.o.Preserve&PreserveTimestamps != 0 {
 		ts := statTimes(&e.st)
 		if err := unix.UtimesNanoAt(e.ddir, e.dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil && err != unix.EOPNOTSUPP {
-			r.fail(&Error{Op: "preserving times for", Path: e.dstPath, Err: err})
+			tc.fail(&Error{Op: "preserving times for", Path: e.dstPath, Err: err})
 		}
 	}
 	linkTarget = e.dstPath
-	r.report(&rep)
+	tc.report(&rep)
 }
 
 func readlinkat(dirfd int, name string) (string, error) {
@@ -1344,8 +1345,8 @@ func readlinkat(dirfd int, name string) (string, error) {
 }
 
 // special recreates a FIFO, socket or device node; it is never opened.
-func (r *run) special(e *entry) {
-	claim, linked := r.linkPrior(e)
+func (tc *treeCopy) special(e *entry) {
+	claim, linked := tc.linkPrior(e)
 	if linked {
 		return
 	}
@@ -1360,44 +1361,44 @@ func (r *run) special(e *entry) {
 		kind = KindSocket
 	}
 	// mknod(2) keeps the set-id bits (minus the umask), as GNU's copy shows.
-	perm := r.defaultPerm(&e.st, 0o7777)
-	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
+	perm := tc.defaultPerm(&e.st, 0o7777)
+	if tc.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
 		perm &= 0o600
 	}
 	mk := func(name string) error {
 		return unix.Mknodat(e.ddir, name, e.st.Mode&unix.S_IFMT|perm, int(e.st.Rdev))
 	}
 	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: kind}
-	created := r.createOrReplace(e, &rep, op, mk)
+	created := tc.createOrReplace(e, &rep, op, mk)
 	if !created {
 		return
 	}
-	p := r.o.Preserve
+	p := tc.o.Preserve
 	owned := true
 	if p&PreserveOwnership != 0 {
-		owned = r.chown(-1, e.dname, e.ddir, e.dstPath, &e.st, false)
+		owned = tc.chown(-1, e.dname, e.ddir, e.dstPath, &e.st, false)
 	}
-	r.xattrsByName(e.sdir, e.sname, e.ddir, e.dname, e.srcPath, e.dstPath)
+	tc.xattrsByName(e.sdir, e.sname, e.ddir, e.dname, e.srcPath, e.dstPath)
 	if p&(PreserveOwnership|PreserveMode) != 0 {
 		mode := uint32(e.st.Mode) & 0o7777
 		if p&PreserveMode == 0 {
-			mode = r.defaultPerm(&e.st, 0o7777) &^ umask()
+			mode = tc.defaultPerm(&e.st, 0o7777) &^ umask()
 		}
 		if !owned {
 			mode &^= setIDBits // GNU: no set-id bits on a node that is not the source owner's
 		}
 		if err := unix.Fchmodat(e.ddir, e.dname, mode, 0); err != nil {
-			r.fail(&Error{Op: "preserving permissions for", Path: e.dstPath, Err: err})
+			tc.fail(&Error{Op: "preserving permissions for", Path: e.dstPath, Err: err})
 		}
 	}
 	if p&PreserveTimestamps != 0 {
 		ts := statTimes(&e.st)
 		if err := unix.UtimesNanoAt(e.ddir, e.dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			r.fail(&Error{Op: "preserving times for", Path: e.dstPath, Err: err})
+			tc.fail(&Error{Op: "preserving times for", Path: e.dstPath, Err: err})
 		}
 	}
 	linkTarget = e.dstPath
-	r.report(&rep)
+	tc.report(&rep)
 }
 
 // has reports whether err was recorded already.
