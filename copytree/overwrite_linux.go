@@ -3,7 +3,6 @@ package copytree
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,8 +10,6 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/zcopy/zcopy"
 )
 
 // This file decides what happens to a destination name that exists and
@@ -420,131 +417,6 @@ func (tc *treeCopy) inherit(fd int, old *oldFile, dstPath string) {
 	}
 }
 
-// replaceByRename makes a link (hard or symbolic) under a temporary name
-// and renames it over dname, as GNU's force_linkat and force_symlinkat
-// do: if making it fails, the old destination is still there.
-func replaceByRename(ddir int, dname string, mk func(name string) error) error {
-	tmp := tempName(dname)
-	if err := mk(tmp); err != nil {
-		return err
-	}
-	err := unix.Renameat(ddir, tmp, ddir, dname)
-	// rename(2) of two names of one inode does nothing and leaves both.
-	unix.Unlinkat(ddir, tmp, 0)
-	return err
-}
-
-// linkTo makes dname a further name of prior, the copy of an earlier name
-// of the same source inode (st). An existing dname goes through the
-// overwrite policy first: a file -n, -i or --update=none keeps is never
-// replaced by the link.
-func (tc *treeCopy) linkTo(prior string, e *entry) {
-	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindHardLink}
-	mk := func(name string) error { return unix.Linkat(unix.AT_FDCWD, prior, e.ddir, name, 0) }
-	err := mk(e.dname)
-	if err == unix.EEXIST && tc.isPrior(prior, e.ddir, e.dname) {
-		// The name is that copy already. For an operand (e.ddir is the
-		// working directory only for those) given twice, cp -d f f dir,
-		// GNU's check on operands refuses it; in a tree the link is
-		// there (cp -au onto a tree that has it). Unlinking would lose
-		// the copy either way.
-		if e.ddir == unix.AT_FDCWD && tc.c.tree.created != nil {
-			tc.fail(&Error{Path: e.dstPath, Path2: e.srcPath, Err: ErrJustCreated})
-			return
-		}
-		tc.report(&rep)
-		return
-	}
-	if err == unix.EEXIST {
-		dec, derr := tc.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, false, false)
-		if derr != nil {
-			tc.fail(derr)
-			return
-		}
-		rep.Backup = dec.backup
-		switch {
-		case dec.v == vSkip && !dec.upToDate:
-			rep.Skipped = true
-			tc.report(&rep)
-			return
-		case dec.v == vCreate:
-			err = mk(e.dname)
-		default:
-			// GNU replaces it (create_hard_link with replace), and cp -v
-			// says so; under -u even a newer destination, which GNU's
-			// copy.c does "unconditionally, even if it was a newer
-			// separate file" (preserve-link.sh checks it).
-			err, rep.Removed = replaceByRename(e.ddir, e.dname, mk), true
-		}
-	}
-	if err != nil {
-		tc.fail(&Error{Op: "cannot create hard link %s to %s", Path: e.dstPath, Path2: prior, Err: err})
-		return
-	}
-	tc.report(&rep)
-}
-
-// makeLink is cp -l and cp -s. An existing destination is replaced only
-// when the options say so (GNU): --remove-destination, -b (after the
-// backup), -f, -i answered yes (-l), or GNU's unlink-before cases;
-// otherwise it is "File exists". A destination that already is the
-// source (cp -l f f) is left alone.
-func (tc *treeCopy) makeLink(e *entry) {
-	if tc.o.SymbolicLink && !relativeLinkOK(e.srcPath, e.dstPath) {
-		tc.fail(&Error{Path: e.dstPath, Err: ErrRelativeSymlink})
-		return
-	}
-	kind, op := KindHardLink, "cannot create hard link %s to %s"
-	mk := func(name string) error {
-		flags := 0
-		if tc.follow || e.top && tc.o.Deref == DerefCommandLine {
-			// -L, or -H on an operand: link what the symlink names
-			// (GNU's create_hard_link; link-deref.sh).
-			flags = unix.AT_SYMLINK_FOLLOW
-		}
-		return unix.Linkat(e.sdir, e.sname, e.ddir, name, flags)
-	}
-	if tc.o.SymbolicLink {
-		kind, op = KindSymlink, "cannot create symbolic link %s to %s"
-		mk = func(name string) error { return unix.Symlinkat(e.srcPath, e.ddir, name) }
-	}
-	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: kind}
-	err := mk(e.dname)
-	if err == unix.EEXIST {
-		dec, derr := tc.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, e.top, false)
-		if derr != nil {
-			tc.fail(derr)
-			return
-		}
-		rep.Backup = dec.backup
-		switch {
-		case dec.v == vSkip || dec.same:
-			rep.Skipped = true
-			tc.report(&rep)
-			return
-		case dec.v == vCreate:
-			err = mk(e.dname)
-		case dec.v == vRemove:
-			if err = unix.Unlinkat(e.ddir, e.dname, 0); err != nil && err != unix.ENOENT {
-				tc.fail(&Error{Op: "cannot remove", Path: e.dstPath, Err: err})
-				return
-			}
-			rep.Removed = dec.announce
-			err = mk(e.dname)
-		case tc.o.Force || tc.o.HardLink && tc.o.Interactive != nil:
-			err = replaceByRename(e.ddir, e.dname, mk)
-		}
-	}
-	if err != nil {
-		tc.fail(&Error{Op: op, Path: e.dstPath, Path2: e.srcPath, Err: err})
-		return
-	}
-	if e.top {
-		tc.noteCreated(e.ddir, e.dname, e.dstPath)
-	}
-	tc.report(&rep)
-}
-
 // createOrReplace runs create for a symlink or special file. If the name
 // exists, the overwrite policy decides (existing): skip it (reported as
 // skipped), create it after a backup, or remove it first (GNU: without
@@ -652,41 +524,4 @@ func tempName(dname string) string {
 		name = name[:255]
 	}
 	return dir + name
-}
-
-// stream copies src into a destination that is not a regular file (a
-// device, a FIFO, the pipe behind /dev/stdout), as GNU's plain write
-// loop does: from the start, no holes, no truncation (zcopy may still
-// splice or sendfile). The descriptors are duplicated into *os.File
-// values so that an error names the side that failed: cp says "error
-// writing '/dev/full': No space left on device".
-func (tc *treeCopy) stream(dst, src int, size int64, rep *FileReport) error {
-	df, err := dupFile(dst, rep.Dst)
-	if err != nil {
-		return err
-	}
-	defer df.Close()
-	sf, err := dupFile(src, rep.Src)
-	if err != nil {
-		return err
-	}
-	defer sf.Close()
-	var in io.Reader = sf
-	if size > 0 {
-		in = &io.LimitedReader{R: sf, N: size} // the size fstat saw, as for files
-	}
-	var zr zcopy.Report
-	opts := append(tc.opts[:len(tc.opts):len(tc.opts)], zcopy.WithReport(&zr))
-	n, err := zcopy.CopyContext(tc.ctx, df, in, opts...)
-	rep.Size = n
-	outcomes(&zr, rep, tc.o.Reflink)
-	return err
-}
-
-func dupFile(fd int, name string) (*os.File, error) {
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return nil, os.NewSyscallError("fcntl", err)
-	}
-	return os.NewFile(uintptr(nfd), name), nil
 }
