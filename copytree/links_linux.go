@@ -90,7 +90,7 @@ func (tc *treeCopy) linkTo(prior string, e *entry) {
 		return
 	}
 	if err == unix.EEXIST {
-		dec, derr := tc.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, false, false)
+		dec, derr := tc.existing(e, false, false)
 		if derr != nil {
 			tc.fail(derr)
 			return
@@ -145,7 +145,7 @@ func (tc *treeCopy) makeLink(e *entry) {
 	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: kind}
 	err := mk(e.dname)
 	if err == unix.EEXIST {
-		dec, derr := tc.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, e.top, false)
+		dec, derr := tc.existing(e, e.top, false)
 		if derr != nil {
 			tc.fail(derr)
 			return

@@ -43,17 +43,18 @@ type decision struct {
 	announce bool
 }
 
-// existing decides what to do with dname in ddir, which exists, for the
-// source src (a regular file to copy when regular; a link, FIFO, device
-// or hard link to make otherwise). top says dname is a command-line
-// operand's destination. The order of the checks is GNU's.
-func (tc *treeCopy) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_t, top, regular bool) (decision, error) {
+// existing decides what to do with e's destination, which exists, for
+// its source (a regular file to copy when regular; a link, FIFO, device
+// or hard link to make otherwise). top says the destination is a
+// command-line operand's. The order of the checks is GNU's.
+func (tc *treeCopy) existing(e *entry, top, regular bool) (decision, error) {
+	src := &e.st
 	var d decision
-	if err := fstatat(ddir, dname, &d.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := fstatat(e.ddir, e.dname, &d.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if err == unix.ENOENT {
 			return decision{v: vCreate}, nil // gone meanwhile
 		}
-		return d, &Error{Op: "cannot stat", Path: dstPath, Err: err}
+		return d, &Error{Op: "cannot stat", Path: e.dstPath, Err: err}
 	}
 	lst := d.st
 	isLink := lst.Mode&unix.S_IFMT == unix.S_IFLNK
@@ -61,36 +62,36 @@ func (tc *treeCopy) existing(ddir int, dname, srcPath, dstPath string, src *unix
 	if isLink && top && regular && !tc.o.RemoveDestination && tc.o.Backup == BackupNone {
 		// cp writes through a symlink that is an operand's destination.
 		var target unix.Stat_t
-		if err := fstatat(ddir, dname, &target, 0); err != nil {
+		if err := fstatat(e.ddir, e.dname, &target, 0); err != nil {
 			switch {
 			case err == unix.ENOENT && tc.justCreated(&lst):
 				// An earlier operand made it: GNU says so before it
 				// would say the link dangles (abuse.sh).
-				return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
+				return d, &Error{Path: e.srcPath, Path2: e.dstPath, Err: ErrThroughJustCreated}
 			case err == unix.ENOENT && tc.o.OpenDanglingSymlink:
 				d.v, d.follow = vOpen, true // POSIXLY_CORRECT: create through it
 				return d, nil
 			case err == unix.ENOENT:
 				// Refused with -f too (GNU 9.1, thru-dangling.sh).
-				return d, &Error{Path: dstPath, Err: ErrDanglingDst}
+				return d, &Error{Path: e.dstPath, Err: ErrDanglingDst}
 			case err == unix.ELOOP && tc.o.Force:
 				// GNU treats a loop as existing and removes it (8.30).
 			default:
-				return d, &Error{Op: "cannot stat", Path: dstPath, Err: err}
+				return d, &Error{Op: "cannot stat", Path: e.dstPath, Err: err}
 			}
 		} else {
 			d.st, d.follow = target, true
 		}
 	} else if isLink && regular && !tc.o.RemoveDestination && tc.o.Backup == BackupNone && !tc.o.HardLink && !tc.o.SymbolicLink {
 		var target unix.Stat_t
-		if fstatat(ddir, dname, &target, 0) == nil {
+		if fstatat(e.ddir, e.dname, &target, 0) == nil {
 			cmp = &target
 		}
 	}
 	if tc.o.Update != UpdateNone {
-		ok, now := tc.sameFileOK(srcPath, src, ddir, dname, cmp)
+		ok, now := tc.sameFileOK(e.srcPath, src, e.ddir, e.dname, cmp)
 		if !ok {
-			return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
+			return d, &Error{Path: e.srcPath, Path2: e.dstPath, Err: ErrSameFile}
 		}
 		d.same = now // nothing left to do: the destination is the copy already
 	}
@@ -101,14 +102,14 @@ func (tc *treeCopy) existing(ddir int, dname, srcPath, dstPath string, src *unix
 		d.v = vSkip
 		return d, nil
 	case UpdateNoneFail:
-		return d, &Error{Path: dstPath, Err: ErrNotReplacing}
+		return d, &Error{Path: e.dstPath, Err: ErrNotReplacing}
 	case UpdateOlder:
 		if timeCmp(d.st.Mtim, src.Mtim) >= 0 {
 			d.v, d.upToDate = vSkip, true
 			return d, nil
 		}
 	}
-	if tc.o.Interactive != nil && !tc.o.Interactive(dstPath) {
+	if tc.o.Interactive != nil && !tc.o.Interactive(e.dstPath) {
 		d.v = vSkip
 		return d, nil
 	}
@@ -117,44 +118,44 @@ func (tc *treeCopy) existing(ddir int, dname, srcPath, dstPath string, src *unix
 		return d, nil
 	}
 	if d.st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return d, &Error{Path: dstPath, Err: ErrFileOverDir}
+		return d, &Error{Path: e.dstPath, Err: ErrFileOverDir}
 	}
 	// Only an operand is checked (GNU): the files of two trees merge.
 	// (A numbered backup keeps both.)
 	if top && tc.o.Backup != BackupNumbered && tc.justCreated(&d.st) {
-		return d, &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
+		return d, &Error{Path: e.dstPath, Path2: e.srcPath, Err: ErrJustCreated}
 	}
-	if tc.o.Backup != BackupNone && !dotOrDotdot(srcPath) && tc.o.Backup != BackupNumbered &&
-		sourceIsDstBackup(srcPath, src, ddir, dname, tc.o.Suffix) {
-		return d, &Error{Path: dstPath, Path2: srcPath, Err: ErrBackupIsSource}
+	if tc.o.Backup != BackupNone && !dotOrDotdot(e.srcPath) && tc.o.Backup != BackupNumbered &&
+		sourceIsDstBackup(e.srcPath, src, e.ddir, e.dname, tc.o.Suffix) {
+		return d, &Error{Path: e.dstPath, Path2: e.srcPath, Err: ErrBackupIsSource}
 	}
-	if tc.o.Backup != BackupNone && !dotOrDotdot(srcPath) {
-		name, err := backupName(ddir, dname, tc.o.Backup, tc.o.Suffix)
+	if tc.o.Backup != BackupNone && !dotOrDotdot(e.srcPath) {
+		name, err := backupName(e.ddir, e.dname, tc.o.Backup, tc.o.Suffix)
 		if err != nil {
-			return d, &Error{Op: "cannot backup", Path: dstPath, Err: err}
+			return d, &Error{Op: "cannot backup", Path: e.dstPath, Err: err}
 		}
 		if tc.o.Atomic && regular {
 			// The old file stays under its name until the rename.
-			err = unix.Linkat(ddir, dname, ddir, name, 0)
+			err = unix.Linkat(e.ddir, e.dname, e.ddir, name, 0)
 		} else {
-			err = unix.Renameat(ddir, dname, ddir, name)
+			err = unix.Renameat(e.ddir, e.dname, e.ddir, name)
 		}
 		if err != nil {
-			return d, &Error{Op: "cannot backup", Path: dstPath, Err: err}
+			return d, &Error{Op: "cannot backup", Path: e.dstPath, Err: err}
 		}
-		d.backup = filepath.Join(filepath.Dir(dstPath), filepath.Base(name))
+		d.backup = filepath.Join(filepath.Dir(e.dstPath), filepath.Base(name))
 		d.v = vCreate
 		return d, nil
 	}
 	if top && isLink && tc.justCreated(&lst) {
 		// A symlink an earlier operand made: writing through it would
 		// let one source aim another's data anywhere (GNU refuses too).
-		return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
+		return d, &Error{Path: e.srcPath, Path2: e.dstPath, Err: ErrThroughJustCreated}
 	}
 	if tc.o.AttributesOnly && !regular && !tc.o.HardLink && !tc.o.SymbolicLink && !tc.o.RemoveDestination && !tc.o.Force {
 		// No data to copy: cp keeps the destination (GNU 9.1), so the
 		// link or node cannot be made over it.
-		return d, &Error{Op: createOp(src), Path: dstPath, Err: unix.EEXIST}
+		return d, &Error{Op: createOp(src), Path: e.dstPath, Err: unix.EEXIST}
 	}
 	derefNever := tc.o.Deref == DerefNever || !top && tc.o.Deref == DerefCommandLine
 	switch {
@@ -250,7 +251,7 @@ func (tc *treeCopy) openDst(e *entry, mode uint32, rep *FileReport) (d dstFile, 
 			return tc.openAtomic(d, decision{v: vCreate}, e.dstPath, mode, rep)
 		}
 	}
-	dec, err := tc.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, e.top, true)
+	dec, err := tc.existing(e, e.top, true)
 	if err != nil {
 		if errors.Is(err, ErrDanglingDst) && tc.o.OnFile != nil {
 			// cp -v names the copy before it opens the destination
@@ -427,7 +428,7 @@ func (tc *treeCopy) inherit(fd int, old *oldFile, dstPath string) {
 func (tc *treeCopy) createOrReplace(e *entry, rep *FileReport, op string, create func(name string) error) (created bool) {
 	err := create(e.dname)
 	if err == unix.EEXIST {
-		dec, verr := tc.existing(e.ddir, e.dname, e.srcPath, e.dstPath, &e.st, e.top, false)
+		dec, verr := tc.existing(e, e.top, false)
 		if verr != nil {
 			tc.fail(verr)
 			return false
