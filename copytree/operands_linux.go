@@ -27,23 +27,23 @@ func withWorkers(ctx context.Context, n int, fn func(ctx context.Context)) {
 // walk runs a tree's root listing and everything it queues, and returns
 // when they are done: on the shared workers when ctx has them, else on
 // workers of its own.
-func (r *run) walk(root func()) {
-	if s, ok := r.ctx.Value(poolKey{}).(*sched); ok {
-		r.s = s
-		r.push(root)
-		r.work.Wait()
+func (tc *treeCopy) walk(root func()) {
+	if s, ok := tc.ctx.Value(poolKey{}).(*sched); ok {
+		tc.s = s
+		tc.push(root)
+		tc.work.Wait()
 		return
 	}
-	r.s = newSched()
-	r.push(root)
-	r.s.run(r.o.Jobs)
+	tc.s = newSched()
+	tc.push(root)
+	tc.s.run(tc.o.Jobs)
 }
 
 // push queues one task of this copy.
-func (r *run) push(t func()) {
-	r.work.Add(1)
-	r.s.push(func() {
-		defer r.work.Done()
+func (tc *treeCopy) push(t func()) {
+	tc.work.Add(1)
+	tc.s.push(func() {
+		defer tc.work.Done()
 		t()
 	})
 }

@@ -3,7 +3,6 @@ package copytree
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,8 +10,6 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/zcopy/zcopy"
 )
 
 // This file decides what happens to a destination name that exists and
@@ -46,72 +43,73 @@ type decision struct {
 	announce bool
 }
 
-// existing decides what to do with dname in ddir, which exists, for the
-// source src (a regular file to copy when regular; a link, FIFO, device
-// or hard link to make otherwise). top says dname is a command-line
-// operand's destination. The order of the checks is GNU's.
-func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_t, top, regular bool) (decision, error) {
+// existing decides what to do with e's destination, which exists, for
+// its source (a regular file to copy when regular; a link, FIFO, device
+// or hard link to make otherwise). top says the destination is a
+// command-line operand's. The order of the checks is GNU's.
+func (tc *treeCopy) existing(e *entry, top, regular bool) (decision, error) {
+	src := &e.st
 	var d decision
-	if err := fstatat(ddir, dname, &d.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := fstatat(e.ddir, e.dname, &d.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if err == unix.ENOENT {
 			return decision{v: vCreate}, nil // gone meanwhile
 		}
-		return d, &Error{Op: "cannot stat", Path: dstPath, Err: err}
+		return d, &Error{Op: "cannot stat", Path: e.dstPath, Err: err}
 	}
 	lst := d.st
 	isLink := lst.Mode&unix.S_IFMT == unix.S_IFLNK
 	cmp := &d.st // the status GNU's same-file test sees: followed for a regular source
-	if isLink && top && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone {
+	if isLink && top && regular && !tc.o.RemoveDestination && tc.o.Backup == BackupNone {
 		// cp writes through a symlink that is an operand's destination.
 		var target unix.Stat_t
-		if err := fstatat(ddir, dname, &target, 0); err != nil {
+		if err := fstatat(e.ddir, e.dname, &target, 0); err != nil {
 			switch {
-			case err == unix.ENOENT && r.justCreated(&lst):
+			case err == unix.ENOENT && tc.justCreated(&lst):
 				// An earlier operand made it: GNU says so before it
 				// would say the link dangles (abuse.sh).
-				return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
-			case err == unix.ENOENT && r.o.OpenDanglingSymlink:
+				return d, &Error{Path: e.srcPath, Path2: e.dstPath, Err: ErrThroughJustCreated}
+			case err == unix.ENOENT && tc.o.OpenDanglingSymlink:
 				d.v, d.follow = vOpen, true // POSIXLY_CORRECT: create through it
 				return d, nil
 			case err == unix.ENOENT:
 				// Refused with -f too (GNU 9.1, thru-dangling.sh).
-				return d, &Error{Path: dstPath, Err: ErrDanglingDst}
-			case err == unix.ELOOP && r.o.Force:
+				return d, &Error{Path: e.dstPath, Err: ErrDanglingDst}
+			case err == unix.ELOOP && tc.o.Force:
 				// GNU treats a loop as existing and removes it (8.30).
 			default:
-				return d, &Error{Op: "cannot stat", Path: dstPath, Err: err}
+				return d, &Error{Op: "cannot stat", Path: e.dstPath, Err: err}
 			}
 		} else {
 			d.st, d.follow = target, true
 		}
-	} else if isLink && regular && !r.o.RemoveDestination && r.o.Backup == BackupNone && !r.o.HardLink && !r.o.SymbolicLink {
+	} else if isLink && regular && !tc.o.RemoveDestination && tc.o.Backup == BackupNone && !tc.o.HardLink && !tc.o.SymbolicLink {
 		var target unix.Stat_t
-		if fstatat(ddir, dname, &target, 0) == nil {
+		if fstatat(e.ddir, e.dname, &target, 0) == nil {
 			cmp = &target
 		}
 	}
-	if r.o.Update != UpdateNone {
-		ok, now := r.sameFileOK(srcPath, src, ddir, dname, cmp)
+	if tc.o.Update != UpdateNone {
+		ok, now := tc.sameFileOK(e.srcPath, src, e.ddir, e.dname, cmp)
 		if !ok {
-			return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrSameFile}
+			return d, &Error{Path: e.srcPath, Path2: e.dstPath, Err: ErrSameFile}
 		}
 		d.same = now // nothing left to do: the destination is the copy already
 	}
 	// GNU's order: the update and no-clobber policies and the question
 	// come before the checks on what the destination is.
-	switch r.o.Update {
+	switch tc.o.Update {
 	case UpdateNone:
 		d.v = vSkip
 		return d, nil
 	case UpdateNoneFail:
-		return d, &Error{Path: dstPath, Err: ErrNotReplacing}
+		return d, &Error{Path: e.dstPath, Err: ErrNotReplacing}
 	case UpdateOlder:
 		if timeCmp(d.st.Mtim, src.Mtim) >= 0 {
 			d.v, d.upToDate = vSkip, true
 			return d, nil
 		}
 	}
-	if r.o.Interactive != nil && !r.o.Interactive(dstPath) {
+	if tc.o.Interactive != nil && !tc.o.Interactive(e.dstPath) {
 		d.v = vSkip
 		return d, nil
 	}
@@ -120,50 +118,50 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 		return d, nil
 	}
 	if d.st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return d, &Error{Path: dstPath, Err: ErrFileOverDir}
+		return d, &Error{Path: e.dstPath, Err: ErrFileOverDir}
 	}
 	// Only an operand is checked (GNU): the files of two trees merge.
 	// (A numbered backup keeps both.)
-	if top && r.o.Backup != BackupNumbered && r.justCreated(&d.st) {
-		return d, &Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated}
+	if top && tc.o.Backup != BackupNumbered && tc.justCreated(&d.st) {
+		return d, &Error{Path: e.dstPath, Path2: e.srcPath, Err: ErrJustCreated}
 	}
-	if r.o.Backup != BackupNone && !dotOrDotdot(srcPath) && r.o.Backup != BackupNumbered &&
-		sourceIsDstBackup(srcPath, src, ddir, dname, r.o.Suffix) {
-		return d, &Error{Path: dstPath, Path2: srcPath, Err: ErrBackupIsSource}
+	if tc.o.Backup != BackupNone && !dotOrDotdot(e.srcPath) && tc.o.Backup != BackupNumbered &&
+		sourceIsDstBackup(e.srcPath, src, e.ddir, e.dname, tc.o.Suffix) {
+		return d, &Error{Path: e.dstPath, Path2: e.srcPath, Err: ErrBackupIsSource}
 	}
-	if r.o.Backup != BackupNone && !dotOrDotdot(srcPath) {
-		name, err := backupName(ddir, dname, r.o.Backup, r.o.Suffix)
+	if tc.o.Backup != BackupNone && !dotOrDotdot(e.srcPath) {
+		name, err := backupName(e.ddir, e.dname, tc.o.Backup, tc.o.Suffix)
 		if err != nil {
-			return d, &Error{Op: "cannot backup", Path: dstPath, Err: err}
+			return d, &Error{Op: "cannot backup", Path: e.dstPath, Err: err}
 		}
-		if r.o.Atomic && regular {
+		if tc.o.Atomic && regular {
 			// The old file stays under its name until the rename.
-			err = unix.Linkat(ddir, dname, ddir, name, 0)
+			err = unix.Linkat(e.ddir, e.dname, e.ddir, name, 0)
 		} else {
-			err = unix.Renameat(ddir, dname, ddir, name)
+			err = unix.Renameat(e.ddir, e.dname, e.ddir, name)
 		}
 		if err != nil {
-			return d, &Error{Op: "cannot backup", Path: dstPath, Err: err}
+			return d, &Error{Op: "cannot backup", Path: e.dstPath, Err: err}
 		}
-		d.backup = filepath.Join(filepath.Dir(dstPath), filepath.Base(name))
+		d.backup = filepath.Join(filepath.Dir(e.dstPath), filepath.Base(name))
 		d.v = vCreate
 		return d, nil
 	}
-	if top && isLink && r.justCreated(&lst) {
+	if top && isLink && tc.justCreated(&lst) {
 		// A symlink an earlier operand made: writing through it would
 		// let one source aim another's data anywhere (GNU refuses too).
-		return d, &Error{Path: srcPath, Path2: dstPath, Err: ErrThroughJustCreated}
+		return d, &Error{Path: e.srcPath, Path2: e.dstPath, Err: ErrThroughJustCreated}
 	}
-	if r.o.AttributesOnly && !regular && !r.o.HardLink && !r.o.SymbolicLink && !r.o.RemoveDestination && !r.o.Force {
+	if tc.o.AttributesOnly && !regular && !tc.o.HardLink && !tc.o.SymbolicLink && !tc.o.RemoveDestination && !tc.o.Force {
 		// No data to copy: cp keeps the destination (GNU 9.1), so the
 		// link or node cannot be made over it.
-		return d, &Error{Op: createOp(src), Path: dstPath, Err: unix.EEXIST}
+		return d, &Error{Op: createOp(src), Path: e.dstPath, Err: unix.EEXIST}
 	}
-	derefNever := r.o.Deref == DerefNever || !top && r.o.Deref == DerefCommandLine
+	derefNever := tc.o.Deref == DerefNever || !top && tc.o.Deref == DerefCommandLine
 	switch {
-	case r.o.RemoveDestination:
+	case tc.o.RemoveDestination:
 		d.v, d.announce = vRemove, true
-	case !r.o.AttributesOnly && (r.o.Preserve&PreserveLinks != 0 && d.st.Nlink > 1 ||
+	case !tc.o.AttributesOnly && (tc.o.Preserve&PreserveLinks != 0 && d.st.Nlink > 1 ||
 		derefNever && src.Mode&unix.S_IFMT != unix.S_IFREG):
 		// GNU: a file with other names is not written into when links
 		// are preserved, and what is not a regular file is recreated.
@@ -180,28 +178,28 @@ func (r *run) existing(ddir int, dname, srcPath, dstPath string, src *unix.Stat_
 
 // justCreated reports whether st is a file this Copier created, when it
 // keeps track (RefuseJustCreated).
-func (r *run) justCreated(st *unix.Stat_t) bool {
-	if r.c.tree.created == nil {
+func (tc *treeCopy) justCreated(st *unix.Stat_t) bool {
+	if tc.c.tree.created == nil {
 		return false
 	}
-	r.c.mu.Lock()
-	_, just := r.c.tree.created[fileID{st.Dev, st.Ino}]
-	r.c.mu.Unlock()
+	tc.c.mu.Lock()
+	_, just := tc.c.tree.created[fileID{st.Dev, st.Ino}]
+	tc.c.mu.Unlock()
 	return just
 }
 
 // noteCreated records a non-regular entry an operand created (settle does
 // it for files), so that a later operand neither overwrites it nor writes
 // through it.
-func (r *run) noteCreated(ddir int, dname, dstPath string) {
-	if r.c.tree.created == nil {
+func (tc *treeCopy) noteCreated(ddir int, dname, dstPath string) {
+	if tc.c.tree.created == nil {
 		return
 	}
 	var st unix.Stat_t
 	if fstatat(ddir, dname, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
-		r.c.mu.Lock()
-		r.c.tree.created[fileID{st.Dev, st.Ino}] = dstPath
-		r.c.mu.Unlock()
+		tc.c.mu.Lock()
+		tc.c.tree.created[fileID{st.Dev, st.Ino}] = dstPath
+		tc.c.mu.Unlock()
 	}
 }
 
@@ -231,61 +229,61 @@ const createFlags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW
 // openDst opens the destination of a regular copy: created with mode
 // (O_EXCL) if the name is free, else as existing decides. done means
 // there is nothing to write (skipped, or failed and reported).
-func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, mode uint32, rep *FileReport) (d dstFile, done bool) {
-	d = dstFile{dir: ddir, name: dname, created: true, regular: true}
+func (tc *treeCopy) openDst(e *entry, mode uint32, rep *FileReport) (d dstFile, done bool) {
+	d = dstFile{dir: e.ddir, name: e.dname, created: true, regular: true}
 	fail := func(op string, err error) (dstFile, bool) {
-		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+		tc.fail(&Error{Op: op, Path: e.dstPath, Err: err})
 		return d, true
 	}
-	if !r.o.Atomic {
-		fd, err := openat(ddir, dname, createFlags, mode)
+	if !tc.o.Atomic {
+		fd, err := openat(e.ddir, e.dname, createFlags, mode)
 		if err == nil {
 			d.fd = fd
 			return d, false
 		}
 		if err != unix.EEXIST {
-			r.fail(createError(ddir, dname, dstPath, err))
+			tc.fail(createError(e.ddir, e.dname, e.dstPath, err))
 			return d, true
 		}
 	} else {
 		var cur unix.Stat_t
-		if err := fstatat(ddir, dname, &cur, unix.AT_SYMLINK_NOFOLLOW); err == unix.ENOENT {
-			return r.openAtomic(d, decision{v: vCreate}, dstPath, mode, rep)
+		if err := fstatat(e.ddir, e.dname, &cur, unix.AT_SYMLINK_NOFOLLOW); err == unix.ENOENT {
+			return tc.openAtomic(d, decision{v: vCreate}, e.dstPath, mode, rep)
 		}
 	}
-	dec, err := r.existing(ddir, dname, srcPath, dstPath, st, top, true)
+	dec, err := tc.existing(e, e.top, true)
 	if err != nil {
-		if errors.Is(err, ErrDanglingDst) && r.o.OnFile != nil {
+		if errors.Is(err, ErrDanglingDst) && tc.o.OnFile != nil {
 			// cp -v names the copy before it opens the destination
 			// (GNU), so the line comes though the open is refused.
-			r.o.OnFile(*rep)
+			tc.o.OnFile(*rep)
 		}
-		r.fail(err)
+		tc.fail(err)
 		return d, true
 	}
 	rep.Backup = dec.backup
 	if dec.v == vSkip {
 		rep.Skipped, d.upToDate = true, dec.upToDate
-		r.report(rep)
+		tc.report(rep)
 		return d, true
 	}
 	d.followed = dec.follow
-	if r.o.Atomic && (dec.v != vOpen || dec.st.Mode&unix.S_IFMT == unix.S_IFREG) {
-		return r.openAtomic(d, dec, dstPath, mode, rep)
+	if tc.o.Atomic && (dec.v != vOpen || dec.st.Mode&unix.S_IFMT == unix.S_IFREG) {
+		return tc.openAtomic(d, dec, e.dstPath, mode, rep)
 	}
 	var fd int
 	switch dec.v {
 	case vRemove:
-		if err := unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
+		if err := unix.Unlinkat(e.ddir, e.dname, 0); err != nil && err != unix.ENOENT {
 			return fail("cannot remove", err)
 		}
 		rep.Removed = dec.announce
-		fd, err = openat(ddir, dname, createFlags, mode)
+		fd, err = openat(e.ddir, e.dname, createFlags, mode)
 	case vCreate:
-		fd, err = openat(ddir, dname, createFlags, mode)
+		fd, err = openat(e.ddir, e.dname, createFlags, mode)
 	case vOpen:
 		fl := unix.O_WRONLY | unix.O_TRUNC
-		if r.o.AttributesOnly {
+		if tc.o.AttributesOnly {
 			fl = unix.O_WRONLY // the data stays (GNU)
 		}
 		// A dangling symlink operand followed under POSIXLY_CORRECT
@@ -296,7 +294,7 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 		} else if dangling {
 			fl |= unix.O_CREAT
 		}
-		fd, err = openat(ddir, dname, fl, mode)
+		fd, err = openat(e.ddir, e.dname, fl, mode)
 		if err == nil {
 			// The type existing saw decides, without an fstat per file: a
 			// name swapped meanwhile for a device or FIFO is written into
@@ -306,19 +304,19 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 			d.regular = dangling || dec.st.Mode&unix.S_IFMT == unix.S_IFREG
 			break
 		}
-		if err != unix.ENOENT && r.o.Force {
+		if err != unix.ENOENT && tc.o.Force {
 			// -f: a destination that cannot be opened is removed.
-			if uerr := unix.Unlinkat(ddir, dname, 0); uerr != nil && uerr != unix.ENOENT {
+			if uerr := unix.Unlinkat(e.ddir, e.dname, 0); uerr != nil && uerr != unix.ENOENT {
 				return fail("cannot remove", uerr)
 			}
 			rep.Removed, err = true, unix.ENOENT
 		}
 		if err == unix.ENOENT {
-			fd, err = openat(ddir, dname, createFlags, mode)
+			fd, err = openat(e.ddir, e.dname, createFlags, mode)
 		}
 	}
 	if err != nil {
-		r.fail(createError(ddir, dname, dstPath, err))
+		tc.fail(createError(e.ddir, e.dname, e.dstPath, err))
 		return d, true
 	}
 	d.fd = fd
@@ -331,9 +329,9 @@ func (r *run) openDst(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t,
 // decide it (write-protected files stay protected; -f removes them as cp
 // -f would), and it remembers the attributes such a cp would have kept. A
 // symlink operand is followed: its target is replaced, in its directory.
-func (r *run) openAtomic(d dstFile, dec decision, dstPath string, mode uint32, rep *FileReport) (dstFile, bool) {
+func (tc *treeCopy) openAtomic(d dstFile, dec decision, dstPath string, mode uint32, rep *FileReport) (dstFile, bool) {
 	fail := func(err error) (dstFile, bool) {
-		r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
+		tc.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
 		return d, true
 	}
 	switch dec.v {
@@ -349,7 +347,7 @@ func (r *run) openAtomic(d dstFile, dec decision, dstPath string, mode uint32, r
 		}
 		fd, err := openat(d.dir, d.name, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 		if err != nil {
-			if !r.o.Force {
+			if !tc.o.Force {
 				return fail(err)
 			}
 			rep.Removed = true // cp -f would unlink it and create a new file
@@ -399,9 +397,9 @@ func oldXattrs(fd int) []xattr {
 // included) and mode. Set-id bits go as a write would drop them: all when
 // the owner cannot be kept, set-user-ID (and set-group-ID with group
 // execute) for a writer without CAP_FSETID.
-func (r *run) inherit(fd int, old *oldFile, dstPath string) {
+func (tc *treeCopy) inherit(fd int, old *oldFile, dstPath string) {
 	mode := old.st.Mode & 0o7777
-	if int(old.st.Uid) != r.euid || int(old.st.Gid) != r.egid {
+	if int(old.st.Uid) != tc.euid || int(old.st.Gid) != tc.egid {
 		if unix.Fchown(fd, int(old.st.Uid), int(old.st.Gid)) != nil {
 			mode &^= unix.S_ISUID | unix.S_ISGID
 		}
@@ -409,140 +407,15 @@ func (r *run) inherit(fd int, old *oldFile, dstPath string) {
 	for _, a := range old.xattrs {
 		setXattr(fd, "", a.name, a.value) // as a write leaves them; failures are the old file's
 	}
-	if r.euid != 0 {
+	if tc.euid != 0 {
 		mode &^= unix.S_ISUID
 		if mode&0o010 != 0 {
 			mode &^= unix.S_ISGID
 		}
 	}
 	if err := unix.Fchmod(fd, mode); err != nil {
-		r.fail(&Error{Op: "setting permissions for", Path: dstPath, Err: err})
+		tc.fail(&Error{Op: "setting permissions for", Path: dstPath, Err: err})
 	}
-}
-
-// replaceByRename makes a link (hard or symbolic) under a temporary name
-// and renames it over dname, as GNU's force_linkat and force_symlinkat
-// do: if making it fails, the old destination is still there.
-func replaceByRename(ddir int, dname string, mk func(name string) error) error {
-	tmp := tempName(dname)
-	if err := mk(tmp); err != nil {
-		return err
-	}
-	err := unix.Renameat(ddir, tmp, ddir, dname)
-	// rename(2) of two names of one inode does nothing and leaves both.
-	unix.Unlinkat(ddir, tmp, 0)
-	return err
-}
-
-// linkTo makes dname a further name of prior, the copy of an earlier name
-// of the same source inode (st). An existing dname goes through the
-// overwrite policy first: a file -n, -i or --update=none keeps is never
-// replaced by the link.
-func (r *run) linkTo(prior string, ddir int, dname, srcPath, dstPath string, st *unix.Stat_t) {
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindHardLink}
-	mk := func(name string) error { return unix.Linkat(unix.AT_FDCWD, prior, ddir, name, 0) }
-	err := mk(dname)
-	if err == unix.EEXIST && r.isPrior(prior, ddir, dname) {
-		// The name is that copy already. For an operand (ddir is the
-		// working directory only for those) given twice, cp -d f f dir,
-		// GNU's check on operands refuses it; in a tree the link is
-		// there (cp -au onto a tree that has it). Unlinking would lose
-		// the copy either way.
-		if ddir == unix.AT_FDCWD && r.c.tree.created != nil {
-			r.fail(&Error{Path: dstPath, Path2: srcPath, Err: ErrJustCreated})
-			return
-		}
-		r.report(&rep)
-		return
-	}
-	if err == unix.EEXIST {
-		dec, derr := r.existing(ddir, dname, srcPath, dstPath, st, false, false)
-		if derr != nil {
-			r.fail(derr)
-			return
-		}
-		rep.Backup = dec.backup
-		switch {
-		case dec.v == vSkip && !dec.upToDate:
-			rep.Skipped = true
-			r.report(&rep)
-			return
-		case dec.v == vCreate:
-			err = mk(dname)
-		default:
-			// GNU replaces it (create_hard_link with replace), and cp -v
-			// says so; under -u even a newer destination, which GNU's
-			// copy.c does "unconditionally, even if it was a newer
-			// separate file" (preserve-link.sh checks it).
-			err, rep.Removed = replaceByRename(ddir, dname, mk), true
-		}
-	}
-	if err != nil {
-		r.fail(&Error{Op: "cannot create hard link %s to %s", Path: dstPath, Path2: prior, Err: err})
-		return
-	}
-	r.report(&rep)
-}
-
-// makeLink is cp -l and cp -s. An existing destination is replaced only
-// when the options say so (GNU): --remove-destination, -b (after the
-// backup), -f, -i answered yes (-l), or GNU's unlink-before cases;
-// otherwise it is "File exists". A destination that already is the
-// source (cp -l f f) is left alone.
-func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	if r.o.SymbolicLink && !relativeLinkOK(srcPath, dstPath) {
-		r.fail(&Error{Path: dstPath, Err: ErrRelativeSymlink})
-		return
-	}
-	kind, op := KindHardLink, "cannot create hard link %s to %s"
-	mk := func(name string) error {
-		flags := 0
-		if r.follow || top && r.o.Deref == DerefCommandLine {
-			// -L, or -H on an operand: link what the symlink names
-			// (GNU's create_hard_link; link-deref.sh).
-			flags = unix.AT_SYMLINK_FOLLOW
-		}
-		return unix.Linkat(sdir, sname, ddir, name, flags)
-	}
-	if r.o.SymbolicLink {
-		kind, op = KindSymlink, "cannot create symbolic link %s to %s"
-		mk = func(name string) error { return unix.Symlinkat(srcPath, ddir, name) }
-	}
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: kind}
-	err := mk(dname)
-	if err == unix.EEXIST {
-		dec, derr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
-		if derr != nil {
-			r.fail(derr)
-			return
-		}
-		rep.Backup = dec.backup
-		switch {
-		case dec.v == vSkip || dec.same:
-			rep.Skipped = true
-			r.report(&rep)
-			return
-		case dec.v == vCreate:
-			err = mk(dname)
-		case dec.v == vRemove:
-			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
-				return
-			}
-			rep.Removed = dec.announce
-			err = mk(dname)
-		case r.o.Force || r.o.HardLink && r.o.Interactive != nil:
-			err = replaceByRename(ddir, dname, mk)
-		}
-	}
-	if err != nil {
-		r.fail(&Error{Op: op, Path: dstPath, Path2: srcPath, Err: err})
-		return
-	}
-	if top {
-		r.noteCreated(ddir, dname, dstPath)
-	}
-	r.report(&rep)
 }
 
 // createOrReplace runs create for a symlink or special file. If the name
@@ -552,39 +425,39 @@ func (r *run) makeLink(sdir, ddir int, sname, dname, srcPath, dstPath string, st
 // name stays and creating fails with "File exists", except for a symlink
 // with -f, which replaces it. rep gets the backup's name, or Removed when
 // cp -v reports a removal. It returns whether the entry was created.
-func (r *run) createOrReplace(ddir int, dname, srcPath, dstPath string, st *unix.Stat_t, top bool, rep *FileReport, op string, create func(name string) error) (created bool) {
-	err := create(dname)
+func (tc *treeCopy) createOrReplace(e *entry, rep *FileReport, op string, create func(name string) error) (created bool) {
+	err := create(e.dname)
 	if err == unix.EEXIST {
-		dec, verr := r.existing(ddir, dname, srcPath, dstPath, st, top, false)
+		dec, verr := tc.existing(e, e.top, false)
 		if verr != nil {
-			r.fail(verr)
+			tc.fail(verr)
 			return false
 		}
 		rep.Backup = dec.backup
 		switch {
 		case dec.v == vSkip:
 			rep.Skipped = true
-			r.report(rep)
+			tc.report(rep)
 			return false
 		case dec.v == vCreate:
-			err = create(dname)
+			err = create(e.dname)
 		case dec.v == vRemove:
-			if err = unix.Unlinkat(ddir, dname, 0); err != nil && err != unix.ENOENT {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+			if err = unix.Unlinkat(e.ddir, e.dname, 0); err != nil && err != unix.ENOENT {
+				tc.fail(&Error{Op: "cannot remove", Path: e.dstPath, Err: err})
 				return false
 			}
 			rep.Removed = dec.announce
-			err = create(dname)
-		case rep.Kind == KindSymlink && r.o.Force:
-			err = replaceByRename(ddir, dname, create)
+			err = create(e.dname)
+		case rep.Kind == KindSymlink && tc.o.Force:
+			err = replaceByRename(e.ddir, e.dname, create)
 		}
 	}
 	if err != nil {
-		r.fail(&Error{Op: op, Path: dstPath, Err: err})
+		tc.fail(&Error{Op: op, Path: e.dstPath, Err: err})
 		return false
 	}
-	if top {
-		r.noteCreated(ddir, dname, dstPath)
+	if e.top {
+		tc.noteCreated(e.ddir, e.dname, e.dstPath)
 	}
 	return true
 }
@@ -652,41 +525,4 @@ func tempName(dname string) string {
 		name = name[:255]
 	}
 	return dir + name
-}
-
-// stream copies src into a destination that is not a regular file (a
-// device, a FIFO, the pipe behind /dev/stdout), as GNU's plain write
-// loop does: from the start, no holes, no truncation (zcopy may still
-// splice or sendfile). The descriptors are duplicated into *os.File
-// values so that an error names the side that failed: cp says "error
-// writing '/dev/full': No space left on device".
-func (r *run) stream(dst, src int, size int64, rep *FileReport) error {
-	df, err := dupFile(dst, rep.Dst)
-	if err != nil {
-		return err
-	}
-	defer df.Close()
-	sf, err := dupFile(src, rep.Src)
-	if err != nil {
-		return err
-	}
-	defer sf.Close()
-	var in io.Reader = sf
-	if size > 0 {
-		in = &io.LimitedReader{R: sf, N: size} // the size fstat saw, as for files
-	}
-	var zr zcopy.Report
-	opts := append(r.opts[:len(r.opts):len(r.opts)], zcopy.WithReport(&zr))
-	n, err := zcopy.CopyContext(r.ctx, df, in, opts...)
-	rep.Size = n
-	outcomes(&zr, rep, r.o.Reflink)
-	return err
-}
-
-func dupFile(fd int, name string) (*os.File, error) {
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return nil, os.NewSyscallError("fcntl", err)
-	}
-	return os.NewFile(uintptr(nfd), name), nil
 }

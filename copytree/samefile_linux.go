@@ -14,8 +14,8 @@ import (
 // reports as "are the same file". now says there is nothing left to do
 // and the copy succeeds as it is (cp -l of a file onto a link to it).
 // It runs only when the destination exists: no cost on a fresh tree.
-func (r *run) sameFileOK(srcPath string, src *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (ok, now bool) {
-	o := r.o
+func (tc *treeCopy) sameFileOK(srcPath string, src *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (ok, now bool) {
+	o := tc.o
 	same := sameInode(src, dst)
 	if same && o.HardLink {
 		return true, true
@@ -25,7 +25,7 @@ func (r *run) sameFileOK(srcPath string, src *unix.Stat_t, ddir int, dname strin
 	if o.Deref == DerefNever {
 		sameLink = same
 		if isLnk(src) && isLnk(dst) {
-			sn := r.sameName(srcPath, ddir, dname)
+			sn := tc.sameName(srcPath, ddir, dname)
 			if !sn {
 				if o.Backup != BackupNone {
 					return true, false
@@ -63,14 +63,14 @@ func (r *run) sameFileOK(srcPath string, src *unix.Stat_t, ddir int, dname strin
 			}
 			return true, false
 		}
-		return !r.sameName(srcPath, ddir, dname), false
+		return !tc.sameName(srcPath, ddir, dname), false
 	}
 	if o.RemoveDestination {
 		if isLnk(&dstLink) {
 			return true, false
 		}
 		// Two hard links of one file: the unlinked name loses nothing.
-		if sameLink && dstLink.Nlink > 1 && !r.sameName(srcPath, ddir, dname) {
+		if sameLink && dstLink.Nlink > 1 && !tc.sameName(srcPath, ddir, dname) {
 			return true, false
 		}
 	}
@@ -113,7 +113,7 @@ func isLnk(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFLNK }
 
 // sameName is gnulib's same_nameat: srcPath and dname in ddir are one
 // directory entry (same last component in the same directory).
-func (r *run) sameName(srcPath string, ddir int, dname string) bool {
+func (tc *treeCopy) sameName(srcPath string, ddir int, dname string) bool {
 	if filepath.Base(srcPath) != filepath.Base(dname) {
 		return false
 	}
@@ -159,7 +159,7 @@ func createOp(src *unix.Stat_t) string {
 
 // isPrior reports whether dname in ddir is the file at prior (the first
 // copy of a hard-linked source).
-func (r *run) isPrior(prior string, ddir int, dname string) bool {
+func (tc *treeCopy) isPrior(prior string, ddir int, dname string) bool {
 	var a, b unix.Stat_t
 	return fstatat(unix.AT_FDCWD, prior, &a, unix.AT_SYMLINK_NOFOLLOW) == nil &&
 		fstatat(ddir, dname, &b, unix.AT_SYMLINK_NOFOLLOW) == nil && sameInode(&a, &b)

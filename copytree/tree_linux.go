@@ -1,13 +1,11 @@
 package copytree
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,8 +13,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zcopy/zcopy"
-	"github.com/zcopy/zcopy/internal/eintr"
 )
+
+// This file walks the tree: an operand's top, the directory listings
+// handed to the scheduler's workers, and each entry's dispatch by type to
+// regular_linux.go, links_linux.go and attrs_linux.go. A directory's mode
+// and times are applied when the last work below it is done.
 
 // batchSize is how many directory entries one task handles. A larger
 // directory is split into several tasks so that workers share a flat
@@ -43,22 +45,9 @@ func (t *treeState) refuseJustCreated() {
 // fileID names a file by device and inode.
 type fileID struct{ dev, ino uint64 }
 
-// linkEntry is the first copy of a multiply-linked source file; later names
-// wait for done and link to path.
-type linkEntry struct {
-	done chan struct{}
-	path string // the copy, "" if it failed
-}
-
-// umask is the process's file mode creation mask, read once.
-var umask = sync.OnceValue(func() uint32 {
-	m := unix.Umask(0)
-	unix.Umask(m)
-	return uint32(m)
-})
-
-// run is the state of one Copy call.
-type run struct {
+// treeCopy is one copy in progress: a source (tree or file) to its
+// destination, as Copier.copy runs it.
+type treeCopy struct {
 	c    *Copier
 	o    *Options
 	ctx  context.Context
@@ -98,6 +87,28 @@ type dirNode struct {
 	notOwned   bool // its owner could not be set: no set-id bits
 }
 
+// entry is one name to copy: sname in the source directory sdir to dname
+// in the destination directory ddir, srcPath and dstPath as the user sees
+// them. h holds the directories of a non-root entry (nil for an operand,
+// whose names are paths relative to the working directory); top marks an
+// operand. st is held by value: a pointer in a struct that also holds the
+// names (which reach the heap in errors and reports) would move every
+// file's stat buffer to the heap too.
+type entry struct {
+	h                *dirHandle
+	sdir, ddir       int
+	sname, dname     string
+	srcPath, dstPath string
+	st               unix.Stat_t
+	hasStat          bool // st is filled in: false when only the listing was read
+	top              bool
+}
+
+// entry is the entry name in h's directories.
+func (h *dirHandle) entry(name, srcPath, dstPath string) entry {
+	return entry{h: h, sdir: h.sfd, ddir: h.dfd, sname: name, dname: name, srcPath: srcPath, dstPath: dstPath}
+}
+
 // dirHandle holds a directory's two descriptors while its entries are
 // copied; chunks of a large directory share it.
 type dirHandle struct {
@@ -117,152 +128,152 @@ func (h *dirHandle) put() {
 }
 
 func (c *Copier) copy(ctx context.Context, src, dst string) error {
-	r := &run{c: c, o: &c.opts, ctx: ctx, srcBase: unix.AT_FDCWD, dstBase: unix.AT_FDCWD,
+	tc := &treeCopy{c: c, o: &c.opts, ctx: ctx, srcBase: unix.AT_FDCWD, dstBase: unix.AT_FDCWD,
 		follow: c.opts.Deref == DerefAlways, euid: os.Geteuid(), egid: os.Getegid()}
-	r.opts = append(r.opts, c.opts.CopyOptions...)
-	r.wantReport = c.opts.OnFile != nil || c.opts.Report
-	r.sink.out = outputOf(ctx)
+	tc.opts = append(tc.opts, c.opts.CopyOptions...)
+	tc.wantReport = c.opts.OnFile != nil || c.opts.Report
+	tc.sink.out = outputOf(ctx)
 	if c.opts.Reflink == Never {
-		r.opts = append(r.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
+		tc.opts = append(tc.opts, zcopy.Without(zcopy.Clone, zcopy.CopyFileRange))
 	}
 	if c.opts.Progress != nil {
-		r.prog = startProgress(ctx, c.opts, src)
+		tc.prog = startProgress(ctx, c.opts, src)
 	}
-	r.top(src, dst)
-	if err := ctx.Err(); err != nil && !r.sink.has(err) {
-		r.fail(err)
+	tc.top(src, dst)
+	if err := ctx.Err(); err != nil && !tc.sink.has(err) {
+		tc.fail(err)
 	}
-	if r.prog != nil {
-		r.prog.stop(!r.stopped())
+	if tc.prog != nil {
+		tc.prog.stop(!tc.stopped())
 	}
-	return r.sink.err()
+	return tc.sink.err()
 }
 
-func (r *run) fail(err error) { r.c.fail(&r.sink, err) }
+func (tc *treeCopy) fail(err error) { tc.c.fail(&tc.sink, err) }
 
 // stopped reports whether the copy must stop: cancelled, or failed
 // without ContinueOnError.
-func (r *run) stopped() bool {
-	if r.ctx.Err() != nil {
+func (tc *treeCopy) stopped() bool {
+	if tc.ctx.Err() != nil {
 		return true
 	}
-	if r.o.ContinueOnError {
+	if tc.o.ContinueOnError {
 		return false
 	}
-	return r.sink.failed.Load()
+	return tc.sink.failed.Load()
 }
 
 // top copies one operand.
-func (r *run) top(src, dst string) {
-	if err := r.ctx.Err(); err != nil {
-		r.fail(err)
+func (tc *treeCopy) top(src, dst string) {
+	if err := tc.ctx.Err(); err != nil {
+		tc.fail(err)
 		return
 	}
 	var st unix.Stat_t
 	statFlags := unix.AT_SYMLINK_NOFOLLOW
-	if r.o.Deref != DerefNever {
+	if tc.o.Deref != DerefNever {
 		statFlags = 0
 	}
 	if err := fstatat(unix.AT_FDCWD, src, &st, statFlags); err != nil {
-		r.fail(&Error{Op: "cannot stat", Path: src, Err: err})
+		tc.fail(&Error{Op: "cannot stat", Path: src, Err: err})
 		return
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		if strings.HasSuffix(dst, "/") {
 			// A file cannot be named "x/": GNU says ENOTDIR, where
 			// open(2) would say EISDIR.
-			r.fail(&Error{Op: "cannot create regular file", Path: dst, Err: unix.ENOTDIR})
+			tc.fail(&Error{Op: "cannot create regular file", Path: dst, Err: unix.ENOTDIR})
 			return
 		}
-		r.followOperand = r.o.Deref == DerefCommandLine
-		r.entry(nil, unix.AT_FDCWD, unix.AT_FDCWD, src, dst, src, dst, &st, true)
-		r.finishRun()
+		tc.followOperand = tc.o.Deref == DerefCommandLine
+		tc.copyEntry(&entry{sdir: unix.AT_FDCWD, ddir: unix.AT_FDCWD, sname: src, dname: dst, srcPath: src, dstPath: dst, st: st, hasStat: true, top: true})
+		tc.finishRun()
 		return
 	}
-	if r.o.NoRecursion {
-		r.fail(&Error{Path: src, Err: ErrOmitDir})
+	if tc.o.NoRecursion {
+		tc.fail(&Error{Path: src, Err: ErrOmitDir})
 		return
 	}
 	// Into itself: is the source among the destination's ancestors?
 	// GNU cp reports it and still copies the tree once, leaving out the
 	// destination itself; so do we.
-	if err := r.intoItself(&st, src, dst); err != nil {
+	if err := tc.intoItself(&st, src, dst); err != nil {
 		// GNU looks at the destination first: "cannot stat 'd/f/'"
 		// when a file stands where a directory of its name would be.
 		var dst0 unix.Stat_t
 		if serr := fstatat(unix.AT_FDCWD, dst, &dst0, unix.AT_SYMLINK_NOFOLLOW); serr != nil && serr != unix.ENOENT {
-			r.fail(&Error{Op: "cannot stat", Path: dst, Err: serr})
+			tc.fail(&Error{Op: "cannot stat", Path: dst, Err: serr})
 			return
 		}
-		r.fail(err)
+		tc.fail(err)
 	}
-	created, err := r.mkdir(unix.AT_FDCWD, dst, src, dst, true)
+	created, err := tc.mkdir(unix.AT_FDCWD, dst, src, dst, true)
 	if err != nil {
-		r.fail(err)
+		tc.fail(err)
 		return
 	}
-	sfd, err := openat(unix.AT_FDCWD, src, unix.O_RDONLY|unix.O_DIRECTORY|r.nofollowTop(), 0)
+	sfd, err := openat(unix.AT_FDCWD, src, unix.O_RDONLY|unix.O_DIRECTORY|tc.nofollowTop(), 0)
 	if err != nil {
-		r.fail(&Error{Op: "cannot access", Path: src, Err: err})
+		tc.fail(&Error{Op: "cannot access", Path: src, Err: err})
 		return
 	}
 	dflags := unix.O_RDONLY | unix.O_DIRECTORY
-	if !r.o.KeepDirectorySymlink {
+	if !tc.o.KeepDirectorySymlink {
 		dflags |= unix.O_NOFOLLOW
 	}
 	dfd, err := openat(unix.AT_FDCWD, dst, dflags, 0)
 	if err != nil {
 		unix.Close(sfd)
-		r.fail(&Error{Op: "cannot access", Path: dst, Err: err})
+		tc.fail(&Error{Op: "cannot access", Path: dst, Err: err})
 		return
 	}
 	var dstSt unix.Stat_t
 	if err := fstat(dfd, &dstSt); err == nil {
-		r.dstRoot = fileID{dstSt.Dev, dstSt.Ino}
+		tc.dstRoot = fileID{dstSt.Dev, dstSt.Ino}
 		if dstSt.Dev == st.Dev && dstSt.Ino == st.Ino {
 			unix.Close(sfd)
 			unix.Close(dfd)
-			r.fail(&Error{Path: src, Path2: dst, Err: ErrSameFile})
+			tc.fail(&Error{Path: src, Path2: dst, Err: ErrSameFile})
 			return
 		}
 	}
-	r.srcBase, r.dstBase, r.rootDev = sfd, dfd, st.Dev
+	tc.srcBase, tc.dstBase, tc.rootDev = sfd, dfd, st.Dev
 	defer func() {
 		unix.Close(sfd)
 		unix.Close(dfd)
-		r.srcBase, r.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
+		tc.srcBase, tc.dstBase = unix.AT_FDCWD, unix.AT_FDCWD
 	}()
 	if created {
 		// cp -v names a directory it creates, not one it merges into.
-		r.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
+		tc.report(&FileReport{Src: src, Dst: dst, Kind: KindDir})
 	}
 	// parentSetgid: the root's parent was not looked at; fstat the root.
 	root := &dirNode{srcRel: ".", dstRel: ".", srcPath: src, dstPath: dst, st: st, created: created, parentSetgid: true}
 	root.pending.Store(1)
-	r.walk(func() { r.listDir(root) })
-	r.finishRun()
+	tc.walk(func() { tc.listDir(root) })
+	tc.finishRun()
 }
 
 // finishRun flushes with syncfs for FsyncEnd.
-func (r *run) finishRun() {
-	if r.o.Fsync != FsyncEnd || r.stopped() && !r.o.ContinueOnError {
+func (tc *treeCopy) finishRun() {
+	if tc.o.Fsync != FsyncEnd || tc.stopped() && !tc.o.ContinueOnError {
 		return
 	}
-	fd := r.dstBase
+	fd := tc.dstBase
 	if fd == unix.AT_FDCWD {
 		fd = -1
 	}
 	if fd >= 0 {
 		if err := unix.Syncfs(fd); err != nil {
-			r.fail(&Error{Op: "cannot sync", Path: ".", Err: err})
+			tc.fail(&Error{Op: "cannot sync", Path: ".", Err: err})
 		}
 		return
 	}
 	unix.Sync()
 }
 
-func (r *run) nofollowTop() int {
-	if r.o.Deref == DerefNever {
+func (tc *treeCopy) nofollowTop() int {
+	if tc.o.Deref == DerefNever {
 		return unix.O_NOFOLLOW
 	}
 	return 0
@@ -270,7 +281,7 @@ func (r *run) nofollowTop() int {
 
 // intoItself refuses to copy a directory into itself or below itself, by
 // (dev, ino) of the destination's ancestors, as GNU cp does.
-func (r *run) intoItself(src *unix.Stat_t, srcPath, dst string) error {
+func (tc *treeCopy) intoItself(src *unix.Stat_t, srcPath, dst string) error {
 	fd, err := openat(unix.AT_FDCWD, filepath.Dir(filepath.Clean(dst)), unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil // mkdir reports it
@@ -303,7 +314,7 @@ func (r *run) intoItself(src *unix.Stat_t, srcPath, dst string) error {
 
 // mkdir creates the destination directory dname in ddir, or accepts an
 // existing one; created says whether it is new.
-func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created bool, err error) {
+func (tc *treeCopy) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created bool, err error) {
 	mode := uint32(0o700)
 	if err := unix.Mkdirat(ddir, dname, mode); err == nil {
 		return true, nil
@@ -318,7 +329,7 @@ func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created
 	case unix.S_IFDIR:
 		return false, nil
 	case unix.S_IFLNK:
-		if r.o.KeepDirectorySymlink && fstatat(ddir, dname, &st, 0) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		if tc.o.KeepDirectorySymlink && fstatat(ddir, dname, &st, 0) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return false, nil
 		}
 	}
@@ -327,27 +338,27 @@ func (r *run) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created
 
 // listDir copies the entries of n, handing batches of a large directory to
 // other workers.
-func (r *run) listDir(n *dirNode) {
+func (tc *treeCopy) listDir(n *dirNode) {
 	var h *dirHandle
-	defer func() { r.releaseHeld(n, h) }()
-	if r.stopped() || n.skip {
+	defer func() { tc.releaseHeld(n, h) }()
+	if tc.stopped() || n.skip {
 		return
 	}
 	var sfd int
 	var err error
-	if r.follow {
-		sfd, err = openat(r.srcBase, n.srcRel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if tc.follow {
+		sfd, err = openat(tc.srcBase, n.srcRel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	} else {
-		sfd, err = openBeneath(r.srcBase, n.srcRel, true)
+		sfd, err = openBeneath(tc.srcBase, n.srcRel, true)
 	}
 	if err != nil {
-		r.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
+		tc.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
 		return
 	}
-	dfd, err := openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
+	dfd, err := openBeneath(tc.dstBase, n.dstRel, !tc.o.KeepDirectorySymlink)
 	if err != nil {
 		unix.Close(sfd)
-		r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
+		tc.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
 		return
 	}
 	h = &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
@@ -360,57 +371,58 @@ func (r *run) listDir(n *dirNode) {
 			h.setgid = dst.Mode&unix.S_ISGID != 0
 		}
 	}
-	r.dirAttrs(h)
-	jobs := int64(r.o.Jobs)
+	tc.dirAttrs(h)
+	jobs := int64(tc.o.Jobs)
 	for {
 		ents, err := h.src.ReadDir(batchSize)
 		if len(ents) > 0 {
-			if err == nil && jobs > 1 && r.pendingChunks.Load() < 2*jobs && r.s.hungry() {
+			if err == nil && jobs > 1 && tc.pendingChunks.Load() < 2*jobs && tc.s.hungry() {
 				// More entries follow: let another worker take this batch.
 				h.refs.Add(1)
 				n.pending.Add(1)
-				r.pendingChunks.Add(1)
+				tc.pendingChunks.Add(1)
 				batch := ents
-				r.push(func() {
-					r.entries(h, batch)
-					r.pendingChunks.Add(-1)
-					r.releaseHeld(n, h)
+				tc.push(func() {
+					tc.entries(h, batch)
+					tc.pendingChunks.Add(-1)
+					tc.releaseHeld(n, h)
 				})
 			} else {
-				r.entries(h, ents)
+				tc.entries(h, ents)
 			}
 		}
 		if err == io.EOF || len(ents) == 0 {
 			return
 		}
 		if err != nil {
-			r.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
+			tc.fail(&Error{Op: "cannot access", Path: n.srcPath, Err: err})
 			return
 		}
-		if r.stopped() {
+		if tc.stopped() {
 			return
 		}
 	}
 }
 
-func (r *run) entries(h *dirHandle, ents []os.DirEntry) {
+func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 	n := h.node
-	ents, ring := r.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
-	defer r.copyRing(h, ring)
-	for _, e := range ents {
-		if r.stopped() {
+	ents, ring := tc.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
+	defer tc.copyRing(h, ring)
+	for _, de := range ents {
+		if tc.stopped() {
 			return
 		}
-		name := e.Name()
+		name := de.Name()
 		if testHookBeforeEntry != nil {
 			testHookBeforeEntry(join(n.srcPath, name))
 		}
-		if e.Type().IsRegular() && !r.follow {
+		e := h.entry(name, join(n.srcPath, name), join(n.dstPath, name))
+		if de.Type().IsRegular() && !tc.follow {
 			// The listing says regular: open and fstat it, no lstat first.
-			r.regular(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
+			tc.regular(&e)
 			continue
 		}
-		r.entry(h, h.sfd, h.dfd, name, name, join(n.srcPath, name), join(n.dstPath, name), nil, false)
+		tc.copyEntry(&e)
 	}
 }
 
@@ -428,97 +440,96 @@ func rel(dir, name string) string {
 	return dir + "/" + name
 }
 
-// entry copies one non-root entry (h != nil) or a top-level non-directory
-// (h == nil, st given, names are paths relative to the working directory).
-func (r *run) entry(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	var lst unix.Stat_t
-	if st == nil {
+// copyEntry copies one non-root entry (e.h != nil) or a top-level
+// non-directory (e.h == nil, e.st given).
+func (tc *treeCopy) copyEntry(e *entry) {
+	if !e.hasStat {
 		flags := unix.AT_SYMLINK_NOFOLLOW
-		if r.follow {
+		if tc.follow {
 			flags = 0
 		}
-		if err := fstatat(sdir, sname, &lst, flags); err != nil {
+		if err := fstatat(e.sdir, e.sname, &e.st, flags); err != nil {
 			// Under -L a dangling link is "cannot stat" too (GNU), and a
 			// chain of links that loops is a cyclic link.
-			if r.follow && err == unix.ELOOP {
-				r.fail(&Error{Path: srcPath, Err: ErrSymlinkLoop})
+			if tc.follow && err == unix.ELOOP {
+				tc.fail(&Error{Path: e.srcPath, Err: ErrSymlinkLoop})
 			} else {
-				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
+				tc.fail(&Error{Op: "cannot stat", Path: e.srcPath, Err: err})
 			}
 			return
 		}
-		st = &lst
+		e.hasStat = true
 	}
-	if (r.o.HardLink || r.o.SymbolicLink) && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if (tc.o.HardLink || tc.o.SymbolicLink) && e.st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		// GNU links every non-directory, symlinks (-P) and FIFOs too.
-		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		tc.makeLink(e)
 		return
 	}
-	switch st.Mode & unix.S_IFMT {
+	switch e.st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		r.subdir(h, sname, dname, srcPath, dstPath, st)
+		tc.subdir(e)
 	case unix.S_IFREG:
-		r.regular(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		tc.regular(e)
 	case unix.S_IFLNK:
-		r.symlink(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		tc.symlink(e)
 	default:
-		if r.o.CopyContents {
-			r.regular(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		if tc.o.CopyContents {
+			tc.regular(e)
 			return
 		}
-		if r.o.NoRecursion && st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+		if tc.o.NoRecursion && e.st.Mode&unix.S_IFMT == unix.S_IFSOCK {
 			// Without -r cp opens its operands as files, and open(2)
 			// refuses a socket: "cannot open 'sock' for reading: No
 			// such device or address".
-			fd, err := openat(sdir, sname, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+			fd, err := openat(e.sdir, e.sname, unix.O_RDONLY|unix.O_NONBLOCK, 0)
 			if err != nil {
-				r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: err})
+				tc.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
 				return
 			}
 			unix.Close(fd)
 		}
-		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, st, top)
+		tc.special(e)
 	}
 }
 
 // subdir creates a destination directory and queues its listing.
-func (r *run) subdir(h *dirHandle, sname, dname, srcPath, dstPath string, st *unix.Stat_t) {
-	parent := h.node
-	id := fileID{st.Dev, st.Ino}
-	if id == r.dstRoot {
+func (tc *treeCopy) subdir(e *entry) {
+	parent := e.h.node
+	id := fileID{e.st.Dev, e.st.Ino}
+	if id == tc.dstRoot {
 		return // the destination itself, met while copying a tree that holds it
 	}
-	if r.follow {
+	if tc.follow {
 		for p := parent; p != nil; p = p.parent {
-			if p.st.Dev == st.Dev && p.st.Ino == st.Ino {
-				r.fail(&Error{Path: srcPath, Err: ErrSymlinkLoop})
+			if p.st.Dev == e.st.Dev && p.st.Ino == e.st.Ino {
+				tc.fail(&Error{Path: e.srcPath, Err: ErrSymlinkLoop})
 				return
 			}
 		}
 	}
 	// Directories are always recreated, even with -l and -s.
-	created, err := r.mkdir(h.dfd, dname, srcPath, dstPath, false)
+	created, err := tc.mkdir(e.h.dfd, e.dname, e.srcPath, e.dstPath, false)
 	if err != nil {
-		r.fail(err)
+		tc.fail(err)
 		return
 	}
 	// Reported when created, before its children, as cp -v prints it.
 	if created {
-		r.report(&FileReport{Src: srcPath, Dst: dstPath, Kind: KindDir})
+		tc.report(&FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindDir})
 	}
-	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, sname), dstRel: rel(parent.dstRel, dname),
-		srcPath: srcPath, dstPath: dstPath, st: *st, created: created, parentSetgid: h.setgid,
-		skip: r.o.OneFileSystem && st.Dev != r.rootDev}
+	child := &dirNode{parent: parent, srcRel: rel(parent.srcRel, e.sname), dstRel: rel(parent.dstRel, e.dname),
+		srcPath: e.srcPath, dstPath: e.dstPath, st: e.st, created: created, parentSetgid: e.h.setgid,
+		skip: tc.o.OneFileSystem && e.st.Dev != tc.rootDev}
 	child.pending.Store(1)
 	parent.pending.Add(1)
-	r.push(func() { r.listDir(child) })
+	tc.push(func() { tc.listDir(child) })
 }
 
 // release ends one piece of work below n; the last one applies n's
 // attributes and releases n's parent.
-func (r *run) release(n *dirNode) {
+func (tc *treeCopy) release(n *dirNode) {
 	for n != nil && n.pending.Add(-1) == 0 {
-		r.finishDir(n, -1)
+		tc.finishDir(n, -1)
 		n = n.parent
 	}
 }
@@ -527,797 +538,25 @@ func (r *run) release(n *dirNode) {
 // the listing failed): when it is the last, n's attributes are applied
 // through h's descriptor instead of opening the directory again. It drops
 // the hold on h.
-func (r *run) releaseHeld(n *dirNode, h *dirHandle) {
+func (tc *treeCopy) releaseHeld(n *dirNode, h *dirHandle) {
 	if h == nil {
-		r.release(n)
+		tc.release(n)
 		return
 	}
 	if n.pending.Add(-1) == 0 {
-		r.finishDir(n, h.dfd)
+		tc.finishDir(n, h.dfd)
 		h.put()
-		r.release(n.parent)
+		tc.release(n.parent)
 		return
 	}
 	h.put()
 }
 
-// dirAttrs applies ownership and xattrs to a directory as soon as its
-// descriptors are open (before its children, as cp does).
-func (r *run) dirAttrs(h *dirHandle) {
-	n := h.node
-	if r.o.Preserve&PreserveOwnership != 0 {
-		// force: an existing directory, or one in a setgid parent, may
-		// not have our ids; a directory is one chown among its files.
-		n.notOwned = !r.chown(h.dfd, "", 0, n.dstPath, &n.st, true)
+func (tc *treeCopy) report(fr *FileReport) {
+	tc.c.reportIn(tc.sink.out, fr)
+	if tc.prog != nil {
+		tc.prog.reported(fr)
 	}
-	if r.o.Preserve&(PreserveXattr|PreserveMode) != 0 {
-		// Read now, set in finishDir after the children: a default ACL
-		// set before them would be inherited by every file created in
-		// the copy, which its source does not have (GNU cp, too, sets
-		// a directory's attributes after its contents).
-		n.xattrs = r.readXattrs(h.sfd, "", n.srcPath)
-		n.xattrsRead = true
-	}
-}
-
-// finishDir applies a directory's mode and times once its children are done.
-// fd is the destination directory's descriptor if the caller holds one,
-// else -1.
-func (r *run) finishDir(n *dirNode, fd int) {
-	mode := r.o.Preserve&PreserveMode != 0
-	times := r.o.Preserve&PreserveTimestamps != 0
-	if !mode && !times && !n.created && len(n.xattrs) == 0 {
-		return
-	}
-	if r.ctx.Err() != nil {
-		return
-	}
-	if fd < 0 {
-		var err error
-		fd, err = openBeneath(r.dstBase, n.dstRel, !r.o.KeepDirectorySymlink)
-		if err != nil {
-			r.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
-			return
-		}
-		defer unix.Close(fd)
-	}
-	if n.xattrsRead {
-		r.writeXattrs(fd, "", n.dstPath, n.xattrs)
-		n.xattrs = nil
-	}
-	perm := uint32(n.st.Mode) & 0o7777
-	if !mode {
-		// As mkdir(2) would have made it: no set-id bits, sticky kept.
-		perm = r.defaultPerm(&n.st, 0o1777) &^ umask()
-	}
-	if n.notOwned {
-		perm &^= setIDBits
-	}
-	if mode || n.created {
-		if err := unix.Fchmod(fd, perm); err != nil {
-			r.fail(&Error{Op: "preserving permissions for", Path: n.dstPath, Err: err})
-		}
-	}
-	if times {
-		ts := statTimes(&n.st)
-		if err := futimens(fd, &ts); err != nil {
-			r.fail(&Error{Op: "preserving times for", Path: n.dstPath, Err: err})
-		}
-	}
-}
-
-func (r *run) report(fr *FileReport) {
-	r.c.reportIn(r.sink.out, fr)
-	if r.prog != nil {
-		r.prog.reported(fr)
-	}
-}
-
-// setIDBits are what GNU clears from the mode of a copy whose owner could
-// not be set to the source's: a set-user-ID program must never change
-// owner and keep its bit (the sticky bit goes with them, as in GNU).
-const setIDBits = unix.S_ISUID | unix.S_ISGID | unix.S_ISVTX
-
-// chown sets ownership by descriptor (name == "") or by name in dir,
-// without following a link. Failures to give a file away are silent
-// unless root, as with cp -a. owned is false when the owner could not be
-// set: the caller then leaves out the set-id bits (GNU's set_owner).
-func (r *run) chown(fd int, name string, dirfd int, dstPath string, st *unix.Stat_t, force bool) (owned bool) {
-	if !force && int(st.Uid) == r.euid && int(st.Gid) == r.egid {
-		return true // a new file is already ours
-	}
-	var err error
-	if name == "" {
-		err = unix.Fchown(fd, int(st.Uid), int(st.Gid))
-	} else {
-		err = unix.Fchownat(dirfd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
-	}
-	if err == nil {
-		return true
-	}
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
-		// Not root: keep at least the group where we belong to it (GNU).
-		if name == "" {
-			unix.Fchown(fd, -1, int(st.Gid))
-		} else {
-			unix.Fchownat(dirfd, name, -1, int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
-		}
-		if r.euid != 0 {
-			return false
-		}
-	}
-	r.fail(&Error{Op: "failed to preserve ownership for", Path: dstPath, Err: err})
-	return false
-}
-
-// xattrs copies extended attributes from sfd to dfd: all of them with
-// PreserveXattr, only the POSIX ACLs with PreserveMode alone. Filesystems
-// that take none are skipped silently, as with cp -a.
-func (r *run) xattrs(sfd, dfd int, srcPath, dstPath string) {
-	r.copyXattrs(sfd, "", dfd, "", srcPath, dstPath)
-}
-
-// xattrsByName is xattrs for entries that are never opened (symbolic
-// links, FIFOs, devices): the l*xattr calls on /proc/self/fd/DIR/NAME,
-// which reach the directory through its descriptor and do not follow NAME.
-func (r *run) xattrsByName(sdir int, sname string, ddir int, dname, srcPath, dstPath string) {
-	if r.o.Preserve&PreserveXattr == 0 {
-		return
-	}
-	r.copyXattrs(-1, fdPath(sdir, sname), -1, fdPath(ddir, dname), srcPath, dstPath)
-}
-
-func fdPath(dir int, name string) string {
-	if dir == unix.AT_FDCWD || strings.HasPrefix(name, "/") {
-		return name
-	}
-	return "/proc/self/fd/" + strconv.Itoa(dir) + "/" + name
-}
-
-// copyXattrs copies by descriptor (fd >= 0) or by path (fd < 0). With
-// RequireXattr every failure is an error with libattr's words, as cp
-// --preserve=xattr prints them: one "setting attributes for" for all the
-// attributes the destination does not support. Otherwise failures are
-// silent, as with cp -a.
-func (r *run) copyXattrs(sfd int, spath string, dfd int, dpath string, srcPath, dstPath string) {
-	r.writeXattrs(dfd, dpath, dstPath, r.readXattrs(sfd, spath, srcPath))
-}
-
-// xattr is one extended attribute read from a source.
-type xattr struct {
-	name  string
-	value []byte
-}
-
-// readXattrs reads the attributes copyXattrs copies: the POSIX ACLs with
-// PreserveMode, the others with PreserveXattr.
-func (r *run) readXattrs(sfd int, spath string, srcPath string) []xattr {
-	all := r.o.Preserve&PreserveXattr != 0
-	report := all && r.o.RequireXattr
-	var buf [1024]byte
-	names, _, err := listXattrs(sfd, spath, buf[:])
-	if err != nil {
-		if report && err != unix.ENOTSUP && err != unix.ENOSYS {
-			r.fail(&Error{Op: "listing attributes of", Path: srcPath, Err: err})
-		}
-		return nil
-	}
-	var attrs []xattr
-	var val []byte
-	for _, name := range names {
-		acl := strings.HasPrefix(name, "system.posix_acl_")
-		if !all && !acl || acl && r.o.Preserve&PreserveMode == 0 {
-			continue // ACLs go with the mode (GNU's copy_acl), not with xattr
-		}
-		if val == nil {
-			val = make([]byte, 256)
-		}
-		var v []byte
-		v, val, err = getXattr(sfd, spath, name, val)
-		if err != nil {
-			if report && !acl {
-				r.fail(&Error{Op: "getting attribute " + Quote(name) + " of", Path: srcPath, Err: err})
-			}
-			continue
-		}
-		attrs = append(attrs, xattr{name, bytes.Clone(v)})
-	}
-	return attrs
-}
-
-// writeXattrs sets what readXattrs read.
-func (r *run) writeXattrs(dfd int, dpath string, dstPath string, attrs []xattr) {
-	report := r.o.Preserve&PreserveXattr != 0 && r.o.RequireXattr
-	unsupported := false
-	for _, a := range attrs {
-		err := setXattr(dfd, dpath, a.name, a.value)
-		switch {
-		case err == nil || !report || strings.HasPrefix(a.name, "system.posix_acl_"):
-			// ACLs go with the mode, as GNU's copy_acl does; its
-			// attr_copy leaves them out.
-		case err == unix.ENOTSUP:
-			unsupported = true
-		case err == unix.ENOSYS:
-			r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: err})
-			return
-		default:
-			r.fail(&Error{Op: "setting attribute " + Quote(a.name) + " for", Path: dstPath, Err: err})
-		}
-	}
-	if unsupported {
-		r.fail(&Error{Op: "setting attributes for", Path: dstPath, Err: unix.ENOTSUP})
-	}
-}
-
-// hardlinked finds or claims the first copy of a multiply-linked file.
-// It returns the earlier copy's path, or a claim to fill in and close.
-func (r *run) hardlinked(st *unix.Stat_t) (prior string, claim *linkEntry) {
-	// A file linked once is recorded too where links are followed (GNU):
-	// cp -H --preserve=links a b, with b a symlink to a, links them.
-	if r.o.Preserve&PreserveLinks == 0 || st.Nlink < 2 && !r.follow && !r.followOperand {
-		return "", nil
-	}
-	id := fileID{st.Dev, st.Ino}
-	r.c.mu.Lock()
-	if r.c.tree.links == nil {
-		r.c.tree.links = map[fileID]*linkEntry{}
-	}
-	e := r.c.tree.links[id]
-	if e == nil {
-		e = &linkEntry{done: make(chan struct{})}
-		r.c.tree.links[id] = e
-		r.c.mu.Unlock()
-		return "", e
-	}
-	r.c.mu.Unlock()
-	<-e.done
-	if e.path == "" {
-		return "", nil // the first copy failed: copy this one
-	}
-	return e.path, nil
-}
-
-// regular copies a regular file (or, with CopyContents, reads a special one).
-// st is nil when only the directory listing has been read.
-func (r *run) regular(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	if r.o.HardLink || r.o.SymbolicLink {
-		if st == nil {
-			var lst unix.Stat_t
-			if err := fstatat(sdir, sname, &lst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				r.fail(&Error{Op: "cannot stat", Path: srcPath, Err: err})
-				return
-			}
-			st = &lst
-		}
-		r.makeLink(sdir, ddir, sname, dname, srcPath, dstPath, st, top)
-		return
-	}
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindFile}
-	oflags := unix.O_RDONLY | unix.O_NONBLOCK
-	if !r.follow && !(top && r.o.Deref != DerefNever) {
-		oflags |= unix.O_NOFOLLOW
-	}
-	if r.o.CopyContents {
-		oflags &^= unix.O_NONBLOCK
-	}
-	sfd, err := openat(sdir, sname, oflags, 0)
-	if err != nil {
-		r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: err})
-		return
-	}
-	var sst unix.Stat_t
-	if err := fstat(sfd, &sst); err != nil {
-		unix.Close(sfd)
-		r.fail(&Error{Op: "cannot fstat", Path: srcPath, Err: err})
-		return
-	}
-	if sst.Mode&unix.S_IFMT != unix.S_IFREG && !r.o.CopyContents {
-		// Replaced by something else since it was listed: never read a
-		// FIFO or device that was not asked for; recreate it instead.
-		unix.Close(sfd)
-		if sst.Mode&unix.S_IFMT == unix.S_IFDIR {
-			r.fail(&Error{Op: "cannot open %s for reading", Path: srcPath, Err: unix.EISDIR})
-			return
-		}
-		r.special(h, sdir, ddir, sname, dname, srcPath, dstPath, &sst, top)
-		return
-	}
-	var linkTarget string // what later names of the source link to
-	if prior, claim := r.hardlinked(&sst); prior != "" {
-		unix.Close(sfd)
-		r.linkTo(prior, ddir, dname, srcPath, dstPath, &sst)
-		return
-	} else if claim != nil {
-		// Later names link to this copy only if it was made (or, as
-		// GNU 9.1 does, kept by -u as up to date): never to a file
-		// that -n, -i or --update=none left alone.
-		defer func() { close(claim.done) }()
-		defer func() { claim.path = linkTarget }()
-	}
-	// O_NONBLOCK stays: regular files ignore it, and the descriptor is
-	// used bare (zcopy.CopyFD), so nothing else looks at it.
-	defer unix.Close(sfd)
-	st = &sst
-
-	preserveAttrs := r.o.Preserve&(PreserveMode|PreserveOwnership|PreserveXattr) != 0
-	// Without mode preservation cp gives the permission bits minus the
-	// umask, and no set-id or sticky bit (GNU).
-	createMode := r.defaultPerm(st, 0o777)
-	if preserveAttrs {
-		createMode &= 0o600 // withheld until ownership and mode are applied
-	}
-	d, done := r.openDst(ddir, dname, srcPath, dstPath, st, top, createMode, &rep)
-	if done {
-		if rep.Skipped && d.upToDate {
-			linkTarget = dstPath
-		}
-		return
-	}
-	dfd := d.fd
-	ok := false
-	defer func() {
-		if !ok && d.tmp != "" {
-			unix.Unlinkat(d.dir, d.tmp, 0)
-		}
-	}()
-	if !r.o.AttributesOnly {
-		var err error
-		if d.regular {
-			err = r.data(dfd, sfd, st, &rep)
-		} else {
-			err = r.stream(dfd, sfd, st.Size, &rep)
-		}
-		if err != nil {
-			unix.Close(dfd)
-			if errors.Is(err, ErrCloneRequired) {
-				if d.created && d.tmp == "" {
-					unix.Unlinkat(ddir, dname, 0) // GNU 9.2: no empty file left
-				}
-				r.fail(&Error{Path: dstPath, Path2: srcPath, Err: err})
-				return
-			}
-			if r.ctx.Err() != nil {
-				r.fail(r.ctx.Err())
-				return
-			}
-			r.fail(dataError(srcPath, dstPath, err))
-			return
-		}
-	}
-	if testHookAfterData != nil {
-		testHookAfterData(dstPath)
-	}
-	if d.old != nil {
-		r.inherit(dfd, d.old, dstPath)
-	}
-	r.fileAttrs(dfd, sfd, st, srcPath, dstPath, d.created && d.old == nil, h != nil && h.setgid)
-	if !r.settle(dfd, dstPath) {
-		unix.Close(dfd)
-		return
-	}
-	// close(2) is not retried on EINTR: the descriptor is gone anyway.
-	if err := unix.Close(dfd); err != nil {
-		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
-		return
-	}
-	if d.tmp != "" {
-		if err := unix.Renameat(d.dir, d.tmp, d.dir, d.name); err != nil {
-			r.fail(&Error{Op: "cannot create regular file", Path: dstPath, Err: err})
-			return
-		}
-	}
-	ok = true
-	if !d.followed {
-		// (A link to dstPath would be a link to the symlink.)
-		linkTarget = dstPath
-	}
-	r.report(&rep)
-}
-
-// settle ends a copied file's work on its descriptor: fsync with
-// FsyncFile, and a note that this copy created it (cp refuses to overwrite
-// such a file with a later operand). false means fsync failed, which is
-// reported; the caller closes dfd either way.
-func (r *run) settle(dfd int, dstPath string) bool {
-	if r.o.Fsync == FsyncFile {
-		if err := eintr.Retry(func() error { return unix.Fsync(dfd) }); err != nil {
-			r.fail(&Error{Op: "cannot fsync", Path: dstPath, Err: err})
-			return false
-		}
-	}
-	if r.c.tree.created != nil {
-		var dst unix.Stat_t
-		if fstat(dfd, &dst) == nil {
-			r.c.mu.Lock()
-			r.c.tree.created[fileID{dst.Dev, dst.Ino}] = dstPath
-			r.c.mu.Unlock()
-		}
-	}
-	return true
-}
-
-// fileAttrs applies ownership, xattrs, mode and times, in that order:
-// chown clears security.capability, so xattrs come after it; chmod comes
-// after chown, which clears set-id bits.
-func (r *run) fileAttrs(dfd, sfd int, st *unix.Stat_t, srcPath, dstPath string, created, setgidDir bool) {
-	p := r.o.Preserve
-	owned := true
-	if p&PreserveOwnership != 0 {
-		owned = r.chown(dfd, "", 0, dstPath, st, setgidDir || !created)
-	}
-	if p&(PreserveXattr|PreserveMode) != 0 {
-		r.xattrs(sfd, dfd, srcPath, dstPath)
-	}
-	perm := uint32(st.Mode) & 0o7777
-	if !owned {
-		perm &^= setIDBits
-	}
-	switch {
-	case p&PreserveMode != 0:
-		if err := unix.Fchmod(dfd, perm); err != nil {
-			r.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})
-		}
-	case created && p&(PreserveOwnership|PreserveXattr) != 0:
-		// Created with permissions withheld: give the default mode now.
-		unix.Fchmod(dfd, r.defaultPerm(st, 0o777)&^umask())
-	}
-	if p&PreserveTimestamps != 0 {
-		ts := statTimes(st)
-		if err := futimens(dfd, &ts); err != nil {
-			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
-		}
-	}
-}
-
-// data copies the bytes of the descriptor src to dst.
-func (r *run) data(dst, src int, st *unix.Stat_t, rep *FileReport) (err error) {
-	size := st.Size
-	if r.o.Reflink == Always {
-		if err := eintr.Retry(func() error { return unix.IoctlFileClone(dst, src) }); err != nil {
-			if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) ||
-				errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EBADF) {
-				var errno unix.Errno
-				errors.As(err, &errno)
-				return cloneError{errno} // GNU names the ioctl's errno
-			}
-			return err
-		}
-		rep.Reflink, rep.Method, rep.Size = OutcomeYes, zcopy.Clone, size
-		return nil
-	}
-	opts := r.opts
-	if r.prog != nil {
-		var credit func()
-		opts, credit = r.prog.fileData(opts, size, rep)
-		defer func() {
-			if err == nil {
-				credit()
-			}
-		}()
-	}
-	sparseScan := r.o.Sparse != Never && st.Blocks*512 < st.Size
-	if r.o.Sparse == Always {
-		n, err := zeroScanCopy(r.ctx, dst, src, size)
-		rep.Size, rep.Method, rep.Sparse = n, zcopy.ReadWrite, OutcomeYes
-		return err
-	}
-	if sparseScan {
-		n, handled, err := r.sparseCopy(dst, src, size, opts, rep)
-		if handled {
-			rep.Size = n
-			return err
-		}
-	}
-	var zr *zcopy.Report
-	if r.wantReport {
-		zr = new(zcopy.Report)
-	}
-	n, err := r.o.Engine.CopyData(r.ctx, dst, src, size, opts, zr)
-	rep.Size = n
-	if zr != nil {
-		outcomes(zr, rep, r.o.Reflink)
-	} else {
-		outcomes(&zcopy.Report{}, rep, r.o.Reflink)
-	}
-	return err
-}
-
-// outcomes turns the engine's report into cp --debug's words.
-func outcomes(zr *zcopy.Report, rep *FileReport, reflink When) {
-	rep.Method = zr.Method
-	rep.Reflink, rep.Offload = OutcomeNo, OutcomeNo
-	if reflink == Never {
-		rep.Reflink = OutcomeAvoided
-	}
-	for _, a := range zr.Attempts {
-		switch a.Method {
-		case zcopy.Clone:
-			if a.Used {
-				rep.Reflink = OutcomeYes
-			} else if a.Reason != "" && reflink != Never {
-				rep.Reflink = OutcomeUnsupported
-			}
-		case zcopy.CopyFileRange, zcopy.Sendfile, zcopy.Splice:
-			if a.Used {
-				rep.Offload = OutcomeYes
-			} else if a.Reason != "" && rep.Offload == OutcomeNo {
-				rep.Offload = OutcomeUnsupported
-			}
-		}
-	}
-	if rep.Reflink == OutcomeNo && reflink != Never && zr.Method == zcopy.CopyFileRange {
-		rep.Reflink = OutcomeUnsupported
-	}
-	if reflink == Never && rep.Offload == OutcomeNo {
-		rep.Offload = OutcomeAvoided
-	}
-}
-
-// sparseCopy copies the data segments SEEK_DATA/SEEK_HOLE find and leaves
-// the holes; handled is false (nothing written) where the filesystem cannot
-// seek holes.
-func (r *run) sparseCopy(dst, src int, size int64, opts []zcopy.Option, rep *FileReport) (written int64, handled bool, err error) {
-	sfd := src
-	off := int64(0)
-	for off < size {
-		data, err := unix.Seek(sfd, off, unix.SEEK_DATA)
-		if err == unix.ENXIO {
-			break // only a hole remains
-		}
-		if err != nil {
-			if off == 0 && (err == unix.EINVAL || err == unix.EOPNOTSUPP) {
-				return 0, false, nil
-			}
-			return written, true, err
-		}
-		if data >= size {
-			break
-		}
-		hole, err := unix.Seek(sfd, data, unix.SEEK_HOLE)
-		if err != nil {
-			return written, true, err
-		}
-		if hole > size {
-			hole = size // the file grew: copy what stat saw
-		}
-		if off == 0 && data == 0 && hole >= size {
-			// No hole after all (compressed or preallocated): plain copy.
-			if _, err := unix.Seek(sfd, 0, io.SeekStart); err != nil {
-				return 0, true, err
-			}
-			return 0, false, nil
-		}
-		// SEEK_HOLE moved the source's offset to the hole: both
-		// descriptors go to where the data starts.
-		if _, err := unix.Seek(sfd, data, io.SeekStart); err != nil {
-			return written, true, err
-		}
-		if _, err := unix.Seek(dst, data, io.SeekStart); err != nil {
-			return written, true, err
-		}
-		var zr zcopy.Report
-		o := opts
-		if r.wantReport {
-			o = append(o[:len(o):len(o)], zcopy.WithReport(&zr))
-		}
-		if testHookSparseData != nil {
-			testHookSparseData(data)
-		}
-		n, err := zcopy.CopyFD(r.ctx, dst, sfd, hole-data, o...)
-		written += n
-		outcomes(&zr, rep, r.o.Reflink)
-		if err != nil {
-			return written, true, err
-		}
-		if n < hole-data {
-			// The source shrank: the copy ends where its data did (GNU's
-			// lseek_copy), not at the size fstat saw, which would invent
-			// a hole where data was.
-			size = data + n
-			break
-		}
-		off = hole
-	}
-	// The source may also have shrunk while its holes were skipped: the
-	// copy is never longer than the source now is.
-	var now unix.Stat_t
-	if err := fstat(sfd, &now); err == nil && now.Size < size {
-		size = now.Size
-	}
-	rep.Sparse = OutcomeYes
-	return written, true, eintr.Retry(func() error { return unix.Ftruncate(dst, size) })
-}
-
-// testHookSparseData, when set, is called before each data segment of a
-// sparse copy with the segment's offset.
-var testHookSparseData func(off int64)
-
-// zeroScanCopy is --sparse=always: it reads the file and seeks over every
-// all-zero block, so runs of zeros become holes.
-func zeroScanCopy(ctx context.Context, dst, src int, size int64) (int64, error) {
-	const block = 4096
-	buf := make([]byte, 128<<10)
-	var off int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return off, err
-		}
-		n, err := preadFull(src, buf, off)
-		for i := 0; i < n; i += block {
-			b := buf[i:min(i+block, n)]
-			if allZero(b) {
-				continue
-			}
-			if werr := pwriteAll(dst, b, off+int64(i)); werr != nil {
-				return off, werr
-			}
-		}
-		off += int64(n)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return off, err
-		}
-	}
-	return off, eintr.Retry(func() error { return unix.Ftruncate(dst, off) })
-}
-
-// preadFull reads len(buf) bytes at off, or fewer with io.EOF at the end
-// of the file (os.File.ReadAt's contract).
-func preadFull(fd int, buf []byte, off int64) (int, error) {
-	n := 0
-	for n < len(buf) {
-		var k int
-		err := eintr.Retry(func() (err error) {
-			k, err = unix.Pread(fd, buf[n:], off+int64(n))
-			return err
-		})
-		if err != nil {
-			return n, os.NewSyscallError("pread64", err)
-		}
-		if k == 0 {
-			return n, io.EOF
-		}
-		n += k
-	}
-	return n, nil
-}
-
-// pwriteAll writes b at off.
-func pwriteAll(fd int, b []byte, off int64) error {
-	for len(b) > 0 {
-		var k int
-		err := eintr.Retry(func() (err error) {
-			k, err = unix.Pwrite(fd, b, off)
-			return err
-		})
-		if err != nil {
-			return os.NewSyscallError("pwrite64", err)
-		}
-		b, off = b[k:], off+int64(k)
-	}
-	return nil
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// symlink copies a symbolic link as a link.
-func (r *run) symlink(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	var linkTarget string // what later names of the source link to: only a link made here
-	if prior, claim := r.hardlinked(st); prior != "" {
-		r.linkTo(prior, ddir, dname, srcPath, dstPath, st)
-		return
-	} else if claim != nil {
-		defer close(claim.done)
-		defer func() { claim.path = linkTarget }()
-	}
-	target, err := readlinkat(sdir, sname)
-	if err != nil {
-		r.fail(&Error{Op: "cannot read symbolic link", Path: srcPath, Err: err})
-		return
-	}
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindSymlink}
-	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, &rep, "cannot create symbolic link",
-		func(name string) error { return unix.Symlinkat(target, ddir, name) })
-	if !created {
-		return
-	}
-	if r.o.Preserve&PreserveOwnership != 0 {
-		r.chown(-1, dname, ddir, dstPath, st, false)
-	}
-	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
-	if r.o.Preserve&PreserveTimestamps != 0 {
-		ts := statTimes(st)
-		if err := unix.UtimesNanoAt(ddir, dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil && err != unix.EOPNOTSUPP {
-			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
-		}
-	}
-	linkTarget = dstPath
-	r.report(&rep)
-}
-
-func readlinkat(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		var n int
-		err := eintr.Retry(func() (err error) {
-			n, err = unix.Readlinkat(dirfd, name, buf)
-			return err
-		})
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
-}
-
-// special recreates a FIFO, socket or device node; it is never opened.
-func (r *run) special(h *dirHandle, sdir, ddir int, sname, dname, srcPath, dstPath string, st *unix.Stat_t, top bool) {
-	var linkTarget string // what later names of the source link to: only a node made here
-	if prior, claim := r.hardlinked(st); prior != "" {
-		r.linkTo(prior, ddir, dname, srcPath, dstPath, st)
-		return
-	} else if claim != nil {
-		defer close(claim.done)
-		defer func() { claim.path = linkTarget }()
-	}
-	kind := KindDevice
-	op := "cannot create special file"
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFIFO:
-		kind, op = KindFIFO, "cannot create fifo"
-	case unix.S_IFSOCK:
-		kind = KindSocket
-	}
-	// mknod(2) keeps the set-id bits (minus the umask), as GNU's copy shows.
-	perm := r.defaultPerm(st, 0o7777)
-	if r.o.Preserve&(PreserveOwnership|PreserveMode) != 0 {
-		perm &= 0o600
-	}
-	mk := func(name string) error {
-		return unix.Mknodat(ddir, name, st.Mode&unix.S_IFMT|perm, int(st.Rdev))
-	}
-	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: kind}
-	created := r.createOrReplace(ddir, dname, srcPath, dstPath, st, top, &rep, op, mk)
-	if !created {
-		return
-	}
-	p := r.o.Preserve
-	owned := true
-	if p&PreserveOwnership != 0 {
-		owned = r.chown(-1, dname, ddir, dstPath, st, false)
-	}
-	r.xattrsByName(sdir, sname, ddir, dname, srcPath, dstPath)
-	if p&(PreserveOwnership|PreserveMode) != 0 {
-		mode := uint32(st.Mode) & 0o7777
-		if p&PreserveMode == 0 {
-			mode = r.defaultPerm(st, 0o7777) &^ umask()
-		}
-		if !owned {
-			mode &^= setIDBits // GNU: no set-id bits on a node that is not the source owner's
-		}
-		if err := unix.Fchmodat(ddir, dname, mode, 0); err != nil {
-			r.fail(&Error{Op: "preserving permissions for", Path: dstPath, Err: err})
-		}
-	}
-	if p&PreserveTimestamps != 0 {
-		ts := statTimes(st)
-		if err := unix.UtimesNanoAt(ddir, dname, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			r.fail(&Error{Op: "preserving times for", Path: dstPath, Err: err})
-		}
-	}
-	linkTarget = dstPath
-	r.report(&rep)
 }
 
 // has reports whether err was recorded already.

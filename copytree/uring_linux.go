@@ -38,9 +38,9 @@ var testHookRingStat func(srcPath string, st *unix.Stat_t)
 // new directory simple enough for the ring: no links to make, no
 // temporary names, no clone required, no holes to make, no symlinks to
 // follow.
-func (r *run) ringAllowed() bool {
-	o := r.o
-	return o.Batch != BatchSync && !r.follow && !o.HardLink && !o.SymbolicLink && !o.AttributesOnly &&
+func (tc *treeCopy) ringAllowed() bool {
+	o := tc.o
+	return o.Batch != BatchSync && !tc.follow && !o.HardLink && !o.SymbolicLink && !o.AttributesOnly &&
 		!o.CopyContents && !o.Atomic && o.Reflink != Always && o.Sparse != Always && uring.Available() == nil
 }
 
@@ -61,11 +61,11 @@ var cloningFS = map[int64]bool{
 // (returned in ring): those of a directory this copy created, so that
 // O_EXCL cannot meet an existing file and the overwrite policy has nothing
 // to decide. The rest stays for the per-file path.
-func (r *run) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEntry) {
-	if r.o.Batch == BatchSync || !h.node.created || len(ents) < ringMinFiles || !r.ringAllowed() {
+func (tc *treeCopy) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEntry) {
+	if tc.o.Batch == BatchSync || !h.node.created || len(ents) < ringMinFiles || !tc.ringAllowed() {
 		return ents, nil
 	}
-	if r.o.Reflink != Never {
+	if tc.o.Reflink != Never {
 		var fs unix.Statfs_t
 		if err := unix.Fstatfs(h.dfd, &fs); err != nil || cloningFS[int64(fs.Type)] {
 			return ents, nil
@@ -80,7 +80,7 @@ func (r *run) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEn
 	if n < ringMinFiles {
 		return ents, nil
 	}
-	if r.o.Batch == BatchAuto && !r.looksCold(h, ents) {
+	if tc.o.Batch == BatchAuto && !tc.looksCold(h, ents) {
 		return ents, nil
 	}
 	rest = make([]os.DirEntry, 0, len(ents)-n)
@@ -102,7 +102,7 @@ func (r *run) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEn
 // cachestat(2) about the batch's first non-empty regular file: none of it
 // in the page cache means cold. Any doubt (no cachestat, an empty file,
 // an error) means warm.
-func (r *run) looksCold(h *dirHandle, ents []os.DirEntry) bool {
+func (tc *treeCopy) looksCold(h *dirHandle, ents []os.DirEntry) bool {
 	tried := 0
 	for _, e := range ents {
 		if !e.Type().IsRegular() {
@@ -138,8 +138,8 @@ func (r *run) looksCold(h *dirHandle, ents []os.DirEntry) bool {
 // create (it vanished, changed type, exists, is too large or sparse) takes
 // the per-file path, which decides and reports; a file that failed after
 // its destination was created has been removed and is reported.
-func (r *run) copyRing(h *dirHandle, ents []os.DirEntry) {
-	if len(ents) == 0 || r.stopped() {
+func (tc *treeCopy) copyRing(h *dirHandle, ents []os.DirEntry) {
+	if len(ents) == 0 || tc.stopped() {
 		return
 	}
 	if testHookRingBatch != nil {
@@ -160,32 +160,32 @@ func (r *run) copyRing(h *dirHandle, ents []os.DirEntry) {
 		// ownership are there.
 		jobs[i] = uring.Job{SrcDir: h.sfd, DstDir: h.dfd, Src: name, Dst: name, KeepDst: true, KeepSrc: keepSrc}
 	}
-	sparse := r.o.Sparse != Never
+	sparse := tc.o.Sparse != Never
 	accept := func(st *uring.Stat) bool {
 		return st.Size <= ringMaxSize && !(sparse && st.Blocks*512 < st.Size)
 	}
 	cfg := uring.FilesConfig{Engine: uring.EngineUring, Accept: accept}
 	for start := 0; start < len(jobs); start += ringChunk {
 		end := min(start+ringChunk, len(jobs))
-		res := uring.CopyFiles(r.ctx, jobs[start:end], cfg)
+		res := uring.CopyFiles(tc.ctx, jobs[start:end], cfg)
 		for i := range res {
 			name := ents[start+i].Name()
 			srcPath, dstPath := join(n.srcPath, name), join(n.dstPath, name)
 			if res[i].Err != nil {
-				r.ringFailed(h, &res[i], name, srcPath, dstPath)
+				tc.ringFailed(h, &res[i], name, srcPath, dstPath)
 				continue
 			}
-			r.ringDone(h, &res[i], name, srcPath, dstPath)
+			tc.ringDone(h, &res[i], name, srcPath, dstPath)
 		}
-		if r.stopped() {
+		if tc.stopped() {
 			return
 		}
 	}
 }
 
 // ringFailed handles a file the ring did not copy.
-func (r *run) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, dstPath string) {
-	if r.ctx.Err() != nil {
+func (tc *treeCopy) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, dstPath string) {
+	if tc.ctx.Err() != nil {
 		return // Copy reports the cancellation once
 	}
 	var pe *fs.PathError
@@ -198,8 +198,9 @@ func (r *run) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, dstPath
 		}
 	}
 	if !created {
-		if !r.stopped() {
-			r.regular(h, h.sfd, h.dfd, name, name, srcPath, dstPath, nil, false)
+		if !tc.stopped() {
+			e := h.entry(name, srcPath, dstPath)
+			tc.regular(&e)
 		}
 		return
 	}
@@ -208,9 +209,9 @@ func (r *run) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, dstPath
 		errno = pe.Err
 	}
 	if pe != nil && pe.Op == "close" {
-		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: errno})
+		tc.fail(&Error{Op: "failed to close", Path: dstPath, Err: errno})
 	} else {
-		r.fail(&Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: errno})
+		tc.fail(&Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: errno})
 	}
 	if !res.Removed {
 		// The partial file could not be removed: say so, as rm would.
@@ -218,7 +219,7 @@ func (r *run) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, dstPath
 		if errs, ok := res.Err.(interface{ Unwrap() []error }); ok {
 			for _, e := range errs.Unwrap() {
 				if errors.As(e, &rerr) && rerr.Op == "remove" {
-					r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: rerr.Err})
+					tc.fail(&Error{Op: "cannot remove", Path: dstPath, Err: rerr.Err})
 				}
 			}
 		}
@@ -228,7 +229,7 @@ func (r *run) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, dstPath
 // ringDone applies a copied file's metadata through its open descriptors
 // (ownership, xattrs, mode, times, in fileAttrs' order), closes them and
 // reports the file.
-func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath string) {
+func (tc *treeCopy) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath string) {
 	dstF, srcF := res.DstFile, res.SrcFile
 	if srcF != nil {
 		defer srcF.Close()
@@ -245,27 +246,29 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 			// per-file path, which stats what it opened.
 			dstF.Close()
 			if err := unix.Unlinkat(h.dfd, name, 0); err != nil {
-				r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+				tc.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 				return
 			}
-			r.regular(h, h.sfd, h.dfd, name, name, srcPath, dstPath, nil, false)
+			e := h.entry(name, srcPath, dstPath)
+			tc.regular(&e)
 			return
 		}
 	}
 	var linkTarget string // set once the copy is complete
-	if prior, claim := r.hardlinked(&st); prior != "" {
+	if prior, claim := tc.hardlinked(&st); prior != "" {
 		// A further name of a file copied earlier: the ring's copy
 		// (in a directory this copy made) gives way to a link.
 		dstF.Close()
 		if err := unix.Unlinkat(h.dfd, name, 0); err != nil {
-			r.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
+			tc.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 			return
 		}
-		r.linkTo(prior, h.dfd, name, srcPath, dstPath, &st)
+		e := h.entry(name, srcPath, dstPath)
+		e.st, e.hasStat = st, true
+		tc.linkTo(prior, &e)
 		return
 	} else if claim != nil {
-		defer close(claim.done)
-		defer func() { claim.path = linkTarget }()
+		defer func() { claim.finish(linkTarget) }()
 	}
 	dfd, sfd := int(dstF.Fd()), -1
 	if srcF != nil {
@@ -274,28 +277,28 @@ func (r *run) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath s
 	if testHookAfterData != nil {
 		testHookAfterData(dstPath)
 	}
-	r.fileAttrs(dfd, sfd, &st, srcPath, dstPath, true, h.setgid)
-	if p := r.o.Preserve; p&(PreserveMode|PreserveOwnership|PreserveXattr) == 0 {
+	tc.fileAttrs(dfd, sfd, &st, srcPath, dstPath, true, h.setgid)
+	if p := tc.o.Preserve; p&(PreserveMode|PreserveOwnership|PreserveXattr) == 0 {
 		// The per-file path creates the file with the source's mode
 		// minus the umask; the ring created it 0600.
-		if err := unix.Fchmod(dfd, r.defaultPerm(&st, 0o777)&^umask()); err != nil {
-			r.fail(&Error{Op: "setting permissions for", Path: dstPath, Err: err})
+		if err := unix.Fchmod(dfd, tc.defaultPerm(&st, 0o777)&^umask()); err != nil {
+			tc.fail(&Error{Op: "setting permissions for", Path: dstPath, Err: err})
 		}
 	}
-	if !r.settle(dfd, dstPath) {
+	if !tc.settle(dfd, dstPath) {
 		dstF.Close()
 		return
 	}
 	if err := dstF.Close(); err != nil {
-		r.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
+		tc.fail(&Error{Op: "failed to close", Path: dstPath, Err: err})
 		return
 	}
 	linkTarget = dstPath
 	rep := FileReport{Src: srcPath, Dst: dstPath, Kind: KindFile, Size: res.Written, Method: zcopy.Uring}
-	if r.o.Reflink == Never {
+	if tc.o.Reflink == Never {
 		rep.Reflink, rep.Offload = OutcomeAvoided, OutcomeAvoided
 	}
-	r.report(&rep)
+	tc.report(&rep)
 }
 
 // statOf is the part of a stat(2) result the metadata code reads.
