@@ -70,8 +70,8 @@ func New(opts Options) *Copier {
 	if opts.Suffix == "" {
 		opts.Suffix = "~"
 	}
-	if opts.Engine == nil {
-		opts.Engine = SyncEngine{}
+	if opts.DataCopier == nil {
+		opts.DataCopier = SyncCopier{}
 	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 100 * time.Millisecond

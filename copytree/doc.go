@@ -116,10 +116,10 @@
 //
 // # Engines
 //
-// The bytes of each regular file go through an [Engine]; [SyncEngine]
+// The bytes of each regular file go through a [DataCopier]; [SyncCopier]
 // calls zcopy.CopyFD on the two descriptors, which picks the method as
 // zcopy.CopyContext does without wrapping each file in an *os.File.
-// [Options.Batch] = [BatchUring] instead copies the small regular files of
+// [Options.Engine] = [EngineUring] instead copies the small regular files of
 // each directory the copy creates through io_uring chains, many at a time,
 // and applies their metadata afterwards; everything else takes the per-file
 // path.

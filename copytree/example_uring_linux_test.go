@@ -12,7 +12,7 @@ import (
 // Copy the small files of a tree through io_uring chains (zcp
 // --engine=uring); Summary.Methods counts the files by method ("uring"),
 // and without io_uring every file takes the per-file path.
-func ExampleBatch() {
+func ExampleEngine() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 	src := filepath.Join(dir, "src")
@@ -21,7 +21,7 @@ func ExampleBatch() {
 		os.WriteFile(filepath.Join(src, fmt.Sprintf("f%d", i)), []byte("small\n"), 0o644)
 	}
 	sum, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"),
-		copytree.Options{Preserve: copytree.PreserveAll, Batch: copytree.BatchUring})
+		copytree.Options{Preserve: copytree.PreserveAll, Engine: copytree.EngineUring})
 	if err != nil {
 		fmt.Println(err)
 		return

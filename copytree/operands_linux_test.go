@@ -56,7 +56,7 @@ func TestCopyOperandsAtOnce(t *testing.T) {
 		}
 	})
 	defer restore()
-	c := copytree.New(copytree.Options{Jobs: 2, Batch: copytree.BatchSync, ContinueOnError: true})
+	c := copytree.New(copytree.Options{Jobs: 2, Engine: copytree.EngineSync, ContinueOnError: true})
 	c.RefuseJustCreated()
 	errs := c.CopyOperands(context.Background(), []copytree.Operand{
 		{Src: filepath.Join(dir, "src/a"), Dst: filepath.Join(dst, "a")},

@@ -146,8 +146,9 @@ type Options struct {
 	// (zcp sets GOMAXPROCS to Jobs+1, which measured 10-20 % faster on
 	// two CPUs). More than MaxJobs is MaxJobs.
 	Jobs int
-	// Batch selects the engine for a directory's small files (zcp --engine).
-	Batch Batch
+	// Engine selects how a directory's small files are copied (zcp
+	// --engine): one by one, or many at a time through io_uring.
+	Engine Engine
 
 	// ContinueOnError copies what it can and returns every error joined;
 	// otherwise the first error stops the copy.
@@ -177,25 +178,27 @@ type Options struct {
 	Progress         func(Progress)
 	ProgressInterval time.Duration
 
-	// Engine selects how batches of small files are copied; nil is the
-	// synchronous engine (zcopy's system calls).
-	Engine Engine
+	// DataCopier moves the bytes of each regular file copied one by one;
+	// nil is SyncCopier (zcopy's system calls).
+	DataCopier DataCopier
 
 	// CopyOptions are passed to zcopy.CopyContext for every file.
 	CopyOptions []zcopy.Option
 }
 
-// Engine copies the data of a regular file whose source and destination are
-// open: dst and src are their descriptors, at offset 0 unless the caller
-// seeked them, and the caller closes them. It is the seam where batching
-// engines (io_uring) plug in; the synchronous engine is [SyncEngine].
-type Engine interface {
+// DataCopier copies the data of a regular file whose source and destination
+// are open: dst and src are their descriptors, at offset 0 unless the
+// caller seeked them, and the caller closes them. It is the seam where
+// another way of moving one file's bytes plugs in (a test records the
+// descriptors through it); the default is [SyncCopier]. How many files
+// are copied at once is the [Engine]'s choice, not this.
+type DataCopier interface {
 	CopyData(ctx context.Context, dst, src int, size int64, opts []zcopy.Option, r *zcopy.Report) (int64, error)
 }
 
-// SyncEngine moves bytes with [zcopy.CopyFD]: zcopy's methods on the bare
+// SyncCopier moves bytes with [zcopy.CopyFD]: zcopy's methods on the bare
 // descriptors, without an *os.File for each.
-type SyncEngine struct{}
+type SyncCopier struct{}
 
 // MaxJobs is the most workers a copy runs. Each worker blocked in a
 // system call holds an OS thread, and the Go runtime dies past 10,000

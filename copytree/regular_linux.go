@@ -258,7 +258,7 @@ func (tc *treeCopy) data(dst, src int, st *unix.Stat_t, rep *FileReport) (err er
 	if tc.wantReport {
 		zr = new(zcopy.Report)
 	}
-	n, err := tc.o.Engine.CopyData(tc.ctx, dst, src, size, opts, zr)
+	n, err := tc.o.DataCopier.CopyData(tc.ctx, dst, src, size, opts, zr)
 	rep.Size = n
 	if zr != nil {
 		outcomes(zr, rep, tc.o.Reflink)

@@ -40,7 +40,7 @@ var testHookRingStat func(srcPath string, st *unix.Stat_t)
 // follow.
 func (tc *treeCopy) ringAllowed() bool {
 	o := tc.o
-	return o.Batch != BatchSync && !tc.follow && !o.HardLink && !o.SymbolicLink && !o.AttributesOnly &&
+	return o.Engine != EngineSync && !tc.follow && !o.HardLink && !o.SymbolicLink && !o.AttributesOnly &&
 		!o.CopyContents && !o.Atomic && o.Reflink != Always && o.Sparse != Always && uring.Available() == nil
 }
 
@@ -62,7 +62,7 @@ var cloningFS = map[int64]bool{
 // O_EXCL cannot meet an existing file and the overwrite policy has nothing
 // to decide. The rest stays for the per-file path.
 func (tc *treeCopy) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEntry) {
-	if tc.o.Batch == BatchSync || !h.node.created || len(ents) < ringMinFiles || !tc.ringAllowed() {
+	if tc.o.Engine == EngineSync || !h.node.created || len(ents) < ringMinFiles || !tc.ringAllowed() {
 		return ents, nil
 	}
 	if tc.o.Reflink != Never {
@@ -80,7 +80,7 @@ func (tc *treeCopy) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os
 	if n < ringMinFiles {
 		return ents, nil
 	}
-	if tc.o.Batch == BatchAuto && !tc.looksCold(h, ents) {
+	if tc.o.Engine == EngineAuto && !tc.looksCold(h, ents) {
 		return ents, nil
 	}
 	rest = make([]os.DirEntry, 0, len(ents)-n)
@@ -95,7 +95,7 @@ func (tc *treeCopy) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os
 	return rest, ring
 }
 
-// looksCold is BatchAuto's test: the ring measured faster than the
+// looksCold is EngineAuto's test: the ring measured faster than the
 // per-file path only when the files are read from the disk (BENCHMARKS.md,
 // io_uring: 1.3-1.9 x on cold ext4 trees, 0.6 x on tmpfs and on warm
 // trees), where its many reads in flight keep the disk busy. It asks

@@ -59,8 +59,8 @@ func (m *methods) count(want zcopy.Method) int {
 }
 
 // TestUringMatchesGNU is the differential test of the ring path: the
-// corpus copied by GNU cp -a, by copytree with BatchSync and with
-// BatchUring (cp -a, and cp -r without attributes) must look the same to a
+// corpus copied by GNU cp -a, by copytree with EngineSync and with
+// EngineUring (cp -a, and cp -r without attributes) must look the same to a
 // user: contents, modes, owners, ns mtimes, xattrs, hard links. The
 // reports prove that the ring copied the small files of new directories
 // and nothing else.
@@ -95,11 +95,11 @@ func TestUringMatchesGNU(t *testing.T) {
 						t.Fatalf("cp %s: %v\n%s", tc.name, err, out)
 					}
 					want := noTimes(snapshot(t, gnu), tc.name == "-r")
-					for _, b := range []copytree.Batch{copytree.BatchSync, copytree.BatchUring} {
+					for _, b := range []copytree.Engine{copytree.EngineSync, copytree.EngineUring} {
 						dst := filepath.Join(base, "ours"+tc.name+b.String())
 						var m methods
 						opts := withJobs(tc.opts, 2)
-						opts.Batch, opts.OnFile = b, m.onFile
+						opts.Engine, opts.OnFile = b, m.onFile
 						sum, err := copytree.Copy(context.Background(), src, dst, opts)
 						if err != nil && tc.name == "-a" {
 							t.Fatalf("%v: %v", b, err)
@@ -107,12 +107,12 @@ func TestUringMatchesGNU(t *testing.T) {
 						compareTrees(t, want, noTimes(snapshot(t, dst), tc.name == "-r"), compareOpts{dirTimes: true, linkTimes: true})
 						rings := m.count(zcopy.Uring)
 						switch {
-						case b == copytree.BatchSync && rings != 0:
+						case b == copytree.EngineSync && rings != 0:
 							t.Errorf("sync: %d files through the ring", rings)
-						case b == copytree.BatchUring && rings < o.flat:
+						case b == copytree.EngineUring && rings < o.flat:
 							t.Errorf("uring: only %d files through the ring (summary %v)", rings, sum.Methods)
 						}
-						if b == copytree.BatchUring {
+						if b == copytree.EngineUring {
 							// Too large or sparse for the ring: the per-file path.
 							for _, name := range []string{"sizes/f6", "sparse/holes"} {
 								if got := m.m[filepath.Join(dst, name)]; got == zcopy.Uring {
@@ -155,8 +155,8 @@ func flatTree(t *testing.T, dir string, n int) {
 	}
 }
 
-// TestUringEngineChoice: BatchUring takes the ring, BatchSync never does
-// and BatchAuto not for cached files (TestUringAutoCold), an existing destination directory is left to the
+// TestUringEngineChoice: EngineUring takes the ring, EngineSync never does
+// and EngineAuto not for cached files (TestUringAutoCold), an existing destination directory is left to the
 // per-file path (its names may exist), and a directory of fewer files than
 // a ring is worth stays per-file too.
 func TestUringEngineChoice(t *testing.T) {
@@ -166,14 +166,14 @@ func TestUringEngineChoice(t *testing.T) {
 	flatTree(t, src, 40)
 	flatTree(t, filepath.Join(src, "few"), 2)
 	for _, tc := range []struct {
-		batch    copytree.Batch
+		batch    copytree.Engine
 		existing bool
 		want     int
 	}{
-		{copytree.BatchUring, false, 40},
-		{copytree.BatchSync, false, 0},
-		{copytree.BatchAuto, false, 0},
-		{copytree.BatchUring, true, 0},
+		{copytree.EngineUring, false, 40},
+		{copytree.EngineSync, false, 0},
+		{copytree.EngineAuto, false, 0},
+		{copytree.EngineUring, true, 0},
 	} {
 		dst := filepath.Join(dir, fmt.Sprintf("dst-%v-%v", tc.batch, tc.existing))
 		if tc.existing {
@@ -182,7 +182,7 @@ func TestUringEngineChoice(t *testing.T) {
 		var m methods
 		var batches atomic.Int64
 		defer copytree.SetTestHookRingBatch(func(int) { batches.Add(1) })()
-		sum, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Batch: tc.batch, OnFile: m.onFile, Preserve: copytree.PreserveAll})
+		sum, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Engine: tc.batch, OnFile: m.onFile, Preserve: copytree.PreserveAll})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +215,7 @@ func TestUringChainFailure(t *testing.T) {
 	var errs []error
 	var mu sync.Mutex
 	dst := filepath.Join(dir, "dst")
-	sum, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Batch: copytree.BatchUring, Preserve: copytree.PreserveAll,
+	sum, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Engine: copytree.EngineUring, Preserve: copytree.PreserveAll,
 		ContinueOnError: true, OnError: func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
 	restore()
 	if err == nil || len(errs) != 1 || sum.Errors != 1 {
@@ -243,7 +243,7 @@ func TestUringChainFailure(t *testing.T) {
 	})
 	defer restore()
 	var m methods
-	sum, err = copytree.Copy(context.Background(), src, dst, copytree.Options{Batch: copytree.BatchUring, Preserve: copytree.PreserveAll, OnFile: m.onFile})
+	sum, err = copytree.Copy(context.Background(), src, dst, copytree.Options{Engine: copytree.EngineUring, Preserve: copytree.PreserveAll, OnFile: m.onFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestUringChainFailure(t *testing.T) {
 	compareTrees(t, snapshot(t, src), snapshot(t, dst), compareOpts{dirTimes: true})
 }
 
-// TestUringUnavailable: with io_uring switched off, BatchUring copies every
+// TestUringUnavailable: with io_uring switched off, EngineUring copies every
 // file the per-file way and the tree is the same.
 func TestUringUnavailable(t *testing.T) {
 	dir := t.TempDir()
@@ -264,7 +264,7 @@ func TestUringUnavailable(t *testing.T) {
 		t.Fatalf("UringAvailable() = %v", err)
 	}
 	var m methods
-	sum, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"), copytree.Options{Batch: copytree.BatchUring, Preserve: copytree.PreserveAll, OnFile: m.onFile})
+	sum, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"), copytree.Options{Engine: copytree.EngineUring, Preserve: copytree.PreserveAll, OnFile: m.onFile})
 	if err != nil || sum.Files != 20 || m.count(zcopy.Uring) != 0 {
 		t.Fatalf("err %v, summary %+v, %d through the ring", err, sum, m.count(zcopy.Uring))
 	}
@@ -286,19 +286,19 @@ func TestUringVanishingAndStop(t *testing.T) {
 	})()
 	var errs []string
 	var mu sync.Mutex
-	sum, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"), copytree.Options{Batch: copytree.BatchUring,
+	sum, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"), copytree.Options{Engine: copytree.EngineUring,
 		ContinueOnError: true, OnError: func(err error) { mu.Lock(); errs = append(errs, err.Error()); mu.Unlock() }})
 	if err == nil || sum.Files != 8 || len(errs) != 2 || !strings.HasPrefix(errs[0], "cannot open '"+src+"/f00") {
 		t.Fatalf("err %v, summary %+v, errors %q", err, sum, errs)
 	}
 	flatTree(t, src, 10)
-	sum, err = copytree.Copy(context.Background(), src, filepath.Join(dir, "dst2"), copytree.Options{Batch: copytree.BatchUring})
+	sum, err = copytree.Copy(context.Background(), src, filepath.Join(dir, "dst2"), copytree.Options{Engine: copytree.EngineUring})
 	if err == nil || sum.Errors != 1 {
 		t.Fatalf("without ContinueOnError: err %v, summary %+v", err, sum)
 	}
 }
 
-// TestUringAutoCold: BatchAuto takes the ring for files that are not in
+// TestUringAutoCold: EngineAuto takes the ring for files that are not in
 // the page cache (evicted here with fadvise DONTNEED, not a global cache
 // drop) and the per-file path for cached ones.
 func TestUringAutoCold(t *testing.T) {
@@ -365,7 +365,7 @@ func TestUringBoundedDescriptors(t *testing.T) {
 	const jobs = 2
 	var m methods
 	opts := withJobs(archive, jobs)
-	opts.Batch, opts.OnFile = copytree.BatchUring, m.onFile
+	opts.Engine, opts.OnFile = copytree.EngineUring, m.onFile
 	if _, err := copytree.Copy(context.Background(), src, filepath.Join(dir, "dst"), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +404,7 @@ func TestUringReplacedSource(t *testing.T) {
 		}
 	})()
 	var m methods
-	sum, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Batch: copytree.BatchUring, Preserve: copytree.PreserveAll, OnFile: m.onFile})
+	sum, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Engine: copytree.EngineUring, Preserve: copytree.PreserveAll, OnFile: m.onFile})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -373,7 +373,7 @@ func (e *env) configure(popts []parsedOpt) (cfg config, code int, done bool) {
 			if !ok {
 				return fail(invalidArg(p.arg, "--engine", amb, [][]string{{"auto"}, {"sync"}, {"uring"}}))
 			}
-			o.Batch = map[string]copytree.Batch{"auto": copytree.BatchAuto, "sync": copytree.BatchSync, "uring": copytree.BatchUring}[v]
+			o.Engine = map[string]copytree.Engine{"auto": copytree.EngineAuto, "sync": copytree.EngineSync, "uring": copytree.EngineUring}[v]
 		}
 	}
 	if cfg.target != "" && cfg.noTarget {

@@ -111,7 +111,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 	o := cfg.opts
 	o.Report = cfg.json || cfg.debug
 	o.OrderedOutput = true // GNU's order, whatever -j
-	if o.Batch == copytree.BatchUring {
+	if o.Engine == copytree.EngineUring {
 		if err := copytree.UringAvailable(); err != nil {
 			// Said once; every file then takes the per-file path.
 			e.errorf("warning: %v; copying with the sync engine", err)

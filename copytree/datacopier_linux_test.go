@@ -15,7 +15,7 @@ import (
 	"github.com/zcopy/zcopy/internal/testutil"
 )
 
-// fdEngine is SyncEngine with a record of the descriptors it was handed.
+// fdEngine is SyncCopier with a record of the descriptors it was handed.
 type fdEngine struct {
 	mu    sync.Mutex
 	calls int
@@ -33,7 +33,7 @@ func (e *fdEngine) CopyData(ctx context.Context, dst, src int, size int64, opts 
 		e.bad = append(e.bad, "destination "+strconv.Itoa(dst))
 	}
 	e.mu.Unlock()
-	return copytree.SyncEngine{}.CopyData(ctx, dst, src, size, opts, r)
+	return copytree.SyncCopier{}.CopyData(ctx, dst, src, size, opts, r)
 }
 
 // TestDescriptorPath: every regular file's bytes go through the engine as
@@ -64,7 +64,7 @@ func TestDescriptorPath(t *testing.T) {
 			var mu sync.Mutex
 			methods := map[string]zcopy.Method{}
 			dst := filepath.Join(dir, "dst-"+tc.name)
-			_, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Preserve: copytree.PreserveAll, Engine: e, CopyOptions: tc.opts,
+			_, err := copytree.Copy(context.Background(), src, dst, copytree.Options{Preserve: copytree.PreserveAll, DataCopier: e, CopyOptions: tc.opts,
 				OnFile: func(r copytree.FileReport) {
 					if r.Kind == copytree.KindFile {
 						mu.Lock()
