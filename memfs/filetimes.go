@@ -11,14 +11,6 @@ func (f *File) Chtimes(atime, mtime time.Time) error {
 		return err
 	}
 	n := f.node
-	n.mu.Lock()
-	if !atime.IsZero() {
-		n.atime = atime.UnixNano()
-	}
-	if !mtime.IsZero() {
-		n.mtime = mtime.UnixNano()
-	}
-	n.ctime = now()
-	n.mu.Unlock()
+	n.setTimes(atime, mtime)
 	return nil
 }

@@ -837,7 +837,15 @@ func (fsys *FS) Chtimes(name string, atime, mtime time.Time) error {
 	if err != nil {
 		return err
 	}
+	n.setTimes(atime, mtime)
+	return nil
+}
+
+// setTimes sets the times a Chtimes call gives; a zero time keeps the
+// current value, and ctime is now.
+func (n *inode) setTimes(atime, mtime time.Time) {
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	if !atime.IsZero() {
 		n.atime = atime.UnixNano()
 	}
@@ -845,8 +853,6 @@ func (fsys *FS) Chtimes(name string, atime, mtime time.Time) error {
 		n.mtime = mtime.UnixNano()
 	}
 	n.ctime = now()
-	n.mu.Unlock()
-	return nil
 }
 
 // Truncate sets the size of the named file: growth makes a hole, which

@@ -10,14 +10,6 @@ func (fsys *FS) Lchtimes(name string, atime, mtime time.Time) error {
 	if err != nil {
 		return err
 	}
-	n.mu.Lock()
-	if !atime.IsZero() {
-		n.atime = atime.UnixNano()
-	}
-	if !mtime.IsZero() {
-		n.mtime = mtime.UnixNano()
-	}
-	n.ctime = now()
-	n.mu.Unlock()
+	n.setTimes(atime, mtime)
 	return nil
 }
