@@ -109,12 +109,7 @@ func oracle(ts *testscript.TestScript, neg bool, args []string) {
 	base, err := os.MkdirTemp("", "zcp-oracle-")
 	ts.Check(err)
 	defer os.RemoveAll(base)
-	type result struct {
-		code           int
-		stdout, stderr string
-		tree           string
-	}
-	runIn := func(name string, path string) result {
+	runIn := func(name string, path string) cpResult {
 		dir := filepath.Join(base, name)
 		out, err := exec.Command("cp", "-a", work, dir).CombinedOutput()
 		if err != nil {
@@ -141,31 +136,13 @@ func oracle(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		// Parallel copies report in another order than GNU's readdir
 		// order: compare the lines as sets.
-		return result{code, sortLines(so.String()), sortLines(strings.ReplaceAll(se.String(), dir, "$DIR")), describeTree(ts, dir)}
+		return cpResult{code, sortLines(so.String()), sortLines(strings.ReplaceAll(se.String(), dir, "$DIR")), describeTree(ts, dir)}
 	}
 	gnuPath, err := exec.LookPath("cp")
 	ts.Check(err)
 	gnu := runIn("gnu", gnuPath)
 	ours := runIn("ours", ts.Getenv("ZCP"))
-	if (gnu.code != 0) != neg {
-		ts.Fatalf("GNU cp exited %d (stderr %q): the scenario expects %s", gnu.code, gnu.stderr, map[bool]string{true: "failure", false: "success"}[neg])
-	}
-	var diffs []string
-	if gnu.code != ours.code {
-		diffs = append(diffs, fmt.Sprintf("exit status: zcp %d, GNU cp %d", ours.code, gnu.code))
-	}
-	if gnu.stdout != ours.stdout {
-		diffs = append(diffs, fmt.Sprintf("stdout:\nzcp:\n%sGNU cp:\n%s", ours.stdout, gnu.stdout))
-	}
-	if gnu.stderr != ours.stderr {
-		diffs = append(diffs, fmt.Sprintf("stderr:\nzcp:\n%sGNU cp:\n%s", ours.stderr, gnu.stderr))
-	}
-	if gnu.tree != ours.tree {
-		diffs = append(diffs, fmt.Sprintf("trees differ:\nzcp:\n%s\nGNU cp:\n%s", ours.tree, gnu.tree))
-	}
-	if len(diffs) > 0 {
-		ts.Fatalf("cp %s: zcp and GNU cp differ:\n%s", strings.Join(args, " "), strings.Join(diffs, "\n"))
-	}
+	compareWithGNU(ts, neg, args, gnu, ours, "")
 	ts.Logf("GNU cp and zcp agree: exit %d, %d bytes of stderr", gnu.code, len(gnu.stderr))
 }
 
@@ -185,11 +162,6 @@ func ordered(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	work := ts.Getenv("WORK")
 	dst := filepath.Join(work, args[len(args)-1])
-	type result struct {
-		code           int
-		stdout, stderr string
-		tree           string
-	}
 	fi, err := os.Lstat(dst)
 	wasDir := err == nil && fi.IsDir()
 	if err == nil && !wasDir {
@@ -197,7 +169,7 @@ func ordered(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	gnuPath, err := exec.LookPath("cp")
 	ts.Check(err)
-	runOne := func(path string, own []string) result {
+	runOne := func(path string, own []string) cpResult {
 		cmd := exec.Command(path, append(own, args...)...)
 		if path == gnuPath {
 			cmd.Args[0] = "cp" // GNU's program_name is argv[0]
@@ -214,7 +186,7 @@ func ordered(ts *testscript.TestScript, neg bool, args []string) {
 		} else if err != nil {
 			ts.Fatalf("%s: %v", path, err)
 		}
-		res := result{code, so.String(), se.String(), describeTree(ts, dst)}
+		res := cpResult{code, so.String(), se.String(), describeTree(ts, dst)}
 		ts.Check(os.RemoveAll(dst))
 		if wasDir {
 			ts.Check(os.Mkdir(dst, 0o755))
@@ -223,6 +195,21 @@ func ordered(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	gnu := runOne(gnuPath, nil)
 	ours := runOne(ts.Getenv("ZCP"), ownArgs)
+	compareWithGNU(ts, neg, args, gnu, ours, " (in order)")
+	ts.Logf("GNU cp and zcp agree in order: exit %d, %d lines of stdout", gnu.code, strings.Count(gnu.stdout, "\n"))
+}
+
+// cpResult is what a user sees of one cp run.
+type cpResult struct {
+	code           int
+	stdout, stderr string
+	tree           string
+}
+
+// compareWithGNU fails the script on any difference between GNU cp's run
+// and zcp's; with neg GNU cp must have failed. how says how the lines
+// were compared, for the message.
+func compareWithGNU(ts *testscript.TestScript, neg bool, args []string, gnu, ours cpResult, how string) {
 	if (gnu.code != 0) != neg {
 		ts.Fatalf("GNU cp exited %d (stderr %q): the scenario expects %s", gnu.code, gnu.stderr, map[bool]string{true: "failure", false: "success"}[neg])
 	}
@@ -240,9 +227,8 @@ func ordered(ts *testscript.TestScript, neg bool, args []string) {
 		diffs = append(diffs, fmt.Sprintf("trees differ:\nzcp:\n%s\nGNU cp:\n%s", ours.tree, gnu.tree))
 	}
 	if len(diffs) > 0 {
-		ts.Fatalf("cp %s: zcp and GNU cp differ (in order):\n%s", strings.Join(args, " "), strings.Join(diffs, "\n"))
+		ts.Fatalf("cp %s: zcp and GNU cp differ%s:\n%s", strings.Join(args, " "), how, strings.Join(diffs, "\n"))
 	}
-	ts.Logf("GNU cp and zcp agree in order: exit %d, %d lines of stdout", gnu.code, strings.Count(gnu.stdout, "\n"))
 }
 
 // describeTree lists every entry with its type, permissions, content
