@@ -21,8 +21,11 @@
 //     one untouched host extent are answered with the host file's
 //     descriptor, which go-fuse splices to the kernel, so host data is not
 //     copied through the server's memory;
-//   - fallocate (mode 0 and FALLOC_FL_KEEP_SIZE; punching holes is
-//     EOPNOTSUPP), lseek SEEK_DATA and SEEK_HOLE (memfs's holes),
+//   - fallocate: mode 0 and FALLOC_FL_KEEP_SIZE reserve nothing (memfs
+//     allocates on write), FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE is
+//     [memfs.File.PunchHole], which frees the range's memory; the other
+//     modes fail with EOPNOTSUPP, as on tmpfs; lseek SEEK_DATA and
+//     SEEK_HOLE (memfs's holes, exact to the byte),
 //     copy_file_range inside the mount (host extents are shared, so a copy
 //     of imported data costs no memory; heap bytes are copied and charged);
 //   - extended attributes in the user, trusted and security namespaces,

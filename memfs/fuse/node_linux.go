@@ -607,29 +607,32 @@ func (n *node) Allocate(ctx context.Context, fh fusefs.FileHandle, off uint64, s
 	if !ok {
 		return syscall.EBADF
 	}
-	if mode&^unix.FALLOC_FL_KEEP_SIZE != 0 {
-		// Punching or zeroing ranges needs a memfs call that makes a
-		// hole inside a file; there is none yet.
-		return syscall.EOPNOTSUPP
-	}
+	// The kernel has checked the range (EINVAL, EFBIG) and refused
+	// the modes it does not pass on (collapse, insert, unshare).
 	end := off + size
 	if end > 1<<63-1 || end < off {
 		return syscall.EFBIG
 	}
-	if mode&unix.FALLOC_FL_KEEP_SIZE != 0 {
-		// memfs allocates on write; nothing to reserve.
-		return 0
+	switch mode {
+	case unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE:
+		return toErrno(h.f.PunchHole(int64(off), int64(size)))
+	case 0, unix.FALLOC_FL_KEEP_SIZE:
+	default:
+		// FALLOC_FL_ZERO_RANGE: tmpfs refuses it too.
+		return syscall.EOPNOTSUPP
 	}
 	fi, err := h.f.Stat()
 	if err != nil {
 		return toErrno(err)
 	}
-	if int64(end) > fi.Size() {
+	if mode == 0 && int64(end) > fi.Size() {
 		// The new range is a hole: it reads as zeros and costs nothing
 		// until written (a later write may still meet the limit).
 		return toErrno(h.f.Truncate(int64(end)))
 	}
-	return 0
+	// memfs allocates on write: nothing to reserve. tmpfs still sets
+	// the modification time.
+	return toErrno(h.f.Chtimes(time.Time{}, time.Now()))
 }
 
 func (n *node) Lseek(ctx context.Context, fh fusefs.FileHandle, off uint64, whence uint32) (uint64, syscall.Errno) {
