@@ -71,6 +71,21 @@ func ExampleWithMemoryLimit() {
 	// holes 1099511627775, in memory 1
 }
 
+// Punching a hole gives the memory of the range back at once.
+func ExampleFile_PunchHole() {
+	fsys := memfs.New(memfs.WithMemoryLimit(1 << 20))
+	defer fsys.Close()
+	f, _ := fsys.Create("f")
+	defer f.Close()
+	f.Write(make([]byte, 1<<20)) // the whole limit
+	f.PunchHole(4096, 1<<20)     // all but the first page; the size stays
+	fi, _ := f.Stat()
+	u := fsys.Usage()
+	fmt.Printf("size %d, heap %d, holes %d\n", fi.Size(), u.Heap, u.Holes)
+	// Output:
+	// size 1048576, heap 4096, holes 1044480
+}
+
 // Import a whole host tree: O(entries), no file data read.
 func ExampleFS_Import() {
 	dir, _ := os.MkdirTemp("", "memfs-example")

@@ -39,7 +39,7 @@ type Usage struct {
 	// still open. The heap buffers holding them may be larger: spare
 	// capacity after a file's last heap bytes (less than those, at most
 	// 1 MiB) and bytes an import overwrote or a punch freed in a buffer
-	// still in use (less than the bytes still used, plus 4 KiB).
+	// still in use.
 	Heap int64
 	// Limit is the memory limit (0: none).
 	Limit int64
