@@ -19,11 +19,11 @@ import (
 
 // Server is a memfs mounted with FUSE.
 type Server struct {
-	fsys     *memfs.FS
-	opts     Options
-	fuse     *gofuse.Server
-	dir      string
-	xattrs   xattrStore
+	fsys   *memfs.FS
+	opts   Options
+	fuse   *gofuse.Server
+	dir    string
+	xattrs xattrStore
 
 	// ns makes a rename and what the server does around it (looking
 	// at the target first, whose extended attributes go with its last
