@@ -61,7 +61,7 @@
 //     the kernel's answers for WASI guests):
 //     Rename never replaces a directory (EEXIST, as os.Rename checks; the
 //     kernel: EISDIR for a file onto a directory, or replaces an empty
-//     one); a name ending in "/" given to OpenFile with O_CREATE, Link or
+//     one, as [FS.Rename2] does, which has rename(2)'s rules); a name ending in "/" given to OpenFile with O_CREATE, Link or
 //     Symlink is looked at first, following a symlink: ENOENT if missing
 //     or dangling, ENOTDIR for a file, EISDIR or EEXIST for a directory
 //     (open(2) says EISDIR, also through a final symlink to a "name/";

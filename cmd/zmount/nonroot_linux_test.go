@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,6 +144,17 @@ func TestNonRoot(t *testing.T) {
 		}
 	}
 
+	// fusermount3 refuses a mount point the user cannot write.
+	closed := filepath.Join(dir, "mnt-root")
+	if err := os.Mkdir(closed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := asNobody(exec.Command(zmount, src, closed)).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !bytes.Contains(out, []byte("no write access to mountpoint")) {
+		t.Errorf("zmount on root's directory: %v %q, want exit status 1 and fusermount3's refusal", err, out)
+	}
+
 	for _, stop := range []string{"fusermount3 -u", "SIGTERM"} {
 		t.Run(stop, func(t *testing.T) {
 			mnt := filepath.Join(dir, "mnt-"+strings.Fields(stop)[0])
@@ -178,6 +190,10 @@ func TestNonRoot(t *testing.T) {
 				t.Fatalf("not mounted after 10s: %s", stderr.String())
 			}
 
+			// Without --allow-other the mount is the user's alone.
+			if _, err := os.Stat(mnt); !errors.Is(err, syscall.EACCES) {
+				t.Errorf("stat of the mount by root: %v, want EACCES", err)
+			}
 			// An ordinary process of the user on the mount.
 			script := `cat "$1/f" && echo written >"$1/new" && cat "$1/new" && stat -f -c '%b %S' "$1"`
 			out, err := asNobody(exec.Command("/bin/sh", "-c", script, "sh", mnt)).CombinedOutput()
