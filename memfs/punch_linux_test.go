@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -70,7 +71,7 @@ var punchCases = []struct {
 
 // TestPunchHoleMatchesTmpfs punches holes with File.PunchHole and with
 // fallocate(2) on a tmpfs file holding the same bytes, and compares the
-// errors, the bytes, the size and SEEK_DATA/SEEK_HOLE (memfs's byte-exact
+// errors, whether the mtime is set, the bytes, the size and SEEK_DATA/SEEK_HOLE (memfs's byte-exact
 // holes seen at tmpfs's page granularity), and that the memory charge
 // drops by exactly the heap bytes punched.
 func TestPunchHoleMatchesTmpfs(t *testing.T) {
@@ -117,6 +118,13 @@ func TestPunchHoleMatchesTmpfs(t *testing.T) {
 				}
 				defer op.Close()
 			}
+			old := time.Unix(1e9, 0)
+			if err := fsys.Chtimes("f", old, old); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(opath, old, old); err != nil {
+				t.Fatal(err)
+			}
 			before := fsys.Usage().Heap
 			var refund int64
 			for _, p := range tc.punches {
@@ -133,6 +141,11 @@ func TestPunchHoleMatchesTmpfs(t *testing.T) {
 			// add up.
 			if got := before - fsys.Usage().Heap; got != refund {
 				t.Errorf("memory charge dropped by %d, want %d (the heap bytes punched)", got, refund)
+			}
+			mi, _ := mf.Stat()
+			oi, _ := of.Stat()
+			if m, o := !mi.ModTime().Equal(old), !oi.ModTime().Equal(old); m != o {
+				t.Errorf("mtime set: memfs %v, tmpfs %v", m, o)
 			}
 			comparePunched(t, mf, of, tc.kept)
 		})

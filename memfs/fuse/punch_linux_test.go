@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -64,10 +65,10 @@ var fallocCases = []struct {
 const punchMode = unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE
 
 // TestFallocateMatchesTmpfs runs each fallocate case on the mount and on
-// tmpfs and compares the errno, the bytes, the size and SEEK_DATA and
-// SEEK_HOLE (the mount's byte-exact holes seen at tmpfs's page
-// granularity), and checks that the memory charge drops by exactly the
-// heap bytes a punch covers.
+// tmpfs and compares the errno, whether the mtime is set, the bytes, the
+// size and SEEK_DATA and SEEK_HOLE (the mount's byte-exact holes seen at
+// tmpfs's page granularity), and checks that the memory charge drops by
+// exactly the heap bytes a punch covers.
 func TestFallocateMatchesTmpfs(t *testing.T) {
 	content := testutil.Data(10*pg+100, 17)
 	host := t.TempDir()
@@ -101,8 +102,13 @@ func TestFallocateMatchesTmpfs(t *testing.T) {
 				files[k] = f
 			}
 			var errs [2]error
+			var mtimeSet [2]bool
 			before := fsys.Usage().Heap
 			for k, dir := range []string{mnt, tmp} {
+				old := time.Unix(1e9, 0)
+				if err := os.Chtimes(filepath.Join(dir, name), old, old); err != nil {
+					t.Fatal(err)
+				}
 				target := files[k]
 				if tc.readOnly || tc.directory {
 					p := filepath.Join(dir, name)
@@ -117,9 +123,17 @@ func TestFallocateMatchesTmpfs(t *testing.T) {
 					target = f
 				}
 				errs[k] = unix.Fallocate(int(target.Fd()), tc.mode, tc.off, tc.n)
+				fi, err := files[k].Stat()
+				if err != nil {
+					t.Fatal(err)
+				}
+				mtimeSet[k] = !fi.ModTime().Equal(old)
 			}
 			if errnoName(errs[0]) != errnoName(errs[1]) {
 				t.Errorf("fallocate: mount %v, tmpfs %v", errs[0], errs[1])
+			}
+			if mtimeSet[0] != mtimeSet[1] {
+				t.Errorf("mtime set: mount %v, tmpfs %v", mtimeSet[0], mtimeSet[1])
 			}
 			var refund int64
 			if errs[0] == nil && tc.mode == punchMode {
