@@ -6,7 +6,6 @@ import (
 	"path"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -210,12 +209,6 @@ func (a *FS) Rename(from, to string) experimentalsys.Errno {
 		return 0 // "a" and "a/", a directory: itself, as above
 	}
 	return errnoOf(a.fsys.Rename2(from, to, 0))
-}
-
-// isErrno reports whether err carries errno.
-func isErrno(err error, errno syscall.Errno) bool {
-	var e syscall.Errno
-	return asErrno(err, &e) && e == errno
 }
 
 // Rmdir is rmdir(2): the final component is not followed, even with a
