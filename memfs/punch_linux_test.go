@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -34,6 +35,16 @@ func punchHeap(a, b int64) int64 {
 }
 
 type punch struct{ off, n int64 }
+
+// osPunchHole is the oracle of File.PunchHole: fallocate(2) with
+// FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE. ok is false where there is
+// none.
+func osPunchHole(f *os.File, off, n int64) (ok bool, err error) {
+	if err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n); err != nil {
+		return true, &fs.PathError{Op: "fallocate", Path: f.Name(), Err: err}
+	}
+	return true, nil
+}
 
 // punchCases are fallocate(PUNCH_HOLE|KEEP_SIZE) sequences on the layout.
 var punchCases = []struct {
