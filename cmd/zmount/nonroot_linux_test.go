@@ -124,7 +124,8 @@ func TestNonRoot(t *testing.T) {
 	}
 	defer os.RemoveAll(dir)
 	zmount := filepath.Join(dir, "zmount")
-	if out, err := exec.Command("go", "build", "-o", zmount, ".").CombinedOutput(); err != nil {
+	args := append(append([]string{"build"}, buildFlags...), "-o", zmount, ".")
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	src := filepath.Join(dir, "src")
