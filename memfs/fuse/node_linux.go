@@ -400,7 +400,7 @@ func (n *node) Rename(ctx context.Context, name string, newParent fusefs.InodeEm
 		return toErrno(err)
 	}
 	if dstErr == nil && mflags&memfs.RenameExchange == 0 && (dst.IsDir() || statOf(dst).Nlink <= 1) {
-		if now, err := s.fsys.Lstat(newPath); err != nil || statOf(now).Ino != statOf(dst).Ino {
+		if after, err := s.fsys.Lstat(newPath); err != nil || statOf(after).Ino != statOf(dst).Ino {
 			// The target's last link is gone (not a rename between
 			// two links of one file, which changes nothing).
 			s.xattrs.unlinked(statOf(dst).Ino)
