@@ -14,7 +14,7 @@
 //     shared mapping made on first read, or with pread(2) on tmpfs (see
 //     Host files);
 //   - fills: a run of one byte; holes (writes past the end, growing
-//     Truncate) are fills of zero and read as zeros;
+//     Truncate, [File.PunchHole]) are fills of zero and read as zeros;
 //   - heap extents: bytes in memory, written in place; a write over host
 //     or fill ranges allocates heap memory for exactly the bytes written,
 //     appending to a heap neighbour when it can (up to 1 MiB), so that a
@@ -61,7 +61,7 @@
 //     the kernel's answers for WASI guests):
 //     Rename never replaces a directory (EEXIST, as os.Rename checks; the
 //     kernel: EISDIR for a file onto a directory, or replaces an empty
-//     one); a name ending in "/" given to OpenFile with O_CREATE, Link or
+//     one, as [FS.Rename2] does, which has rename(2)'s rules); a name ending in "/" given to OpenFile with O_CREATE, Link or
 //     Symlink is looked at first, following a symlink: ENOENT if missing
 //     or dangling, ENOTDIR for a file, EISDIR or EEXIST for a directory
 //     (open(2) says EISDIR, also through a final symlink to a "name/";
@@ -83,6 +83,10 @@
 //     device files, FIFOs or sockets; inode numbers are memfs's own.
 //   - Host extents are a live view of their host files (see Host files),
 //     not a copy.
+//   - Holes are exact to the byte for SEEK_DATA and SEEK_HOLE, where
+//     tmpfs keeps whole pages: there a page holding any byte written is
+//     data, also when [File.PunchHole] (fallocate(2) there) has zeroed
+//     the rest of it; the bytes read the same.
 //
 // # Memory limit
 //
@@ -90,8 +94,8 @@
 // memory, counted like a tmpfs of that size counts its pages, so that a
 // 64 KiB budget holds 64 KiB of data however it is written. They are
 // charged before any memory is allocated and refunded when overwritten by
-// a host range, truncated away, or dropped with the last link and last
-// handle (see [Usage] for the buffers' spare capacity). A write that
+// a host range, truncated or punched away, or dropped with the last link
+// and last handle (see [Usage] for the buffers' spare capacity). A write that
 // would exceed the budget fails with an error matching syscall.ENOSPC and
 // changes nothing. Holes and host extents are free;
 // [FS.Usage] reports heap, offloaded and hole bytes separately.

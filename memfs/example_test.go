@@ -71,6 +71,45 @@ func ExampleWithMemoryLimit() {
 	// holes 1099511627775, in memory 1
 }
 
+// Punching a hole gives the memory of the range back at once.
+func ExampleFile_PunchHole() {
+	fsys := memfs.New(memfs.WithMemoryLimit(1 << 20))
+	defer fsys.Close()
+	f, _ := fsys.Create("f")
+	defer f.Close()
+	f.Write(make([]byte, 1<<20)) // the whole limit
+	f.PunchHole(4096, 1<<20)     // all but the first page; the size stays
+	fi, _ := f.Stat()
+	u := fsys.Usage()
+	fmt.Printf("size %d, heap %d, holes %d\n", fi.Size(), u.Heap, u.Holes)
+	// Output:
+	// size 1048576, heap 4096, holes 1044480
+}
+
+// Rename follows os.Root and never replaces a directory; Rename2 has
+// rename(2)'s rules and renameat2(2)'s flags.
+func ExampleFS_Rename2() {
+	fsys := memfs.New()
+	defer fsys.Close()
+	fsys.Mkdir("build", 0o755)
+	fsys.WriteFile("build/out", []byte("new"), 0o644)
+	fsys.Mkdir("dist", 0o755) // empty
+	fmt.Println(errors.Is(fsys.Rename("build", "dist"), fs.ErrExist))
+	fmt.Println(fsys.Rename2("build", "dist", 0))
+	b, _ := fsys.ReadFile("dist/out")
+	fmt.Printf("%s\n", b)
+	fsys.WriteFile("a", []byte("a"), 0o644)
+	fmt.Println(fsys.Rename2("a", "dist", memfs.RenameExchange))
+	b, _ = fsys.ReadFile("a/out")
+	fmt.Printf("%s\n", b)
+	// Output:
+	// true
+	// <nil>
+	// new
+	// <nil>
+	// new
+}
+
 // Import a whole host tree: O(entries), no file data read.
 func ExampleFS_Import() {
 	dir, _ := os.MkdirTemp("", "memfs-example")

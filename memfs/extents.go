@@ -434,6 +434,33 @@ func (c *content) truncate(lim *limiter, size int64) {
 	c.size = size
 }
 
+// punch makes [off, end) a hole, clipped to the size (which does not
+// change): its heap bytes are refunded and its host ranges dropped.
+func (c *content) punch(lim *limiter, off, end int64) {
+	end = min(end, c.size)
+	if off >= end {
+		return
+	}
+	c.carve(lim, off, end)
+	c.insertFill(off, end-off, 0)
+	// Only the neighbours can still hold a buffer the hole shared.
+	c.compact(c.find(off - 1))
+	c.compact(c.find(end))
+}
+
+// compact moves a heap extent that uses less than half of its buffer
+// into a buffer of its own size, so that the rest of the old one (bytes
+// punched or truncated away) can be freed once no extent refers to it.
+func (c *content) compact(e *extent) {
+	if e == nil || e.kind != kindHeap || int64(len(e.buf.mem)) <= 2*e.n+4096 {
+		return
+	}
+	mem := make([]byte, e.n)
+	copy(mem, e.data)
+	e.buf.refs--
+	e.buf, e.data = &heapBuf{mem: mem, refs: 1}, mem
+}
+
 // importRange makes [off, off+n) a view of the host range [hoff, hoff+n).
 func (c *content) importRange(lim *limiter, b *backing, hoff, n, off int64) {
 	if n <= 0 {

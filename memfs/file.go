@@ -288,6 +288,41 @@ func (f *File) Truncate(size int64) error {
 	return nil
 }
 
+// PunchHole makes the n bytes at off a hole, like fallocate(2) with
+// FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE on tmpfs: the range reads as
+// zeros, its heap bytes are freed and refunded to the memory limit, host
+// ranges in it are dropped from the file (the host file is untouched),
+// and the size does not change: bytes past the end are ignored. It sets
+// the modification and change times, even when no byte is in the range.
+// The offset does not move. Errors are fallocate(2)'s, in its order:
+// EINVAL for off < 0 or n <= 0, EBADF for a handle without write access
+// (or a directory), EFBIG when off+n passes math.MaxInt64.
+//
+// Holes are exact to the byte, where tmpfs frees whole pages and zeroes
+// the parts of pages at the ends of the range, which SEEK_DATA still
+// reports as data.
+func (f *File) PunchHole(off, n int64) error {
+	const op = "fallocate"
+	if err := f.check(op); err != nil {
+		return err
+	}
+	switch {
+	case off < 0 || n <= 0:
+		return pathErr(op, f.name, syscall.EINVAL)
+	case !f.writable() || !f.node.isRegular():
+		return pathErr(op, f.name, syscall.EBADF)
+	case off > math.MaxInt64-n:
+		return pathErr(op, f.name, syscall.EFBIG)
+	}
+	node := f.node
+	node.mu.Lock()
+	node.data.punch(&f.fsys.s.lim, off, off+n)
+	t := now()
+	node.mtime, node.ctime = t, t
+	node.mu.Unlock()
+	return nil
+}
+
 // Sync does nothing but check the handle: the data is already where it
 // will stay.
 func (f *File) Sync() error { return f.check("sync") }

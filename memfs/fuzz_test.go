@@ -189,7 +189,14 @@ func other(name string) string {
 
 func (d *differ) do(r *opReader) {
 	size := int64(len(d.m.data))
-	switch op := r.u8() % 14; op {
+	b := r.u8()
+	if b >= 252 {
+		// PunchHole takes the top four byte values, so that older
+		// corpus entries keep their meaning.
+		d.punch(r, size)
+		return
+	}
+	switch op := b % 14; op {
 	case 0, 1: // Write, WriteAt
 		n := r.n()
 		p := make([]byte, n)
@@ -409,6 +416,24 @@ func (d *differ) do(r *opReader) {
 		_, merr := d.mem.OpenFile(d.m.name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		_, oerr := d.root.OpenFile(d.m.name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		d.sameErr("O_EXCL", merr, oerr)
+	}
+}
+
+// punch punches a hole, with fallocate(2) as the oracle where there is
+// one.
+func (d *differ) punch(r *opReader, size int64) {
+	off, n := r.off(size), r.n()
+	if r.u8()%16 == 0 {
+		off = -off - 1
+	}
+	d.trace = append(d.trace, fmt.Sprintf("PunchHole(%d, %d)", off, n))
+	ok, oerr := osPunchHole(d.of, off, n)
+	if !ok {
+		return
+	}
+	d.sameErr("PunchHole", d.mf.PunchHole(off, n), oerr)
+	if oerr == nil && off < size {
+		clear(d.m.data[off:min(off+n, size)])
 	}
 }
 

@@ -38,7 +38,8 @@ type Usage struct {
 	// bounds, like a tmpfs's size. It includes bytes of unlinked files
 	// still open. The heap buffers holding them may be larger: spare
 	// capacity after a file's last heap bytes (less than those, at most
-	// 1 MiB) and bytes an import overwrote in a buffer still in use.
+	// 1 MiB) and bytes an import overwrote or a punch freed in a buffer
+	// still in use.
 	Heap int64
 	// Limit is the memory limit (0: none).
 	Limit int64

@@ -28,16 +28,6 @@ func TestDifferencesFromTmpfs(t *testing.T) {
 	if err := unix.Mknod(p("sock"), unix.S_IFSOCK|0o644, 0); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("mknod socket: %v, want EPERM", err)
 	}
-	f, err := os.OpenFile(p("big.bin"), os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, mode := range []uint32{unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE, unix.FALLOC_FL_ZERO_RANGE} {
-		if err := unix.Fallocate(int(f.Fd()), mode, 0, 4096); !errors.Is(err, syscall.EOPNOTSUPP) {
-			t.Errorf("fallocate mode %#x: %v, want EOPNOTSUPP", mode, err)
-		}
-	}
 	acl := []byte{2, 0, 0, 0, 1, 0, 6, 0, 255, 255, 255, 255, 4, 0, 4, 0, 255, 255, 255, 255, 32, 0, 4, 0, 255, 255, 255, 255}
 	if err := unix.Setxattr(p("big.bin"), "system.posix_acl_access", acl, 0); !errors.Is(err, syscall.EOPNOTSUPP) {
 		t.Errorf("set a POSIX ACL: %v, want EOPNOTSUPP", err)

@@ -14,24 +14,34 @@
 //     machine's RAM without one; free: what the limit leaves);
 //   - create, mknod (regular files only: memfs has no device, FIFO or socket
 //     files, so other types fail with EPERM), mkdir, unlink, rmdir, rename
-//     with RENAME_NOREPLACE and RENAME_EXCHANGE, link, symlink, readlink;
+//     with RENAME_NOREPLACE and RENAME_EXCHANGE ([memfs.FS.Rename2]:
+//     rename(2)'s rules, a directory replaces an empty one atomically),
+//     link, symlink, readlink;
 //     new files and directories get the caller's uid and gid (the group of
 //     a setgid parent directory), as on Linux;
 //   - open, read, write, flush, fsync, release; reads of a range that is
 //     one untouched host extent are answered with the host file's
 //     descriptor, which go-fuse splices to the kernel, so host data is not
 //     copied through the server's memory;
-//   - fallocate (mode 0 and FALLOC_FL_KEEP_SIZE; punching holes is
-//     EOPNOTSUPP), lseek SEEK_DATA and SEEK_HOLE (memfs's holes),
+//   - fallocate: mode 0 and FALLOC_FL_KEEP_SIZE reserve nothing (memfs
+//     allocates on write), FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE is
+//     [memfs.File.PunchHole], which frees the range's memory; the other
+//     modes fail with EOPNOTSUPP, as on tmpfs; lseek SEEK_DATA and
+//     SEEK_HOLE (memfs's holes, exact to the byte),
 //     copy_file_range inside the mount (host extents are shared, so a copy
 //     of imported data costs no memory; heap bytes are copied and charged);
 //   - extended attributes in the user, trusted and security namespaces,
 //     stored by the server per inode (values up to 64 KiB, 1 MiB per
-//     inode); POSIX ACLs are refused by the kernel (no FUSE_POSIX_ACL).
+//     inode) until the last link is gone and the kernel forgets the
+//     inode, so a file unlinked while open keeps them for its
+//     descriptors, as on tmpfs; POSIX ACLs are refused by the kernel (no
+//     FUSE_POSIX_ACL).
 //
 // The mount uses default_permissions: the kernel checks access against
 // the modes and owners memfs stores. As root the server mounts with
-// mount(2) itself; otherwise it needs the setuid fusermount3 (Debian fuse3).
+// mount(2) itself; otherwise it needs the setuid fusermount3 (Debian
+// fuse3) and read and write access to /dev/fuse, which fusermount3 opens
+// as the calling user.
 //
 // A process must not map (mmap) files of a mount it serves itself: a page
 // fault that waits for the server can wait for ever, as the Go runtime

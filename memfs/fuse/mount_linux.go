@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,17 +19,16 @@ import (
 
 // Server is a memfs mounted with FUSE.
 type Server struct {
-	fsys     *memfs.FS
-	opts     Options
-	fuse     *gofuse.Server
-	dir      string
-	xattrs   xattrStore
-	exchange atomic.Uint64 // names of the temporary entry of RENAME_EXCHANGE
+	fsys   *memfs.FS
+	opts   Options
+	fuse   *gofuse.Server
+	dir    string
+	xattrs xattrStore
 
-	// ns makes the server's compound namespace changes (rename over an
-	// empty directory, RENAME_NOREPLACE, RENAME_EXCHANGE) atomic for
-	// every other request: they take it for writing, the rest for
-	// reading. memfs's own calls are atomic already.
+	// ns makes a rename and what the server does around it (looking
+	// at the target first, whose extended attributes go with its last
+	// link) atomic for every other request: renames take it for
+	// writing, the rest for reading. memfs's own calls are atomic.
 	ns sync.RWMutex
 }
 

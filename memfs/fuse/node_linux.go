@@ -5,7 +5,6 @@ package fuse
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -353,8 +352,9 @@ func (n *node) Link(ctx context.Context, target fusefs.InodeEmbedder, name strin
 	return n.entry(ctx, p, out)
 }
 
-// remove unlinks the entry name; a file whose last link goes loses its
-// extended attributes.
+// remove unlinks the entry name; the extended attributes of a file whose
+// last link goes stay while the kernel knows the inode (a process may
+// hold it open) and go when it forgets it.
 func (n *node) remove(name string) syscall.Errno {
 	n.srv.ns.RLock()
 	defer n.srv.ns.RUnlock()
@@ -367,7 +367,7 @@ func (n *node) remove(name string) syscall.Errno {
 		return toErrno(err)
 	}
 	if st := statOf(fi); st.Nlink <= 1 || fi.IsDir() {
-		n.srv.xattrs.drop(st.Ino)
+		n.srv.xattrs.unlinked(st.Ino)
 	}
 	return 0
 }
@@ -380,81 +380,31 @@ func (n *node) Rename(ctx context.Context, name string, newParent fusefs.InodeEm
 	if !ok {
 		return syscall.EXDEV
 	}
-	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE) != 0 || flags == unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE {
+	if flags&^(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE) != 0 {
 		// RENAME_WHITEOUT is for overlay filesystems' own use.
 		return syscall.EINVAL
+	}
+	var mflags memfs.RenameFlags
+	if flags&unix.RENAME_NOREPLACE != 0 {
+		mflags |= memfs.RenameNoReplace
+	}
+	if flags&unix.RENAME_EXCHANGE != 0 {
+		mflags |= memfs.RenameExchange
 	}
 	s := n.srv
 	s.ns.Lock()
 	defer s.ns.Unlock()
 	oldPath, newPath := n.child(name), np.child(newName)
-	src, err := s.fsys.Lstat(oldPath)
-	if err != nil {
+	dst, dstErr := s.fsys.Lstat(newPath)
+	if err := s.fsys.Rename2(oldPath, newPath, mflags); err != nil {
 		return toErrno(err)
 	}
-	dst, err := s.fsys.Lstat(newPath)
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return toErrno(err)
-	}
-	switch {
-	case flags&unix.RENAME_EXCHANGE != 0:
-		if !exists {
-			return syscall.ENOENT
+	if dstErr == nil && mflags&memfs.RenameExchange == 0 && (dst.IsDir() || statOf(dst).Nlink <= 1) {
+		if after, err := s.fsys.Lstat(newPath); err != nil || statOf(after).Ino != statOf(dst).Ino {
+			// The target's last link is gone (not a rename between
+			// two links of one file, which changes nothing).
+			s.xattrs.unlinked(statOf(dst).Ino)
 		}
-		if oldPath == newPath {
-			return 0
-		}
-		// Three renames under the namespace lock: no request sees the
-		// temporary name.
-		tmp := path.Join(path.Dir(oldPath), fmt.Sprintf(".memfs-exchange-%d", s.exchange.Add(1)))
-		if err := s.fsys.Rename(oldPath, tmp); err != nil {
-			return toErrno(err)
-		}
-		if err := s.fsys.Rename(newPath, oldPath); err != nil {
-			s.fsys.Rename(tmp, oldPath)
-			return toErrno(err)
-		}
-		if err := s.fsys.Rename(tmp, newPath); err != nil {
-			s.fsys.Rename(oldPath, newPath)
-			s.fsys.Rename(tmp, oldPath)
-			return toErrno(err)
-		}
-		return 0
-	case flags&unix.RENAME_NOREPLACE != 0 && exists:
-		return syscall.EEXIST
-	}
-	if exists && oldPath != newPath {
-		if statOf(src).Ino == statOf(dst).Ino {
-			// Two links of one file: rename(2) does nothing.
-			return 0
-		}
-		if src.IsDir() && dst.IsDir() {
-			// Linux replaces an empty directory; memfs never replaces
-			// one, so remove it first (under the lock, atomically).
-			entries, err := s.fsys.ReadDir(newPath)
-			if err != nil {
-				return toErrno(err)
-			}
-			if len(entries) > 0 {
-				return syscall.ENOTEMPTY
-			}
-			if err := s.fsys.Remove(newPath); err != nil {
-				return toErrno(err)
-			}
-			if err := s.fsys.Rename(oldPath, newPath); err != nil {
-				s.fsys.Mkdir(newPath, dst.Mode().Perm())
-				return toErrno(err)
-			}
-			s.xattrs.drop(statOf(dst).Ino)
-			return 0
-		}
-	}
-	if err := s.fsys.Rename(oldPath, newPath); err != nil {
-		return toErrno(err)
-	}
-	if exists && statOf(dst).Nlink <= 1 {
-		s.xattrs.drop(statOf(dst).Ino)
 	}
 	return 0
 }
@@ -607,29 +557,32 @@ func (n *node) Allocate(ctx context.Context, fh fusefs.FileHandle, off uint64, s
 	if !ok {
 		return syscall.EBADF
 	}
-	if mode&^unix.FALLOC_FL_KEEP_SIZE != 0 {
-		// Punching or zeroing ranges needs a memfs call that makes a
-		// hole inside a file; there is none yet.
-		return syscall.EOPNOTSUPP
-	}
+	// The kernel has checked the range (EINVAL, EFBIG) and refused
+	// the modes it does not pass on (collapse, insert, unshare).
 	end := off + size
 	if end > 1<<63-1 || end < off {
 		return syscall.EFBIG
 	}
-	if mode&unix.FALLOC_FL_KEEP_SIZE != 0 {
-		// memfs allocates on write; nothing to reserve.
-		return 0
+	switch mode {
+	case unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE:
+		return toErrno(h.f.PunchHole(int64(off), int64(size)))
+	case 0, unix.FALLOC_FL_KEEP_SIZE:
+	default:
+		// FALLOC_FL_ZERO_RANGE: tmpfs refuses it too.
+		return syscall.EOPNOTSUPP
 	}
 	fi, err := h.f.Stat()
 	if err != nil {
 		return toErrno(err)
 	}
-	if int64(end) > fi.Size() {
+	if mode == 0 && int64(end) > fi.Size() {
 		// The new range is a hole: it reads as zeros and costs nothing
 		// until written (a later write may still meet the limit).
 		return toErrno(h.f.Truncate(int64(end)))
 	}
-	return 0
+	// memfs allocates on write: nothing to reserve. tmpfs still sets
+	// the modification time.
+	return toErrno(h.f.Chtimes(time.Time{}, time.Now()))
 }
 
 func (n *node) Lseek(ctx context.Context, fh fusefs.FileHandle, off uint64, whence uint32) (uint64, syscall.Errno) {

@@ -219,6 +219,18 @@ func script(dir string) []string {
 	rec("rename to self %v", errnoName(os.Rename(p("hello.txt"), p("hello.txt"))))
 	rec("rename hard links %v", errnoName(os.Rename(p("hello.txt"), p("a/hard"))))
 	rec("list empty %s", list("empty"))
+	os.MkdirAll(p("up/down/empty"), 0o755)
+	os.Mkdir(p("across"), 0o755)
+	os.WriteFile(p("across/f"), []byte("across"), 0o644)
+	rec("rename onto an ancestor %v", errnoName(os.Rename(p("up/down"), p("up"))))
+	rec("rename file onto an ancestor %v", errnoName(os.Rename(p("across/f"), p("across"))))
+	rec("exchange with a descendant %v", errnoName(unix.Renameat2(unix.AT_FDCWD, p("up"), unix.AT_FDCWD, p("up/down"), unix.RENAME_EXCHANGE)))
+	rec("exchange with an ancestor %v", errnoName(unix.Renameat2(unix.AT_FDCWD, p("up/down"), unix.AT_FDCWD, p("up"), unix.RENAME_EXCHANGE)))
+	rec("rename dir over empty dir elsewhere %v", errnoName(os.Rename(p("across"), p("up/down/empty"))))
+	rec("exchange dirs in two parents %v", errnoName(unix.Renameat2(unix.AT_FDCWD, p("up/down"), unix.AT_FDCWD, p("new3/c"), unix.RENAME_EXCHANGE)))
+	rec("exchange noreplace %v", errnoName(unix.Renameat2(unix.AT_FDCWD, p("up"), unix.AT_FDCWD, p("new3"), unix.RENAME_EXCHANGE|unix.RENAME_NOREPLACE)))
+	rec("stat up %s", stat("up"))
+	rec("stat new3 %s", stat("new3"))
 
 	// Unlinked while open: the data stays.
 	f, err = os.OpenFile(p("a/exec.sh"), os.O_RDWR, 0)
@@ -289,6 +301,45 @@ func script(dir string) []string {
 	rec("removexattr again %v", errnoName(unix.Removexattr(p("copy"), "user.k")))
 	rec("setxattr bad namespace %v", errnoName(unix.Setxattr(p("copy"), "bogus.k", []byte("v"), 0)))
 	rec("lsetxattr symlink %v", errnoName(unix.Lsetxattr(p("link"), "user.k", []byte("v"), 0)))
+
+	// Extended attributes of a file unlinked while open stay with its
+	// descriptors.
+	f, err = os.Create(p("xunlinked"))
+	if err == nil {
+		fd := int(f.Fd())
+		rec("fsetxattr %v", errnoName(unix.Fsetxattr(fd, "user.before", []byte("b"), 0)))
+		rec("unlink %v", errnoName(os.Remove(p("xunlinked"))))
+		n, err = unix.Fgetxattr(fd, "user.before", xbuf)
+		rec("fgetxattr unlinked %q %v", xbuf[:max(n, 0)], errnoName(err))
+		rec("fsetxattr unlinked %v", errnoName(unix.Fsetxattr(fd, "user.after", []byte("a"), 0)))
+		rec("fsetxattr unlinked create %v", errnoName(unix.Fsetxattr(fd, "user.after", []byte("a"), unix.XATTR_CREATE)))
+		n, err = unix.Flistxattr(fd, xbuf)
+		names = strings.Split(string(xbuf[:max(n, 0)]), "\x00")
+		sort.Strings(names)
+		rec("flistxattr unlinked %q %v", names, errnoName(err))
+		rec("fremovexattr unlinked %v", errnoName(unix.Fremovexattr(fd, "user.before")))
+		n, err = unix.Fgetxattr(fd, "user.before", xbuf)
+		rec("fgetxattr removed %d %v", n, errnoName(err))
+		f.Close()
+	}
+	// The same over a rename that replaces the file, and a hard link
+	// that keeps it.
+	os.WriteFile(p("xold"), []byte("old"), 0o644)
+	os.WriteFile(p("xnew"), []byte("new"), 0o644)
+	unix.Setxattr(p("xold"), "user.k", []byte("old"), 0)
+	unix.Setxattr(p("xnew"), "user.k", []byte("new"), 0)
+	os.Link(p("xold"), p("xlink"))
+	f, err = os.Open(p("xnew"))
+	if err == nil {
+		rec("rename over xnew %v", errnoName(os.Rename(p("xold"), p("xnew"))))
+		n, err = unix.Fgetxattr(int(f.Fd()), "user.k", xbuf)
+		rec("fgetxattr replaced %q %v", xbuf[:max(n, 0)], errnoName(err))
+		f.Close()
+	}
+	n, err = unix.Getxattr(p("xlink"), "user.k", xbuf)
+	rec("getxattr through the other link %q %v", xbuf[:max(n, 0)], errnoName(err))
+	n, err = unix.Getxattr(p("xnew"), "user.k", xbuf)
+	rec("getxattr renamed %q %v", xbuf[:max(n, 0)], errnoName(err))
 
 	// Readdir with seeks: offsets from telldir stay valid.
 	os.Mkdir(p("many"), 0o755)

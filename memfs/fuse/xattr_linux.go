@@ -20,17 +20,39 @@ const (
 )
 
 // xattrStore holds the extended attributes of the mount's inodes, by
-// memfs inode number (never reused).
+// memfs inode number (never reused). Those of an inode whose last link
+// is gone stay until the kernel forgets the inode: as on tmpfs, a file
+// unlinked while open keeps them for its descriptors.
 type xattrStore struct {
-	mu sync.Mutex
-	m  map[uint64]map[string][]byte
+	mu   sync.Mutex
+	m    map[uint64]map[string][]byte
+	gone map[uint64]bool // unlinked inodes, dropped when forgotten
 }
 
-func (x *xattrStore) drop(ino uint64) {
+// unlinked records that the last link of inode ino is gone.
+func (x *xattrStore) unlinked(ino uint64) {
 	x.mu.Lock()
-	delete(x.m, ino)
-	x.mu.Unlock()
+	defer x.mu.Unlock()
+	if x.gone == nil {
+		x.gone = map[uint64]bool{}
+	}
+	x.gone[ino] = true
 }
+
+// forget drops the attributes of inode ino if it has no link left: no
+// request can reach it again.
+func (x *xattrStore) forget(ino uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.gone[ino] {
+		delete(x.m, ino)
+		delete(x.gone, ino)
+	}
+}
+
+// OnForget is called when the kernel forgets the inode (go-fuse's
+// NodeOnForgetter).
+func (n *node) OnForget() { n.srv.xattrs.forget(n.ino()) }
 
 // xattrNamespaceOK says whether name is in a namespace the mount stores:
 // those tmpfs has. (system.posix_acl_* never reaches the server: without

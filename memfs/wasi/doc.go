@@ -22,10 +22,10 @@
 //   - a directory listing is taken when first read, so files created or
 //     removed while a guest lists a directory never make fd_readdir skip
 //     or repeat an entry; rewinding (cookie 0) takes a new listing;
-//   - rename(2)'s rules where memfs's Rename has os.Rename's: a directory
-//     replaces an empty directory (moving it aside under a hidden name
-//     while the rename is done, then removing it), a file onto a
-//     directory is EISDIR, a directory onto a non-empty one ENOTEMPTY;
+//   - rename(2)'s rules where memfs's Rename has os.Rename's (memfs's
+//     Rename2): a directory replaces an empty directory atomically, a
+//     file onto a directory is EISDIR, a directory onto a non-empty one
+//     ENOTEMPTY;
 //   - the kernel's path rules where memfs has os.Root's (see memfs's
 //     Differences from Linux): O_CREAT on a name ending in "/", or
 //     through a final symlink to one, is EISDIR once the parent

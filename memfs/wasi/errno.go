@@ -55,5 +55,3 @@ func errnoOf(err error) experimentalsys.Errno {
 	// else: an I/O error, never a crash.
 	return experimentalsys.EIO
 }
-
-func asErrno(err error, target *syscall.Errno) bool { return errors.As(err, target) }

@@ -4,11 +4,8 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -27,11 +24,6 @@ type FS struct {
 
 	fsys *memfs.FS
 	dev  uint64
-
-	// renameMu serializes the renames that replace a directory, which
-	// take three memfs calls (see Rename).
-	renameMu sync.Mutex
-	aside    atomic.Uint64
 }
 
 var (
@@ -191,9 +183,8 @@ func (a *FS) Chmod(p string, perm fs.FileMode) experimentalsys.Errno {
 // exist, and a trailing slash on either name only requires the old name
 // itself (not followed) to be a directory (ENOTDIR); then memfs renames
 // the names without their slashes, so that no final symlink is followed.
-// memfs's Rename never replaces a directory (the rule of os.Rename);
-// rename(2) replaces an empty one, so that case moves the empty directory
-// aside, renames, and removes it, or moves it back if the rename fails.
+// memfs's Rename2 has rename(2)'s rules for the target (it replaces an
+// empty directory, atomically).
 func (a *FS) Rename(from, to string) experimentalsys.Errno {
 	from, to = name(from), name(to)
 	if from == to {
@@ -217,45 +208,7 @@ func (a *FS) Rename(from, to string) experimentalsys.Errno {
 	if from == to {
 		return 0 // "a" and "a/", a directory: itself, as above
 	}
-	err = a.fsys.Rename(from, to)
-	if err == nil || !isErrno(err, syscall.EEXIST) {
-		return errnoOf(err)
-	}
-	a.renameMu.Lock()
-	defer a.renameMu.Unlock()
-	dst, err := a.fsys.Lstat(to)
-	if err != nil || !dst.IsDir() {
-		// The destination changed under us: retry plainly.
-		return errnoOf(a.fsys.Rename(from, to))
-	}
-	if src, err = a.fsys.Lstat(from); err != nil {
-		return errnoOf(err)
-	}
-	if !src.IsDir() {
-		return experimentalsys.EISDIR // a file onto a directory
-	}
-	entries, err := a.fsys.ReadDir(path.Clean(to))
-	if err != nil {
-		return errnoOf(err)
-	}
-	if len(entries) > 0 {
-		return experimentalsys.ENOTEMPTY
-	}
-	aside := path.Join(path.Dir(path.Clean(to)), ".memfs-wasi-rename-"+strconv.FormatUint(a.aside.Add(1), 10))
-	if err := a.fsys.Rename(to, aside); err != nil {
-		return errnoOf(err)
-	}
-	if err := a.fsys.Rename(from, to); err != nil {
-		_ = a.fsys.Rename(aside, to)
-		return errnoOf(err)
-	}
-	return errnoOf(a.fsys.Remove(aside))
-}
-
-// isErrno reports whether err carries errno.
-func isErrno(err error, errno syscall.Errno) bool {
-	var e syscall.Errno
-	return asErrno(err, &e) && e == errno
+	return errnoOf(a.fsys.Rename2(from, to, 0))
 }
 
 // Rmdir is rmdir(2): the final component is not followed, even with a
