@@ -172,18 +172,53 @@ func makeStressTree(t testing.TB, workers int) string {
 // returns a function that waits (bounded) for their outputs.
 func startWorkers(t *testing.T, root string, workers, ops int, seed uint64) func() ([]string, []error) {
 	t.Helper()
+	wait, _ := startCountedWorkers(t, root, workers, ops, seed)
+	return wait
+}
+
+// lineBuffer is a worker's standard output, readable while it runs.
+type lineBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lineBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lineBuffer) lines() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Count(b.buf.Bytes(), []byte("\n"))
+}
+
+func (b *lineBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startCountedWorkers is startWorkers that also returns, for each worker,
+// a function counting the operations it has reported so far.
+func startCountedWorkers(t *testing.T, root string, workers, ops int, seed uint64) (func() ([]string, []error), []func() int) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	outs := make([]string, workers)
 	errs := make([]error, workers)
+	counts := make([]func() int, workers)
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	for i := range workers {
 		cmd := exec.CommandContext(ctx, exe, workerArg, filepath.Join(root, fmt.Sprintf("w%d", i)), strconv.FormatUint(seed+uint64(i), 10), strconv.Itoa(ops))
-		var out, stderr bytes.Buffer
+		var out lineBuffer
+		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &stderr
+		counts[i] = out.lines
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +236,7 @@ func startWorkers(t *testing.T, root string, workers, ops int, seed uint64) func
 		wg.Wait()
 		cancel()
 		return outs, errs
-	}
+	}, counts
 }
 
 // TestStressMatchesTmpfs runs seeded random operations in four processes
@@ -281,8 +316,23 @@ func TestKilledServer(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("server not ready after 30s")
 	}
-	wait := startWorkers(t, mnt, workers, 1_000_000, 1)
-	time.Sleep(300 * time.Millisecond)
+	wait, counts := startCountedWorkers(t, mnt, workers, 1_000_000, 1)
+	// Kill the server mid-stress: once every worker has done some
+	// operations (however slow the machine), not after a fixed time.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		busy := 0
+		for _, n := range counts {
+			if n() >= 10 {
+				busy++
+			}
+		}
+		if busy == workers {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d workers did 10 operations in a minute", busy, workers)
+		}
+	}
 	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
