@@ -10,19 +10,21 @@ import (
 	"github.com/zcopy/zcopy/internal/eintr"
 )
 
-// dirInodes lists the directory path for each name's d_ino, the key
-// GNU's savedir sorts a directory's entries by; nil if it cannot be read.
-func dirInodes(path string) map[string]uint64 {
+// dirInodes lists the directory open at fd (from its start, through a
+// descriptor of its own) for each name's d_ino, the key GNU's savedir
+// sorts a directory's entries by, in readdir order; nil if it cannot be
+// read.
+func dirInodes(dirfd int) []dirent {
 	var fd int
 	err := eintr.Retry(func() (err error) {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err = unix.Openat(dirfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		return err
 	})
 	if err != nil {
 		return nil
 	}
 	defer unix.Close(fd)
-	inos := map[string]uint64{}
+	var ents []dirent
 	buf := make([]byte, 32<<10)
 	for {
 		var n int
@@ -31,13 +33,13 @@ func dirInodes(path string) map[string]uint64 {
 			return err
 		})
 		if err != nil || n <= 0 {
-			return inos
+			return ents
 		}
 		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
 		for b := buf[:n]; len(b) >= 19; {
 			reclen := int(binary.NativeEndian.Uint16(b[16:]))
 			if reclen < 19 || reclen > len(b) {
-				return inos
+				return ents
 			}
 			name := b[19:reclen]
 			for i, c := range name {
@@ -47,7 +49,7 @@ func dirInodes(path string) map[string]uint64 {
 				}
 			}
 			if s := string(name); s != "." && s != ".." {
-				inos[s] = binary.NativeEndian.Uint64(b)
+				ents = append(ents, dirent{s, binary.NativeEndian.Uint64(b)})
 			}
 			b = b[reclen:]
 		}
