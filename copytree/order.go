@@ -258,9 +258,10 @@ func (out *operandOutput) openDir(srcRel string) {
 	out.dirs[rel] = d
 }
 
-// listed gives the directory srcRel's entries, in GNU's order, read from
-// the source directory fd (-1: none were read). Called before the
-// directory's after-the-children lines can come.
+// listed gives the directory srcRel's entries, in GNU's order, read
+// again from the source directory fd the walk has listed (-1: none were
+// read). Called before the directory's after-the-children lines can
+// come.
 func (out *operandOutput) listed(srcRel string, fd int) {
 	var names []string
 	if fd >= 0 {

@@ -2,6 +2,7 @@ package copytree
 
 import (
 	"encoding/binary"
+	"io"
 	"os"
 	"syscall"
 
@@ -10,20 +11,15 @@ import (
 	"github.com/zcopy/zcopy/internal/eintr"
 )
 
-// dirInodes lists the directory open at fd (from its start, through a
-// descriptor of its own) for each name's d_ino, the key GNU's savedir
-// sorts a directory's entries by, in readdir order; nil if it cannot be
-// read.
-func dirInodes(dirfd int) []dirent {
-	var fd int
-	err := eintr.Retry(func() (err error) {
-		fd, err = unix.Openat(dirfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		return err
-	})
-	if err != nil {
+// dirInodes lists the directory open at fd for each name's d_ino, the
+// key GNU's savedir sorts a directory's entries by, in readdir order; nil
+// if it cannot be read. It reads fd again from its start: the walk has
+// read it to its end. (Opening "." through it would need search
+// permission, which listing a directory does not.)
+func dirInodes(fd int) []dirent {
+	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
 		return nil
 	}
-	defer unix.Close(fd)
 	var ents []dirent
 	buf := make([]byte, 32<<10)
 	for {

@@ -6,7 +6,7 @@ import "os"
 
 // dirInodes has nothing to list: there is no tree copier here whose
 // lines need ordering.
-func dirInodes(dirfd int) []dirent { return nil }
+func dirInodes(fd int) []dirent { return nil }
 
 // linkCount is 0: unknown here.
 func linkCount(fi os.FileInfo) uint64 { return 0 }
