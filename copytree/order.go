@@ -28,6 +28,9 @@ import (
 // subdirectory is made (openDir), a directory's listing is read
 // (listed), an entry is copied (entryDone), a directory's subtree is
 // done (dirDone); the operand's end (finishOutput) ends the rest.
+// Without OnFile the lines are errors, few: entries are not told one by
+// one (a directory's are done with it), and a directory is listed for
+// its order only when a line is kept below it.
 
 // outputOrder is a Copier's queue of operands' outputs.
 type outputOrder struct {
@@ -43,6 +46,7 @@ type outputOrder struct {
 // operandOutput is one operand's lines, kept until their turn.
 type operandOutput struct {
 	c        *Copier
+	perEntry bool // OnFile: each entry's end is told (entryDone)
 	src, dst string
 	dirs     map[string]*dirOut // relative path ("" the operand) -> directory not yet handed out
 	cursor   []*dirOut          // the directories the cursor is in, the operand first
@@ -52,9 +56,12 @@ type operandOutput struct {
 
 // dirOut is a directory's lines and its entries' while they wait.
 type dirOut struct {
+	parent     *dirOut
 	rel        string
+	below      bool      // a line was kept below it: its order is needed
 	head, tail []outLine // before its entries (until listed), after them
-	listed     bool      // order is known
+	listed     bool      // its entries are all known
+	sorted     bool      // order is read
 	done       bool      // its subtree is finished
 	order      []string  // entry names in GNU's order once listed
 	pos        int       // order[:pos] are handed out
@@ -97,7 +104,7 @@ func (c *Copier) openOutput(ctx context.Context, src, dst string) (_ context.Con
 
 func (c *Copier) reserveOutput(src, dst string) *operandOutput {
 	root := &dirOut{}
-	out := &operandOutput{c: c, src: src, dst: dst, dirs: map[string]*dirOut{"": root}, cursor: []*dirOut{root}}
+	out := &operandOutput{c: c, perEntry: c.opts.OnFile != nil, src: src, dst: dst, dirs: map[string]*dirOut{"": root}, cursor: []*dirOut{root}}
 	c.order.mu.Lock()
 	c.order.ops = append(c.order.ops, out)
 	c.order.mu.Unlock()
@@ -197,12 +204,22 @@ func (c *Copier) addOutput(out *operandOutput, rep *FileReport, err error) {
 		} else {
 			d.head = append(d.head, l)
 		}
+		d.parent.keptBelow()
 	} else {
 		d, name := out.parentOf(rel)
 		e := d.ent(name)
 		e.lines = append(e.lines, l)
+		d.keptBelow()
 	}
 	c.handOut()
+}
+
+// keptBelow notes that d and the directories above it have a line kept
+// below them.
+func (d *dirOut) keptBelow() {
+	for ; d != nil && !d.below; d = d.parent {
+		d.below = true
+	}
 }
 
 // parentOf is the directory whose entry rel is, and the entry's name;
@@ -250,8 +267,8 @@ func (out *operandOutput) openDir(srcRel string) {
 	if out.out || out.dirs[rel] != nil {
 		return
 	}
-	d := &dirOut{rel: rel}
 	p, name := out.parentOf(rel)
+	d := &dirOut{parent: p, rel: rel}
 	e := p.ent(name)
 	d.head, e.lines = e.lines, nil
 	e.dir = d
@@ -263,20 +280,39 @@ func (out *operandOutput) openDir(srcRel string) {
 // read). Called before the directory's after-the-children lines can
 // come.
 func (out *operandOutput) listed(srcRel string, fd int) {
+	rel := dirKey(srcRel)
+	o := &out.c.order
 	var names []string
 	if fd >= 0 {
-		names = sortedNames(fd)
+		need := out.perEntry
+		if !need {
+			o.mu.Lock()
+			d := out.dirs[rel]
+			need = d != nil && d.below
+			o.mu.Unlock()
+		}
+		if need {
+			names = sortedNames(fd)
+		} else {
+			names = nil // read when a line comes below it (sortedNamesAt)
+		}
 	}
-	out.setListed(dirKey(srcRel), names)
-}
-
-func (out *operandOutput) setListed(rel string, names []string) {
-	o := &out.c.order
 	o.mu.Lock()
 	if d := out.dirs[rel]; d != nil && !d.listed {
 		d.listed, d.order = true, names
+		d.sorted = fd < 0 || names != nil
 	}
 	out.c.handOut()
+}
+
+// drop forgets the directories below d, all finished without lines.
+func (out *operandOutput) drop(d *dirOut) {
+	for _, e := range d.ents {
+		if e.dir != nil {
+			out.drop(e.dir)
+			delete(out.dirs, e.dir.rel)
+		}
+	}
 }
 
 // sortedNames lists a directory's entries as gnulib's savedir gives
@@ -308,6 +344,9 @@ type dirent struct {
 // entryDone notes that the entries names of the directory srcRel are
 // copied: all their lines are in. A subdirectory is done with dirDone.
 func (out *operandOutput) entryDone(srcRel string, names ...string) {
+	if !out.perEntry {
+		return
+	}
 	o := &out.c.order
 	o.mu.Lock()
 	if d := out.dirs[dirKey(srcRel)]; d != nil {
@@ -322,6 +361,9 @@ func (out *operandOutput) entryDone(srcRel string, names ...string) {
 
 // entriesDone is entryDone for a batch of listed entries.
 func (out *operandOutput) entriesDone(srcRel string, ents []os.DirEntry) {
+	if !out.perEntry {
+		return
+	}
 	names := make([]string, len(ents))
 	for i, de := range ents {
 		names[i] = de.Name()
@@ -363,6 +405,19 @@ next:
 			return false
 		}
 		finished := d.done || out.done
+		if !d.sorted {
+			// Listed without its order: nothing was kept below it then.
+			if !finished {
+				return false
+			}
+			if d.below {
+				d.order = sortedNamesAt(out.src, d.rel)
+			} else {
+				out.drop(d) // nothing below it to hand out
+				d.ents = nil
+			}
+			d.sorted = true
+		}
 		for {
 			if d.pos == len(d.order) {
 				if !finished {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -50,6 +51,21 @@ func dirInodes(fd int) []dirent {
 			b = b[reclen:]
 		}
 	}
+}
+
+// sortedNamesAt is sortedNames for the directory rel below the operand
+// src, opened by name: the walk's descriptor is closed by now.
+func sortedNamesAt(src, rel string) []string {
+	path := src
+	if rel != "" {
+		path = strings.TrimSuffix(src, "/") + "/" + rel
+	}
+	fd, err := openat(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	return sortedNames(fd)
 }
 
 // linkCount is fi's number of names, 0 if unknown.

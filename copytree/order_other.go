@@ -8,5 +8,8 @@ import "os"
 // lines need ordering.
 func dirInodes(fd int) []dirent { return nil }
 
+// sortedNamesAt has nothing to list either.
+func sortedNamesAt(src, rel string) []string { return nil }
+
 // linkCount is 0: unknown here.
 func linkCount(fi os.FileInfo) uint64 { return 0 }
