@@ -196,6 +196,7 @@ func (c *Copier) addOutput(out *operandOutput, rep *FileReport, err error) {
 	if !inside {
 		rel = "" // after what came before in the operand: its own lines
 	}
+	var unsorted []*dirOut
 	if d := out.dirs[rel]; d != nil {
 		// A directory's own line: before its entries until they are
 		// listed, after them from then on.
@@ -204,22 +205,42 @@ func (c *Copier) addOutput(out *operandOutput, rep *FileReport, err error) {
 		} else {
 			d.head = append(d.head, l)
 		}
-		d.parent.keptBelow()
+		unsorted = d.parent.keptBelow()
 	} else {
 		d, name := out.parentOf(rel)
 		e := d.ent(name)
 		e.lines = append(e.lines, l)
-		d.keptBelow()
+		unsorted = d.keptBelow()
+	}
+	if len(unsorted) > 0 {
+		// The first line below directories listed without their
+		// order (no line was kept below them then): read it now, by
+		// name, not to wait for their end.
+		o.mu.Unlock()
+		orders := make([][]string, len(unsorted))
+		for i, d := range unsorted {
+			orders[i] = sortedNamesAt(out.src, d.rel)
+		}
+		o.mu.Lock()
+		for i, d := range unsorted {
+			if !d.sorted {
+				d.order, d.sorted = orders[i], true
+			}
+		}
 	}
 	c.handOut()
 }
 
 // keptBelow notes that d and the directories above it have a line kept
-// below them.
-func (d *dirOut) keptBelow() {
+// below them, and returns those of them listed without their order.
+func (d *dirOut) keptBelow() (unsorted []*dirOut) {
 	for ; d != nil && !d.below; d = d.parent {
 		d.below = true
+		if d.listed && !d.sorted {
+			unsorted = append(unsorted, d)
+		}
 	}
+	return unsorted
 }
 
 // parentOf is the directory whose entry rel is, and the entry's name;
