@@ -32,23 +32,23 @@ func dirInodes(fd int) []dirent {
 		if err != nil || n <= 0 {
 			return ents
 		}
-		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
-		for b := buf[:n]; len(b) >= 19; {
+		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8,
+		// name. The names are cut from one string of the whole buffer.
+		chunk := string(buf[:n])
+		for off := 0; n-off >= 19; {
+			b := buf[off:n]
 			reclen := int(binary.NativeEndian.Uint16(b[16:]))
 			if reclen < 19 || reclen > len(b) {
 				return ents
 			}
-			name := b[19:reclen]
-			for i, c := range name {
-				if c == 0 {
-					name = name[:i]
-					break
-				}
+			name := chunk[off+19 : off+reclen]
+			if i := strings.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
 			}
-			if s := string(name); s != "." && s != ".." {
-				ents = append(ents, dirent{s, binary.NativeEndian.Uint64(b)})
+			if name != "." && name != ".." {
+				ents = append(ents, dirent{name, binary.NativeEndian.Uint64(b)})
 			}
-			b = b[reclen:]
+			off += reclen
 		}
 	}
 }
