@@ -62,6 +62,9 @@ func (tc *treeCopy) dirAttrs(h *dirHandle) {
 // fd is the destination directory's descriptor if the caller holds one,
 // else -1.
 func (tc *treeCopy) finishDir(n *dirNode, fd int) {
+	if out := tc.sink.out; out != nil {
+		defer out.dirDone(n.srcRel) // after its lines
+	}
 	mode := tc.o.Preserve&PreserveMode != 0
 	times := tc.o.Preserve&PreserveTimestamps != 0
 	if !mode && !times && !n.created && len(n.xattrs) == 0 {

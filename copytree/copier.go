@@ -169,10 +169,5 @@ func (c *Copier) reportIn(out *operandOutput, r *FileReport) {
 	if c.opts.OnFile == nil {
 		return
 	}
-	if out != nil {
-		rep := *r
-		c.addOutput(out, &rep, nil)
-		return
-	}
-	c.opts.OnFile(*r)
+	c.onFile(out, r)
 }

@@ -19,3 +19,11 @@ func SetTestHookSparseData(fn func(off int64)) (restore func()) {
 	testHookSparseData = fn
 	return func() { testHookSparseData = nil }
 }
+
+// MaxKeptLines is the most OnFile and OnError calls c's ordered output
+// has kept at once.
+func MaxKeptLines(c *Copier) int {
+	c.order.mu.Lock()
+	defer c.order.mu.Unlock()
+	return c.order.maxWait
+}

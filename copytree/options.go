@@ -163,10 +163,10 @@ type Options struct {
 	// OrderedOutput makes OnFile and OnError calls come in GNU cp's
 	// order (operands in order, each tree depth first, a directory's
 	// entries by inode number as GNU's readdir-then-sort gives them),
-	// one at a time, whatever the number of jobs. The calls of an
-	// operand are kept until it is done and every operand before it
-	// too. Without Interactive only: the questions come as the walk
-	// meets the files.
+	// one at a time, whatever the number of jobs. A call is made as
+	// soon as everything before it in that order is finished, so only
+	// the calls ahead of the slowest unfinished entry are kept. Without
+	// Interactive only: the questions come as the walk meets the files.
 	OrderedOutput bool
 	// Report asks the engine, for every file, how it copied it (method,
 	// reflink, offload) even without OnFile, so that Summary.Methods is

@@ -2,7 +2,9 @@ package copytree
 
 import (
 	"encoding/binary"
+	"io"
 	"os"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -10,19 +12,16 @@ import (
 	"github.com/zcopy/zcopy/internal/eintr"
 )
 
-// dirInodes lists the directory path for each name's d_ino, the key
-// GNU's savedir sorts a directory's entries by; nil if it cannot be read.
-func dirInodes(path string) map[string]uint64 {
-	var fd int
-	err := eintr.Retry(func() (err error) {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		return err
-	})
-	if err != nil {
+// dirInodes lists the directory open at fd for each name's d_ino, the
+// key GNU's savedir sorts a directory's entries by, in readdir order; nil
+// if it cannot be read. It reads fd again from its start: the walk has
+// read it to its end. (Opening "." through it would need search
+// permission, which listing a directory does not.)
+func dirInodes(fd int) []dirent {
+	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
 		return nil
 	}
-	defer unix.Close(fd)
-	inos := map[string]uint64{}
+	var ents []dirent
 	buf := make([]byte, 32<<10)
 	for {
 		var n int
@@ -31,27 +30,42 @@ func dirInodes(path string) map[string]uint64 {
 			return err
 		})
 		if err != nil || n <= 0 {
-			return inos
+			return ents
 		}
-		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
-		for b := buf[:n]; len(b) >= 19; {
+		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8,
+		// name. The names are cut from one string of the whole buffer.
+		chunk := string(buf[:n])
+		for off := 0; n-off >= 19; {
+			b := buf[off:n]
 			reclen := int(binary.NativeEndian.Uint16(b[16:]))
 			if reclen < 19 || reclen > len(b) {
-				return inos
+				return ents
 			}
-			name := b[19:reclen]
-			for i, c := range name {
-				if c == 0 {
-					name = name[:i]
-					break
-				}
+			name := chunk[off+19 : off+reclen]
+			if i := strings.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
 			}
-			if s := string(name); s != "." && s != ".." {
-				inos[s] = binary.NativeEndian.Uint64(b)
+			if name != "." && name != ".." {
+				ents = append(ents, dirent{name, binary.NativeEndian.Uint64(b)})
 			}
-			b = b[reclen:]
+			off += reclen
 		}
 	}
+}
+
+// sortedNamesAt is sortedNames for the directory rel below the operand
+// src, opened by name: the walk's descriptor is closed by now.
+func sortedNamesAt(src, rel string) []string {
+	path := src
+	if rel != "" {
+		path = strings.TrimSuffix(src, "/") + "/" + rel
+	}
+	fd, err := openat(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	return sortedNames(fd)
 }
 
 // linkCount is fi's number of names, 0 if unknown.

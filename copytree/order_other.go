@@ -6,7 +6,10 @@ import "os"
 
 // dirInodes has nothing to list: there is no tree copier here whose
 // lines need ordering.
-func dirInodes(path string) map[string]uint64 { return nil }
+func dirInodes(fd int) []dirent { return nil }
+
+// sortedNamesAt has nothing to list either.
+func sortedNamesAt(src, rel string) []string { return nil }
 
 // linkCount is 0: unknown here.
 func linkCount(fi os.FileInfo) uint64 { return 0 }

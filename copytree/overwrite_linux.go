@@ -256,7 +256,7 @@ func (tc *treeCopy) openDst(e *entry, mode uint32, rep *FileReport) (d dstFile, 
 		if errors.Is(err, ErrDanglingDst) && tc.o.OnFile != nil {
 			// cp -v names the copy before it opens the destination
 			// (GNU), so the line comes though the open is refused.
-			tc.o.OnFile(*rep)
+			tc.c.onFile(tc.sink.out, rep)
 		}
 		tc.fail(err)
 		return d, true

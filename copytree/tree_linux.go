@@ -340,7 +340,16 @@ func (tc *treeCopy) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (c
 // other workers.
 func (tc *treeCopy) listDir(n *dirNode) {
 	var h *dirHandle
-	defer func() { tc.releaseHeld(n, h) }()
+	defer func() {
+		if out := tc.sink.out; out != nil {
+			fd := -1
+			if h != nil {
+				fd = h.sfd
+			}
+			out.listed(n.srcRel, fd) // before the last release's lines
+		}
+		tc.releaseHeld(n, h)
+	}()
 	if tc.stopped() || n.skip {
 		return
 	}
@@ -406,7 +415,12 @@ func (tc *treeCopy) listDir(n *dirNode) {
 
 func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 	n := h.node
+	// OrderedOutput: the order is told of each entry's end.
+	out := tc.sink.out
 	ents, ring := tc.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
+	if out != nil && len(ring) > 0 {
+		defer out.entriesDone(n.srcRel, ring) // after copyRing
+	}
 	defer tc.copyRing(h, ring)
 	for _, de := range ents {
 		if tc.stopped() {
@@ -420,9 +434,12 @@ func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 		if de.Type().IsRegular() && !tc.follow {
 			// The listing says regular: open and fstat it, no lstat first.
 			tc.regular(&e)
-			continue
+		} else {
+			tc.copyEntry(&e)
 		}
-		tc.copyEntry(&e)
+		if out != nil {
+			out.entryDone(n.srcRel, name)
+		}
 	}
 }
 
@@ -512,6 +529,9 @@ func (tc *treeCopy) subdir(e *entry) {
 	if err != nil {
 		tc.fail(err)
 		return
+	}
+	if out := tc.sink.out; out != nil {
+		out.openDir(rel(parent.srcRel, e.sname)) // its lines and its entries' go together
 	}
 	// Reported when created, before its children, as cp -v prints it.
 	if created {
