@@ -92,7 +92,22 @@ func needFUSE(t testing.TB) {
 // t ends, and returns the directory.
 func mountFS(t testing.TB, fsys *memfs.FS, opts *memfuse.Options) string {
 	t.Helper()
+	dir, _ := mountServer(t, fsys, opts)
+	return dir
+}
+
+// passthroughEnv, set to 1, mounts with Options.Passthrough where a test
+// passes no options: `MEMFS_FUSE_PASSTHROUGH=1 go test -run Programs`
+// runs the real programs on a passthrough mount.
+const passthroughEnv = "MEMFS_FUSE_PASSTHROUGH"
+
+// mountServer is mountFS returning the server too.
+func mountServer(t testing.TB, fsys *memfs.FS, opts *memfuse.Options) (string, *memfuse.Server) {
+	t.Helper()
 	needFUSE(t)
+	if opts == nil && os.Getenv(passthroughEnv) == "1" {
+		opts = &memfuse.Options{Passthrough: true}
+	}
 	dir := t.TempDir()
 	srv, err := memfuse.Mount(dir, fsys, opts)
 	if err != nil {
@@ -114,7 +129,7 @@ func mountFS(t testing.TB, fsys *memfs.FS, opts *memfuse.Options) string {
 		}
 		fsys.Close()
 	})
-	return dir
+	return dir, srv
 }
 
 // overlay imports host into a new memfs (umask 0: the kernel applies the

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,6 +31,9 @@ type Server struct {
 	// link) atomic for every other request: renames take it for
 	// writing, the rest for reading. memfs's own calls are atomic.
 	ns sync.RWMutex
+
+	pass  passthroughState // open counts per inode, with Options.Passthrough
+	reads atomic.Int64     // read requests served (tests prove passthrough with it)
 }
 
 // cacheTimeout is how long the kernel may trust names and attributes.
@@ -79,6 +83,15 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 		return nil, fmt.Errorf("memfs/fuse: mount %s: %w", mountpoint, err)
 	}
 	s.fuse = srv
+	if opts.Passthrough {
+		if err := probePassthrough(srv); err != nil {
+			if s.Unmount() != nil {
+				unix.Unmount(mountpoint, unix.MNT_DETACH)
+			}
+			srv.Wait()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

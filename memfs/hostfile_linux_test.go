@@ -1,0 +1,67 @@
+package memfs_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/zcopy/zcopy/memfs"
+)
+
+// TestOpenHost: a file that is one untouched host range opens its host
+// file read-only (the same bytes); one written to, truncated, empty, or
+// whose host file changed size does not.
+func TestOpenHost(t *testing.T) {
+	dir := t.TempDir()
+	data := bytes.Repeat([]byte("host bytes "), 1000)
+	for name, b := range map[string][]byte{"a": data, "b": data, "c": data, "d": data, "empty": nil} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fsys := memfs.New()
+	defer fsys.Close()
+	if err := fsys.Import(t.Context(), dir, "."); err != nil {
+		t.Fatal(err)
+	}
+	open := func(name string) *memfs.File {
+		t.Helper()
+		f, err := fsys.OpenFile(name, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	f := open("a")
+	hf, ok, err := f.OpenHost()
+	if err != nil || !ok {
+		t.Fatalf("untouched import: %v, %v", ok, err)
+	}
+	got, err := io.ReadAll(hf)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("host descriptor: %d bytes, %v", len(got), err)
+	}
+	if _, err := hf.Write([]byte("x")); err == nil {
+		t.Error("the host descriptor is writable")
+	}
+	hf.Close()
+
+	if _, err := open("b").WriteAt([]byte("x"), 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := open("c").Truncate(int64(len(data)) - 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "d"), append(data, 'x'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"b", "c", "d", "empty"} {
+		if hf, ok, err := open(name).OpenHost(); ok || err != nil {
+			hf.Close()
+			t.Errorf("%s: OpenHost = %v, %v, want false, nil", name, ok, err)
+		}
+	}
+}
