@@ -90,6 +90,12 @@ func contenders(withNoSplice bool) []contender {
 	if withNoSplice {
 		cs = append(cs, contender{name: "memfs-fuse-nosplice", mount: func(b *testing.B, lower string) (string, func()) {
 			return mountMemfs(b, lower, &memfuse.Options{NoSplice: true})
+		}}, contender{name: "memfs-fuse-untuned", mount: func(b *testing.B, lower string) (string, func()) {
+			// go-fuse's 128 KiB requests, the kernel's 128 KiB readahead.
+			defer memfuse.SetReadTuning(0, 0)()
+			return mountMemfs(b, lower, nil)
+		}}, contender{name: "memfs-fuse-passthrough", mount: func(b *testing.B, lower string) (string, func()) {
+			return mountMemfs(b, lower, &memfuse.Options{Passthrough: true})
 		}})
 	}
 	return append(cs,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -71,6 +72,7 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 			DirectMount:   os.Geteuid() == 0,
 			Debug:         opts.Debug,
 			DisableSplice: opts.NoSplice,
+			MaxWrite:      readTuning.maxWrite,
 		},
 		EntryTimeout:    &timeout,
 		AttrTimeout:     &timeout,
@@ -83,6 +85,7 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 		return nil, fmt.Errorf("memfs/fuse: mount %s: %w", mountpoint, err)
 	}
 	s.fuse = srv
+	setReadAhead(mountpoint, readTuning.readAheadKB)
 	if opts.Passthrough {
 		if err := probePassthrough(srv); err != nil {
 			if s.Unmount() != nil {
@@ -93,6 +96,29 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// readTuning sizes the reads of host data through the server, measured
+// with BenchmarkSequentialRead (BENCHMARKS.md, zmount): requests of up to
+// 512 KiB (go-fuse's default is 128 KiB; a whole request must fit the
+// 1 MiB pipe go-fuse splices through, so 1 MiB requests would be copied)
+// and a 4 MiB readahead window (the kernel's FUSE default, 128 KiB, would
+// keep requests at 128 KiB whatever the maximum).
+var readTuning = struct {
+	maxWrite    int
+	readAheadKB int
+}{maxWrite: 512 << 10, readAheadKB: 4 << 10}
+
+// setReadAhead sets the readahead window of the mount at dir (its
+// backing device's read_ahead_kb in sysfs), which only root may do; a
+// mount without it works, with the kernel's 128 KiB.
+func setReadAhead(dir string, kb int) {
+	var st unix.Stat_t
+	if kb <= 0 || os.Geteuid() != 0 || unix.Stat(dir, &st) != nil {
+		return
+	}
+	p := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	os.WriteFile(p, []byte(strconv.Itoa(kb)), 0)
 }
 
 // Unmount unmounts the filesystem; it fails with an error matching
