@@ -59,7 +59,6 @@ func passthroughHost(t *testing.T) (dir string, names []string) {
 	return dir, names
 }
 
-
 // mountImport imports host into a new memfs and mounts it with opts.
 func mountImport(t *testing.T, host string, opts *memfuse.Options) (string, *memfuse.Server) {
 	t.Helper()
