@@ -159,6 +159,9 @@ func (n *node) Getattr(ctx context.Context, fh fusefs.FileHandle, out *gofuse.At
 }
 
 func (n *node) Setattr(ctx context.Context, fh fusefs.FileHandle, in *gofuse.SetAttrIn, out *gofuse.AttrOut) syscall.Errno {
+	if _, ok := in.GetSize(); ok {
+		n.srv.awaitChange(n.StableAttr().Ino, 0, true)
+	}
 	n.srv.ns.RLock()
 	defer n.srv.ns.RUnlock()
 	fsys := n.srv.fsys
@@ -514,11 +517,12 @@ func (n *node) Statfs(ctx context.Context, out *gofuse.StatfsOut) syscall.Errno 
 const fuseOpenFlags = gofuse.FOPEN_KEEP_CACHE | gofuse.FOPEN_NOFLUSH
 
 func (n *node) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
-	n.srv.ns.RLock()
-	defer n.srv.ns.RUnlock()
 	// The kernel applies O_APPEND itself (it sends the end as the
 	// offset) and has done O_CREAT and O_EXCL.
 	access := int(flags) & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR | os.O_TRUNC)
+	n.srv.awaitChange(n.StableAttr().Ino, access, false)
+	n.srv.ns.RLock()
+	defer n.srv.ns.RUnlock()
 	fh, errno := n.srv.openFile(n.path(), n.StableAttr().Ino, access)
 	if errno != 0 {
 		return nil, 0, errno

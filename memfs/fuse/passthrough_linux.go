@@ -90,11 +90,21 @@ func (p *passthroughState) waitNoPassLocked(ino uint64) bool {
 	}
 }
 
+// awaitNoPass waits up to releaseGrace for ino to have no passthrough
+// opens. Requests that would change the file call it first, holding no
+// other lock (the namespace lock would stall every rename meanwhile); the
+// check that counts is beginChangeLocked's.
+func (p *passthroughState) awaitNoPass(ino uint64) {
+	p.mu.Lock()
+	p.waitNoPassLocked(ino)
+	p.mu.Unlock()
+}
+
 // beginChangeLocked registers a change of ino's bytes or size (a writable
 // open, a truncate): ETXTBSY while passthrough opens remain. The caller
-// calls endChangeLocked when the change (or the handle) ends.
+// calls endLocked when the change (or the handle) ends.
 func (p *passthroughState) beginChangeLocked(ino uint64) syscall.Errno {
-	if !p.waitNoPassLocked(ino) {
+	if c := p.inode[ino]; c != nil && c.pass > 0 {
 		return syscall.ETXTBSY
 	}
 	p.countsLocked(ino).cached++
@@ -144,6 +154,14 @@ func handleOf(fh any) *handle {
 // isWrite says whether open flags may change the file's bytes.
 func isWrite(flags int) bool {
 	return flags&(os.O_WRONLY|os.O_RDWR) != 0 || flags&os.O_TRUNC != 0
+}
+
+// awaitChange is awaitNoPass for a request with access flags (or a
+// truncate, write true) of inode ino, when passthrough is on.
+func (s *Server) awaitChange(ino uint64, access int, write bool) {
+	if s.opts.Passthrough && (write || isWrite(access)) {
+		s.pass.awaitNoPass(ino)
+	}
 }
 
 // openFile opens the memfs file p (inode ino) with access flags for an
