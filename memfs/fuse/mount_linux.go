@@ -79,6 +79,13 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 		NegativeTimeout: &timeout,
 		RootStableAttr:  &fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: statOf(fi).Ino},
 	}
+	if opts.Passthrough {
+		// O_TRUNC comes with the OPEN (memfs truncates, as open(2)
+		// does) instead of a SETATTR after it: an O_RDONLY|O_TRUNC open
+		// must count as a change, not become a passthrough open that
+		// its own truncate then conflicts with.
+		o.MountOptions.ExtraCapabilities |= gofuse.CAP_ATOMIC_O_TRUNC
+	}
 	root := &node{srv: s}
 	srv, err := fusefs.Mount(mountpoint, root, o)
 	if err != nil {

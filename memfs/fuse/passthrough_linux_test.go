@@ -228,6 +228,43 @@ func TestPassthroughRefusesChanges(t *testing.T) {
 	}
 }
 
+// TestPassthroughChangesAfterClose: each change refused during a
+// passthrough open works right after the reader closes (its release
+// reaches the server after close returns: the server waits for it).
+func TestPassthroughChangesAfterClose(t *testing.T) {
+	needFUSE(t)
+	host, _ := passthroughHost(t)
+	guardHost(t, host)
+	mnt, srv := mountImport(t, host, &memfuse.Options{Passthrough: true})
+	for _, c := range []struct {
+		file string
+		what string
+		do   func(name string) error
+	}{
+		{"size-1", "O_WRONLY", func(name string) error { return openClose(name, os.O_WRONLY) }},
+		{"size-4095", "O_RDWR", func(name string) error { return openClose(name, os.O_RDWR) }},
+		{"size-131072", "O_RDONLY|O_TRUNC", func(name string) error { return openClose(name, os.O_RDONLY|os.O_TRUNC) }},
+		{"sparse-middle", "truncate(path)", func(name string) error { return os.Truncate(name, 5) }},
+	} {
+		name := filepath.Join(mnt, c.file)
+		r, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := memfuse.ReadRequests(srv)
+		if _, err := io.ReadAll(r); err != nil {
+			t.Fatal(err)
+		}
+		if reads := memfuse.ReadRequests(srv) - before; reads != 0 {
+			t.Errorf("%s: %d server reads: not passthrough", c.file, reads)
+		}
+		r.Close()
+		if err := c.do(name); err != nil {
+			t.Errorf("%s of %s right after the passthrough reader closed: %v", c.what, c.file, err)
+		}
+	}
+}
+
 func openClose(name string, flag int) error {
 	f, err := os.OpenFile(name, flag, 0o644)
 	if err != nil {
