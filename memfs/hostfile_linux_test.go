@@ -2,6 +2,8 @@ package memfs_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -64,4 +66,41 @@ func TestOpenHost(t *testing.T) {
 			t.Errorf("%s: OpenHost = %v, %v, want false, nil", name, ok, err)
 		}
 	}
+}
+
+// A file imported and not written since is one range of its host file:
+// OpenHost opens that file read-only. After a write it is not.
+func ExampleFile_OpenHost() {
+	dir, err := os.MkdirTemp("", "memfs-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("host bytes\n"), 0o644); err != nil {
+		panic(err)
+	}
+	fsys := memfs.New()
+	defer fsys.Close()
+	if err := fsys.Import(context.Background(), dir, "."); err != nil {
+		panic(err)
+	}
+	f, err := fsys.OpenFile("f", os.O_RDWR, 0)
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	hf, ok, err := f.OpenHost()
+	if err != nil || !ok {
+		panic(fmt.Sprint(ok, err))
+	}
+	b, _ := io.ReadAll(hf)
+	hf.Close()
+	fmt.Printf("%v %q\n", ok, b)
+
+	f.WriteAt([]byte("H"), 0) // the first byte moves to memory
+	_, ok, _ = f.OpenHost()
+	fmt.Println(ok)
+	// Output:
+	// true "host bytes\n"
+	// false
 }
