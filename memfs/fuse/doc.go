@@ -58,8 +58,10 @@
 // the passthrough opens to be released (FUSE delivers a release after
 // close(2) returns). That is the trade-off against tmpfs, which lets a
 // file be written while it is read; so passthrough is off by default.
-// Files opened while a writer has the file open, and files with bytes in
-// memory, are read through the server as without it.
+// Files opened while a writer has the file open, files with bytes in
+// memory, and files on a stacked host filesystem (overlayfs, FUSE: the
+// kernel refuses them as backing files) are read through the server as
+// without it.
 //
 // A process must not map (mmap) files of a mount it serves itself: a page
 // fault that waits for the server can wait for ever, as the Go runtime

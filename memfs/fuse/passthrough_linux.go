@@ -49,6 +49,10 @@ type openCounts struct {
 type passthroughState struct {
 	mu    sync.Mutex
 	inode map[uint64]*openCounts
+	// Host filesystems (st_dev) whose files the kernel takes, or
+	// refuses, as backing files: one stacked too deep (a host tree on
+	// overlayfs or another FUSE mount: ELOOP) is refused.
+	devOK map[uint64]bool
 }
 
 // countsLocked returns the counts of ino, made if needed.
@@ -197,6 +201,10 @@ func (s *Server) openFile(p string, ino uint64, access int) (any, syscall.Errno)
 	c := pt.countsLocked(ino)
 	if c.pass > 0 || c.cached == 0 {
 		host, ok, err := f.OpenHost()
+		if err == nil && ok && !s.backingAllowed(host) {
+			host.Close()
+			ok = false
+		}
 		if err == nil && ok {
 			if c.pass == 0 {
 				c.idle = make(chan struct{})
@@ -219,6 +227,31 @@ func (s *Server) openFile(p string, ino uint64, access int) (any, syscall.Errno)
 	h := s.newHandle(f)
 	h.ino, h.counted = ino, true
 	return h, 0
+}
+
+// backingAllowed says whether the kernel takes host's file as a backing
+// file, trying it once per host filesystem. go-fuse gives up passthrough
+// for the whole mount at the first refusal, so a file the kernel would
+// refuse never gets a passthrough handle: it is read through the server.
+// Precondition: s.pass.mu is held.
+func (s *Server) backingAllowed(host *os.File) bool {
+	var st unix.Stat_t
+	if unix.Fstat(int(host.Fd()), &st) != nil {
+		return false
+	}
+	ok, known := s.pass.devOK[st.Dev]
+	if known {
+		return ok
+	}
+	id, errno := s.fuse.RegisterBackingFd(&gofuse.BackingMap{Fd: int32(host.Fd())})
+	if errno == 0 {
+		s.fuse.UnregisterBackingFd(id)
+	}
+	if s.pass.devOK == nil {
+		s.pass.devOK = map[uint64]bool{}
+	}
+	s.pass.devOK[st.Dev] = errno == 0
+	return errno == 0
 }
 
 // releaseHandle closes a handle of the mount and its open count.

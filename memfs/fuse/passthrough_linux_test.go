@@ -272,3 +272,64 @@ func openClose(name string, flag int) error {
 	}
 	return f.Close()
 }
+
+// TestPassthroughStackedHost: the kernel refuses backing files on a
+// stacked filesystem (a host tree on overlayfs: ELOOP); such files are
+// read through the server (and can be written while read), and files of
+// other host filesystems still pass through.
+func TestPassthroughStackedHost(t *testing.T) {
+	needFUSE(t)
+	host, _ := passthroughHost(t)
+	guardHost(t, host)
+	top := t.TempDir()
+	if err := unix.Mount("tmpfs", top, "tmpfs", 0, "size=16m"); err != nil {
+		t.Skipf("tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(top, unix.MNT_DETACH) })
+	upper, work, ovl := filepath.Join(top, "upper"), filepath.Join(top, "work"), t.TempDir()
+	os.Mkdir(upper, 0o755)
+	os.Mkdir(work, 0o755)
+	if err := unix.Mount("overlay", ovl, "overlay", 0, "lowerdir="+host+",upperdir="+upper+",workdir="+work); err != nil {
+		t.Skipf("overlayfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(ovl, unix.MNT_DETACH) })
+
+	fsys := memfs.New(memfs.WithUmask(0))
+	if err := fsys.Import(context.Background(), ovl, "stacked"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsys.Import(context.Background(), host, "plain"); err != nil {
+		t.Fatal(err)
+	}
+	mnt, srv := mountServer(t, fsys, &memfuse.Options{Passthrough: true})
+	want, err := os.ReadFile(filepath.Join(host, "size-4097"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(dir string) (*os.File, int64) {
+		t.Helper()
+		f, err := os.Open(filepath.Join(mnt, dir, "size-4097"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := memfuse.ReadRequests(srv)
+		got, err := io.ReadAll(f)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: %d bytes, %v; want the host file's %d", dir, len(got), err, len(want))
+		}
+		return f, memfuse.ReadRequests(srv) - before
+	}
+	f, reads := read("stacked")
+	if reads == 0 {
+		t.Error("a file on overlayfs: no read reached the server (passthrough?)")
+	}
+	if err := openClose(filepath.Join(mnt, "stacked", "size-4097"), os.O_WRONLY); err != nil {
+		t.Errorf("writing a file read through the server: %v", err)
+	}
+	f.Close()
+	g, reads := read("plain")
+	if reads != 0 {
+		t.Errorf("a file on the root filesystem after one on overlayfs: %d server reads, want passthrough", reads)
+	}
+	g.Close()
+}
