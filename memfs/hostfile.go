@@ -3,6 +3,7 @@ package memfs
 import (
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // OpenHost opens the host file that holds all of f's bytes: when f's whole
@@ -35,27 +36,44 @@ func (f *File) OpenHost() (hf *os.File, ok bool, err error) {
 	if b == nil {
 		return nil, false, nil
 	}
-	err = b.withFile(size, func(cached *os.File, _ bool) error {
-		r, err := reopenReadOnly(cached)
-		if err != nil || r == nil {
-			return err
-		}
-		fi, err := r.Stat()
-		if err != nil {
-			r.Close()
-			return err
-		}
-		if !fi.Mode().IsRegular() || fi.Size() != size {
+	hf, err = b.openReadOnly()
+	if err == nil && hf != nil {
+		fi, serr := hf.Stat()
+		if serr != nil || !fi.Mode().IsRegular() || fi.Size() != size {
 			// The host file grew or shrank since the import: its
 			// bytes are not f's.
-			r.Close()
-			return nil
+			hf.Close()
+			hf, err = nil, serr
 		}
-		hf = r
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, false, &fs.PathError{Op: "open", Path: f.name, Err: err}
 	}
 	return hf, hf != nil, nil
+}
+
+// openReadOnly opens b's host file read-only as a new open file
+// description: a tree import's by its path (the file must still be the
+// one imported: ESTALE otherwise), an imported descriptor's through
+// reopenReadOnly. Neither maps the file or takes a place in the cache.
+func (b *backing) openReadOnly() (*os.File, error) {
+	if b.file != nil {
+		return reopenReadOnly(b.file)
+	}
+	f, err := os.Open(b.path)
+	if err != nil {
+		return nil, err
+	}
+	if b.id.valid {
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if id := idOf(fi); id.valid && (id.dev != b.id.dev || id.ino != b.id.ino) {
+			f.Close()
+			return nil, syscall.ESTALE
+		}
+	}
+	return f, nil
 }
