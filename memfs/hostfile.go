@@ -12,7 +12,9 @@ import (
 // file description, the caller's to close) gives f's bytes, as of now. ok
 // is false and nothing is opened otherwise: an empty file, one written to
 // (bytes moved to memory), truncated, grown by a hole, made of several
-// ranges, or a host file that has since changed size. A later write to f
+// ranges, or a host file that has since changed size. err is the host
+// open's failure (ESTALE when the host path now names another file, as
+// reads of f report too). A later write to f
 // does not reach the host file: the descriptor then reads stale bytes,
 // so a caller that hands it out must keep f from changing meanwhile
 // (memfs/fuse's passthrough refuses writers while it is used).

@@ -3,10 +3,12 @@ package memfs_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/zcopy/zcopy/memfs"
@@ -18,7 +20,7 @@ import (
 func TestOpenHost(t *testing.T) {
 	dir := t.TempDir()
 	data := bytes.Repeat([]byte("host bytes "), 1000)
-	for name, b := range map[string][]byte{"a": data, "b": data, "c": data, "d": data, "empty": nil} {
+	for name, b := range map[string][]byte{"a": data, "b": data, "c": data, "d": data, "e": data, "empty": nil} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -59,6 +61,18 @@ func TestOpenHost(t *testing.T) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "d"), append(data, 'x'), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// A host path that now names another file: ESTALE, nothing opened.
+	if err := os.WriteFile(filepath.Join(dir, "new-e"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fe := open("e")
+	if err := os.Rename(filepath.Join(dir, "new-e"), filepath.Join(dir, "e")); err != nil {
+		t.Fatal(err)
+	}
+	if hf, ok, err := fe.OpenHost(); ok || !errors.Is(err, syscall.ESTALE) {
+		hf.Close()
+		t.Errorf("replaced host file: OpenHost = %v, %v, want false, ESTALE", ok, err)
 	}
 	for _, name := range []string{"b", "c", "d", "empty"} {
 		if hf, ok, err := open(name).OpenHost(); ok || err != nil {
