@@ -156,6 +156,24 @@ func TestNonRoot(t *testing.T) {
 		t.Errorf("zmount on root's directory: %v %q, want exit status 1 and fusermount3's refusal", err, out)
 	}
 
+	// --passthrough needs CAP_SYS_ADMIN for the kernel to take backing
+	// files: refused with exit status 1, nothing left mounted.
+	pass := filepath.Join(dir, "mnt-passthrough")
+	if err := os.Mkdir(pass, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(pass, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	out, err = asNobody(exec.Command(zmount, "--passthrough", src, pass)).CombinedOutput()
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !bytes.Contains(out, []byte("passthrough not available")) {
+		t.Errorf("zmount --passthrough as a user: %v %q, want exit status 1 and the refusal", err, out)
+	}
+	if exec.Command("mountpoint", "-q", pass).Run() == nil {
+		t.Errorf("zmount --passthrough as a user left %s mounted", pass)
+		unix.Unmount(pass, unix.MNT_DETACH)
+	}
+
 	for _, stop := range []string{"fusermount3 -u", "SIGTERM"} {
 		t.Run(stop, func(t *testing.T) {
 			mnt := filepath.Join(dir, "mnt-"+strings.Fields(stop)[0])

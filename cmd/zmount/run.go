@@ -29,6 +29,9 @@ Options:
   --export DIR    after unmounting, write the result tree to DIR (must not exist)
   --changes       after unmounting, print the paths that differ from SRC:
                   "A path" added, "D path" deleted, "M path" modified
+  --passthrough   let the kernel read untouched host files itself (FUSE
+                  passthrough, root): faster reads, but while a file is so
+                  open, writing or truncating it fails with ETXTBSY
   --allow-other   let other users use the mount
   --debug         log every FUSE request to stderr
 `
@@ -39,6 +42,7 @@ type options struct {
 	export     string
 	changes    bool
 	allowOther bool
+	passthru   bool
 	debug      bool
 	src, mnt   string
 }
@@ -51,6 +55,7 @@ func parseArgs(args []string) (*options, error) {
 	fl.StringVar(&o.export, "export", "", "")
 	fl.BoolVar(&o.changes, "changes", false, "")
 	fl.BoolVar(&o.allowOther, "allow-other", false, "")
+	fl.BoolVar(&o.passthru, "passthrough", false, "")
 	fl.BoolVar(&o.debug, "debug", false, "")
 	if err := fl.Parse(args); err != nil {
 		return nil, err
@@ -147,9 +152,10 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	srv, err := memfuse.Mount(o.mnt, fsys, &memfuse.Options{
-		AllowOther: o.allowOther,
-		Debug:      o.debug,
-		FsName:     fsName(o.src),
+		AllowOther:  o.allowOther,
+		Passthrough: o.passthru,
+		Debug:       o.debug,
+		FsName:      fsName(o.src),
 	})
 	if err != nil {
 		return err

@@ -3,8 +3,10 @@
 package fuse_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,6 +92,12 @@ func contenders(withNoSplice bool) []contender {
 	if withNoSplice {
 		cs = append(cs, contender{name: "memfs-fuse-nosplice", mount: func(b *testing.B, lower string) (string, func()) {
 			return mountMemfs(b, lower, &memfuse.Options{NoSplice: true})
+		}}, contender{name: "memfs-fuse-untuned", mount: func(b *testing.B, lower string) (string, func()) {
+			// go-fuse's 128 KiB requests, the kernel's 128 KiB readahead.
+			defer memfuse.SetReadTuning(0, 0)()
+			return mountMemfs(b, lower, nil)
+		}}, contender{name: "memfs-fuse-passthrough", mount: func(b *testing.B, lower string) (string, func()) {
+			return mountMemfs(b, lower, &memfuse.Options{Passthrough: true})
 		}})
 	}
 	return append(cs,
@@ -242,6 +250,59 @@ func BenchmarkSequentialRead(b *testing.B) {
 				unmount()
 				b.StartTimer()
 			}
+		})
+	}
+}
+
+// BenchmarkSmallFileReads: reading every file of GOROOT (15,000 files,
+// most of them small; GOROOT/src/encoding with -short) through each
+// contender, GOROOT as the lower tree, on a fresh mount per iteration: the cost per file of the requests
+// around each read (open, read, release).
+func BenchmarkSmallFileReads(b *testing.B) {
+	needFUSE(b)
+	out, err := exec.Command(goTool(), "env", "GOROOT").Output()
+	if err != nil {
+		b.Skip(err)
+	}
+	lower := string(bytes.TrimSpace(out))
+	if testing.Short() {
+		// CI's smoke run: a few hundred files.
+		lower = filepath.Join(lower, "src", "encoding")
+	}
+	for _, c := range contenders(true) {
+		if c.name == "memfs-fuse-untuned" {
+			continue // the request size does not matter for small files
+		}
+		b.Run(c.name, func(b *testing.B) {
+			if c.need != "" {
+				if _, err := exec.LookPath(c.need); err != nil {
+					b.Skip(err)
+				}
+			}
+			var files, size int64
+			for b.Loop() {
+				b.StopTimer()
+				dir, unmount := c.mount(b, lower)
+				b.StartTimer()
+				files, size = 0, 0
+				err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+					if err != nil || !d.Type().IsRegular() {
+						return err
+					}
+					data, err := os.ReadFile(p)
+					files++
+					size += int64(len(data))
+					return err
+				})
+				b.StopTimer()
+				unmount()
+				b.StartTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(files), "files")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(max(files, 1)), "µs/file")
 		})
 	}
 }

@@ -22,7 +22,8 @@
 //   - open, read, write, flush, fsync, release; reads of a range that is
 //     one untouched host extent are answered with the host file's
 //     descriptor, which go-fuse splices to the kernel, so host data is not
-//     copied through the server's memory;
+//     copied through the server's memory (requests of up to 512 KiB, a 4
+//     MiB readahead window);
 //   - fallocate: mode 0 and FALLOC_FL_KEEP_SIZE reserve nothing (memfs
 //     allocates on write), FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE is
 //     [memfs.File.PunchHole], which frees the range's memory; the other
@@ -42,6 +43,25 @@
 // mount(2) itself; otherwise it needs the setuid fusermount3 (Debian
 // fuse3) and read and write access to /dev/fuse, which fusermount3 opens
 // as the calling user.
+//
+// With [Options.Passthrough] (FUSE passthrough, Linux 6.9 or later, as
+// root), a read-only open of a file whose bytes are all one untouched host
+// range (a file imported and not written, truncated or grown since) is
+// handed to the kernel with a read-only descriptor of the host file: the
+// kernel reads and maps the host file itself and no read reaches the
+// server, as fast as kernel overlayfs. A passthrough open would keep
+// reading the host file whatever memfs stored later, and the kernel
+// allows no other kind of open of the inode beside it, so while one
+// exists, whatever would change the file's bytes or size fails with
+// ETXTBSY (Linux's errno for writing a running executable): opening it
+// for writing, O_TRUNC, truncate. The check waits up to half a second for
+// the passthrough opens to be released (FUSE delivers a release after
+// close(2) returns). That is the trade-off against tmpfs, which lets a
+// file be written while it is read; so passthrough is off by default.
+// Files opened while a writer has the file open, files with bytes in
+// memory, and files on a stacked host filesystem (overlayfs, FUSE: the
+// kernel refuses them as backing files) are read through the server as
+// without it.
 //
 // A process must not map (mmap) files of a mount it serves itself: a page
 // fault that waits for the server can wait for ever, as the Go runtime

@@ -23,10 +23,27 @@ type handle struct {
 	mu     sync.Mutex
 	f      *memfs.File
 	splice bool
+
+	// With passthrough: the inode whose open counts include this handle.
+	ino     uint64
+	counted bool
 }
 
 func (s *Server) newHandle(f *memfs.File) *handle {
 	return &handle{f: f, splice: !s.opts.NoSplice}
+}
+
+// newCreatedHandle is the handle of a file just created (inode ino): a
+// cached open, counted when passthrough is on.
+func (s *Server) newCreatedHandle(f *memfs.File, ino uint64) *handle {
+	h := s.newHandle(f)
+	if s.opts.Passthrough {
+		s.pass.mu.Lock()
+		s.pass.countsLocked(ino).cached++
+		s.pass.mu.Unlock()
+		h.ino, h.counted = ino, true
+	}
+	return h
 }
 
 // errStop ends a ReadSegments walk early.

@@ -92,7 +92,32 @@ func needFUSE(t testing.TB) {
 // t ends, and returns the directory.
 func mountFS(t testing.TB, fsys *memfs.FS, opts *memfuse.Options) string {
 	t.Helper()
+	dir, _ := mountServer(t, fsys, opts)
+	return dir
+}
+
+// passthroughEnv, set to 1, mounts with Options.Passthrough where a test
+// passes no options: `MEMFS_FUSE_PASSTHROUGH=1 go test -run Programs`
+// runs the real programs on a passthrough mount.
+const passthroughEnv = "MEMFS_FUSE_PASSTHROUGH"
+
+// skipWithPassthrough skips a test that writes files other handles are
+// reading when passthroughEnv is set: that is ETXTBSY with passthrough,
+// by design (docs/zmount.md), where tmpfs lets it happen.
+func skipWithPassthrough(t testing.TB) {
+	t.Helper()
+	if os.Getenv(passthroughEnv) == "1" {
+		t.Skip("writes files that other handles read: ETXTBSY with passthrough (by design)")
+	}
+}
+
+// mountServer is mountFS returning the server too.
+func mountServer(t testing.TB, fsys *memfs.FS, opts *memfuse.Options) (string, *memfuse.Server) {
+	t.Helper()
 	needFUSE(t)
+	if opts == nil && os.Getenv(passthroughEnv) == "1" {
+		opts = &memfuse.Options{Passthrough: true}
+	}
 	dir := t.TempDir()
 	srv, err := memfuse.Mount(dir, fsys, opts)
 	if err != nil {
@@ -114,7 +139,7 @@ func mountFS(t testing.TB, fsys *memfs.FS, opts *memfuse.Options) string {
 		}
 		fsys.Close()
 	})
-	return dir
+	return dir, srv
 }
 
 // overlay imports host into a new memfs (umask 0: the kernel applies the

@@ -23,6 +23,7 @@ import (
 // costs 4 KiB of memory, and copy_file_range of imported data costs none
 // (the copy shares the host extents).
 func TestMemoryCost(t *testing.T) {
+	skipWithPassthrough(t)
 	host := makeHostTree(t)
 	guardHost(t, host)
 	mnt, fsys := overlay(t, host, memfs.WithUmask(0))

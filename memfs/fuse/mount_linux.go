@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,6 +32,9 @@ type Server struct {
 	// link) atomic for every other request: renames take it for
 	// writing, the rest for reading. memfs's own calls are atomic.
 	ns sync.RWMutex
+
+	pass  passthroughState // open counts per inode, with Options.Passthrough
+	reads atomic.Int64     // read requests served (tests prove passthrough with it)
 }
 
 // cacheTimeout is how long the kernel may trust names and attributes.
@@ -67,11 +72,19 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 			DirectMount:   os.Geteuid() == 0,
 			Debug:         opts.Debug,
 			DisableSplice: opts.NoSplice,
+			MaxWrite:      readTuning.maxWrite,
 		},
 		EntryTimeout:    &timeout,
 		AttrTimeout:     &timeout,
 		NegativeTimeout: &timeout,
 		RootStableAttr:  &fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: statOf(fi).Ino},
+	}
+	if opts.Passthrough {
+		// O_TRUNC comes with the OPEN (memfs truncates, as open(2)
+		// does) instead of a SETATTR after it: an O_RDONLY|O_TRUNC open
+		// must count as a change, not become a passthrough open that
+		// its own truncate then conflicts with.
+		o.MountOptions.ExtraCapabilities |= gofuse.CAP_ATOMIC_O_TRUNC
 	}
 	root := &node{srv: s}
 	srv, err := fusefs.Mount(mountpoint, root, o)
@@ -79,7 +92,40 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 		return nil, fmt.Errorf("memfs/fuse: mount %s: %w", mountpoint, err)
 	}
 	s.fuse = srv
+	setReadAhead(mountpoint, readTuning.readAheadKB)
+	if opts.Passthrough {
+		if err := probePassthrough(srv); err != nil {
+			if s.Unmount() != nil {
+				unix.Unmount(mountpoint, unix.MNT_DETACH)
+			}
+			srv.Wait()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// readTuning sizes the reads of host data through the server, measured
+// with BenchmarkSequentialRead (BENCHMARKS.md, zmount): requests of up to
+// 512 KiB (go-fuse's default is 128 KiB; a whole request must fit the
+// 1 MiB pipe go-fuse splices through, so 1 MiB requests would be copied)
+// and a 4 MiB readahead window (the kernel's FUSE default, 128 KiB, would
+// keep requests at 128 KiB whatever the maximum).
+var readTuning = struct {
+	maxWrite    int
+	readAheadKB int
+}{maxWrite: 512 << 10, readAheadKB: 4 << 10}
+
+// setReadAhead sets the readahead window of the mount at dir (its
+// backing device's read_ahead_kb in sysfs), which only root may do; a
+// mount without it works, with the kernel's 128 KiB.
+func setReadAhead(dir string, kb int) {
+	var st unix.Stat_t
+	if kb <= 0 || os.Geteuid() != 0 || unix.Stat(dir, &st) != nil {
+		return
+	}
+	p := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	os.WriteFile(p, []byte(strconv.Itoa(kb)), 0)
 }
 
 // Unmount unmounts the filesystem; it fails with an error matching

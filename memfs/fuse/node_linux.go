@@ -144,7 +144,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*
 func (n *node) Getattr(ctx context.Context, fh fusefs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
 	var fi fs.FileInfo
 	var err error
-	if h, ok := fh.(*handle); ok {
+	if h := handleOf(fh); h != nil {
 		fi, err = h.f.Stat()
 	} else {
 		n.srv.ns.RLock()
@@ -159,11 +159,14 @@ func (n *node) Getattr(ctx context.Context, fh fusefs.FileHandle, out *gofuse.At
 }
 
 func (n *node) Setattr(ctx context.Context, fh fusefs.FileHandle, in *gofuse.SetAttrIn, out *gofuse.AttrOut) syscall.Errno {
+	if _, ok := in.GetSize(); ok {
+		n.srv.awaitChange(n.StableAttr().Ino, 0, true)
+	}
 	n.srv.ns.RLock()
 	defer n.srv.ns.RUnlock()
 	fsys := n.srv.fsys
 	p := n.path()
-	h, _ := fh.(*handle)
+	h := handleOf(fh)
 	if mode, ok := in.GetMode(); ok {
 		if err := fsys.Chmod(p, fileMode(mode)); err != nil {
 			return toErrno(err)
@@ -187,14 +190,14 @@ func (n *node) Setattr(ctx context.Context, fh fusefs.FileHandle, in *gofuse.Set
 		if size > 1<<63-1 {
 			return syscall.EFBIG
 		}
-		var err error
-		if h != nil {
-			err = h.f.Truncate(int64(size))
-		} else {
-			err = fsys.Truncate(p, int64(size))
-		}
-		if err != nil {
-			return toErrno(err)
+		errno := n.srv.changeSize(n.StableAttr().Ino, func() error {
+			if h != nil {
+				return h.f.Truncate(int64(size))
+			}
+			return fsys.Truncate(p, int64(size))
+		})
+		if errno != 0 {
+			return errno
 		}
 	}
 	atime, aok := in.GetATime()
@@ -254,26 +257,32 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 	p := n.child(name)
 	access := int(flags) & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR | os.O_TRUNC)
 	f, err := n.srv.fsys.OpenFile(p, access|os.O_CREATE|os.O_EXCL, 0o600)
-	created := err == nil
 	if errors.Is(err, fs.ErrExist) && flags&syscall.O_EXCL == 0 {
-		// Created by another request since the kernel's lookup.
-		f, err = n.srv.fsys.OpenFile(p, access, 0)
+		// Created by another request since the kernel's lookup: an
+		// open of an existing file.
+		fi, err := n.srv.fsys.Lstat(p)
+		if err != nil {
+			return nil, nil, 0, toErrno(err)
+		}
+		fh, errno := n.srv.openFile(p, statOf(fi).Ino, access)
+		if errno != 0 {
+			return nil, nil, 0, errno
+		}
+		return n.newChild(ctx, fi, out), fh, fuseOpenFlags, 0
 	}
 	if err != nil {
 		return nil, nil, 0, toErrno(err)
 	}
-	if created {
-		if err := n.settle(ctx, p, mode, false); err != nil {
-			f.Close()
-			return nil, nil, 0, toErrno(err)
-		}
+	if err := n.settle(ctx, p, mode, false); err != nil {
+		f.Close()
+		return nil, nil, 0, toErrno(err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, nil, 0, toErrno(err)
 	}
-	return n.newChild(ctx, fi, out), n.srv.newHandle(f), fuseOpenFlags, 0
+	return n.newChild(ctx, fi, out), n.srv.newCreatedHandle(f, statOf(fi).Ino), fuseOpenFlags, 0
 }
 
 func (n *node) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *gofuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
@@ -500,33 +509,39 @@ func (n *node) Statfs(ctx context.Context, out *gofuse.StatfsOut) syscall.Errno 
 }
 
 // fuseOpenFlags keeps the kernel's page cache across opens: every change
-// comes through the mount, which the kernel sees.
-const fuseOpenFlags = gofuse.FOPEN_KEEP_CACHE
+// comes through the mount, which the kernel sees. And no FLUSH request at
+// every close(2): writes reach memfs when written (no writeback cache)
+// and there are no locks to drop, so Flush has nothing to do, and a
+// round trip less per open file counts when a program reads many small
+// files.
+const fuseOpenFlags = gofuse.FOPEN_KEEP_CACHE | gofuse.FOPEN_NOFLUSH
 
 func (n *node) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
-	n.srv.ns.RLock()
-	defer n.srv.ns.RUnlock()
 	// The kernel applies O_APPEND itself (it sends the end as the
 	// offset) and has done O_CREAT and O_EXCL.
 	access := int(flags) & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR | os.O_TRUNC)
-	f, err := n.srv.fsys.OpenFile(n.path(), access, 0)
-	if err != nil {
-		return nil, 0, toErrno(err)
+	n.srv.awaitChange(n.StableAttr().Ino, access, false)
+	n.srv.ns.RLock()
+	defer n.srv.ns.RUnlock()
+	fh, errno := n.srv.openFile(n.path(), n.StableAttr().Ino, access)
+	if errno != 0 {
+		return nil, 0, errno
 	}
-	return n.srv.newHandle(f), fuseOpenFlags, 0
+	return fh, fuseOpenFlags, 0
 }
 
 func (n *node) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (gofuse.ReadResult, syscall.Errno) {
-	h, ok := fh.(*handle)
-	if !ok {
+	h := handleOf(fh)
+	if h == nil {
 		return nil, syscall.EBADF
 	}
+	n.srv.reads.Add(1)
 	return h.read(dest, off)
 }
 
 func (n *node) Write(ctx context.Context, fh fusefs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
-	h, ok := fh.(*handle)
-	if !ok {
+	h := handleOf(fh)
+	if h == nil {
 		return 0, syscall.EBADF
 	}
 	k, err := h.f.WriteAt(data, off)
@@ -539,22 +554,19 @@ func (n *node) Write(ctx context.Context, fh fusefs.FileHandle, data []byte, off
 func (n *node) Flush(ctx context.Context, fh fusefs.FileHandle) syscall.Errno { return 0 }
 
 func (n *node) Fsync(ctx context.Context, fh fusefs.FileHandle, flags uint32) syscall.Errno {
-	if h, ok := fh.(*handle); ok {
+	if h := handleOf(fh); h != nil {
 		return toErrno(h.f.Sync())
 	}
 	return 0
 }
 
 func (n *node) Release(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
-	if h, ok := fh.(*handle); ok {
-		return toErrno(h.f.Close())
-	}
-	return 0
+	return n.srv.releaseHandle(fh)
 }
 
 func (n *node) Allocate(ctx context.Context, fh fusefs.FileHandle, off uint64, size uint64, mode uint32) syscall.Errno {
-	h, ok := fh.(*handle)
-	if !ok {
+	h := handleOf(fh)
+	if h == nil {
 		return syscall.EBADF
 	}
 	// The kernel has checked the range (EINVAL, EFBIG) and refused
@@ -586,8 +598,8 @@ func (n *node) Allocate(ctx context.Context, fh fusefs.FileHandle, off uint64, s
 }
 
 func (n *node) Lseek(ctx context.Context, fh fusefs.FileHandle, off uint64, whence uint32) (uint64, syscall.Errno) {
-	h, ok := fh.(*handle)
-	if !ok {
+	h := handleOf(fh)
+	if h == nil {
 		return 0, syscall.EBADF
 	}
 	if off > 1<<63-1 {
@@ -603,9 +615,8 @@ func (n *node) Lseek(ctx context.Context, fh fusefs.FileHandle, off uint64, when
 }
 
 func (n *node) CopyFileRange(ctx context.Context, fhIn fusefs.FileHandle, offIn uint64, out *fusefs.Inode, fhOut fusefs.FileHandle, offOut uint64, length uint64, flags uint64) (uint32, syscall.Errno) {
-	in, ok1 := fhIn.(*handle)
-	dst, ok2 := fhOut.(*handle)
-	if !ok1 || !ok2 {
+	in, dst := handleOf(fhIn), handleOf(fhOut)
+	if in == nil || dst == nil {
 		return 0, syscall.EBADF
 	}
 	if flags != 0 {

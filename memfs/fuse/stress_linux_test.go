@@ -244,6 +244,7 @@ func startCountedWorkers(t *testing.T, root string, workers, ops int, seed uint6
 // the same, and the trees end the same.
 func TestStressMatchesTmpfs(t *testing.T) {
 	needFUSE(t)
+	skipWithPassthrough(t)
 	const workers, ops = 4, 1500
 	host := makeStressTree(t, workers)
 	guardHost(t, host)
