@@ -102,6 +102,7 @@ type entry struct {
 	st               unix.Stat_t
 	hasStat          bool // st is filled in: false when only the listing was read
 	top              bool
+	tally            *tally // where the copied file is counted; nil: at once in the Summary
 }
 
 // entry is the entry name in h's directories.
@@ -408,6 +409,8 @@ func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 	n := h.node
 	ents, ring := tc.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
 	defer tc.copyRing(h, ring)
+	var t tally
+	defer tc.c.sum.merge(&t)
 	for _, de := range ents {
 		if tc.stopped() {
 			return
@@ -416,7 +419,9 @@ func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 		if testHookBeforeEntry != nil {
 			testHookBeforeEntry(join(n.srcPath, name))
 		}
-		e := h.entry(name, join(n.srcPath, name), join(n.dstPath, name))
+		srcPath, dstPath := joinPair(n.srcPath, n.dstPath, name)
+		e := h.entry(name, srcPath, dstPath)
+		e.tally = &t
 		if de.Type().IsRegular() && !tc.follow {
 			// The listing says regular: open and fstat it, no lstat first.
 			tc.regular(&e)
@@ -431,6 +436,21 @@ func join(dir, name string) string {
 		return dir + name
 	}
 	return dir + "/" + name
+}
+
+// joinPair is join(src, name), join(dst, name) in one allocation: every
+// listed entry needs both.
+func joinPair(src, dst, name string) (srcPath, dstPath string) {
+	sep1, sep2 := "/", "/"
+	if strings.HasSuffix(src, "/") {
+		sep1 = ""
+	}
+	if strings.HasSuffix(dst, "/") {
+		sep2 = ""
+	}
+	both := src + sep1 + name + dst + sep2 + name
+	k := len(src) + len(sep1) + len(name)
+	return both[:k], both[k:]
 }
 
 func rel(dir, name string) string {
@@ -554,6 +574,20 @@ func (tc *treeCopy) releaseHeld(n *dirNode, h *dirHandle) {
 
 func (tc *treeCopy) report(fr *FileReport) {
 	tc.c.reportIn(tc.sink.out, fr)
+	if tc.prog != nil {
+		tc.prog.reported(fr)
+	}
+}
+
+// reportEntry is report for the copy of e, counted in e's tally when it
+// has one.
+func (tc *treeCopy) reportEntry(e *entry, fr *FileReport) {
+	if e.tally == nil {
+		tc.report(fr)
+		return
+	}
+	e.tally.add(fr)
+	tc.c.output(tc.sink.out, fr)
 	if tc.prog != nil {
 		tc.prog.reported(fr)
 	}

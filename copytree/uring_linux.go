@@ -170,7 +170,7 @@ func (tc *treeCopy) copyRing(h *dirHandle, ents []os.DirEntry) {
 		res := uring.CopyFiles(tc.ctx, jobs[start:end], cfg)
 		for i := range res {
 			name := ents[start+i].Name()
-			srcPath, dstPath := join(n.srcPath, name), join(n.dstPath, name)
+			srcPath, dstPath := joinPair(n.srcPath, n.dstPath, name)
 			if res[i].Err != nil {
 				tc.ringFailed(h, &res[i], name, srcPath, dstPath)
 				continue
