@@ -208,7 +208,7 @@ func (tc *treeCopy) top(src, dst string) {
 		}
 		tc.fail(err)
 	}
-	created, err := tc.mkdir(unix.AT_FDCWD, dst, src, dst, true)
+	created, err := tc.mkdir(unix.AT_FDCWD, dst, src, dst)
 	if err != nil {
 		tc.fail(err)
 		return
@@ -315,7 +315,7 @@ func (tc *treeCopy) intoItself(src *unix.Stat_t, srcPath, dst string) error {
 
 // mkdir creates the destination directory dname in ddir, or accepts an
 // existing one; created says whether it is new.
-func (tc *treeCopy) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created bool, err error) {
+func (tc *treeCopy) mkdir(ddir int, dname, srcPath, dstPath string) (created bool, err error) {
 	mode := uint32(0o700)
 	if err := unix.Mkdirat(ddir, dname, mode); err == nil {
 		return true, nil
@@ -528,7 +528,7 @@ func (tc *treeCopy) subdir(e *entry) {
 		}
 	}
 	// Directories are always recreated, even with -l and -s.
-	created, err := tc.mkdir(e.h.dfd, e.dname, e.srcPath, e.dstPath, false)
+	created, err := tc.mkdir(e.h.dfd, e.dname, e.srcPath, e.dstPath)
 	if err != nil {
 		tc.fail(err)
 		return
