@@ -114,7 +114,7 @@ func (h *dirHandle) entry(name, srcPath, dstPath string) entry {
 // copied; chunks of a large directory share it.
 type dirHandle struct {
 	node   *dirNode
-	src    *os.File
+	list   lister // reads sfd; only the task listing the directory uses it
 	sfd    int
 	dfd    int
 	setgid bool // the destination directory gives new files its group
@@ -123,7 +123,8 @@ type dirHandle struct {
 
 func (h *dirHandle) put() {
 	if h.refs.Add(-1) == 0 {
-		h.src.Close()
+		h.list.release()
+		unix.Close(h.sfd)
 		unix.Close(h.dfd)
 	}
 }
@@ -362,7 +363,7 @@ func (tc *treeCopy) listDir(n *dirNode) {
 		tc.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
 		return
 	}
-	h = &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
+	h = &dirHandle{node: n, list: lister{fd: sfd, path: n.srcPath}, sfd: sfd, dfd: dfd}
 	h.refs.Store(1)
 	// A directory made by mkdir 0700 under a parent without set-group-ID
 	// has none itself: no fstat needed.
@@ -375,7 +376,7 @@ func (tc *treeCopy) listDir(n *dirNode) {
 	tc.dirAttrs(h)
 	jobs := int64(tc.o.Jobs)
 	for {
-		ents, err := h.src.ReadDir(batchSize)
+		ents, err := h.list.read(batchSize)
 		if len(ents) > 0 {
 			if err == nil && jobs > 1 && tc.pendingChunks.Load() < 2*jobs && tc.s.hungry() {
 				// More entries follow: let another worker take this batch.
@@ -405,13 +406,14 @@ func (tc *treeCopy) listDir(n *dirNode) {
 	}
 }
 
-func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
+func (tc *treeCopy) entries(h *dirHandle, ents []dirent) {
 	n := h.node
 	ents, ring := tc.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
 	defer tc.copyRing(h, ring)
 	var t tally
 	defer tc.c.sum.merge(&t)
-	for _, de := range ents {
+	for i := range ents {
+		de := &ents[i]
 		if tc.stopped() {
 			return
 		}
@@ -422,7 +424,7 @@ func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 		srcPath, dstPath := joinPair(n.srcPath, n.dstPath, name)
 		e := h.entry(name, srcPath, dstPath)
 		e.tally = &t
-		if de.Type().IsRegular() && !tc.follow {
+		if de.regular() && !tc.follow {
 			// The listing says regular: open and fstat it, no lstat first.
 			tc.regular(&e)
 			continue
