@@ -63,9 +63,6 @@ func (l *lister) read(n int) ([]dirent, error) {
 				break
 			}
 			l.data = l.buf[:k]
-			if ents == nil {
-				ents = make([]dirent, 0, n)
-			}
 		}
 		// struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name.
 		const nameOff = int(unsafe.Offsetof(unix.Dirent{}.Name))
@@ -85,6 +82,11 @@ func (l *lister) read(n int) ([]dirent, error) {
 		}
 		if len(name) == 0 || string(name) == "." || string(name) == ".." {
 			continue
+		}
+		if ents == nil {
+			// Sized for what the buffer holds (records of short names
+			// take 24 bytes): a small directory gets a small slice.
+			ents = make([]dirent, 0, min(n, len(l.data)/24+1))
 		}
 		ents = append(ents, dirent{name: string(name), typ: rec[unsafe.Offsetof(unix.Dirent{}.Type)]})
 	}
