@@ -12,11 +12,12 @@ set -e
 N=$1
 shift
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+B=/dev/shm/bench
+o=out.$$ # not "o": another run of a bench script may share $B
+trap 'rm -rf "$tmp" "$B/$o"' EXIT
 go build -o "$tmp/zbench" ./cmd/zbench
 zcps=()
 for z in "$@"; do zcps+=("$(realpath "$z")"); done
-B=/dev/shm/bench
 mkdir -p $B && cd $B
 if [ ! -d small ]; then
 	python3 -c '
@@ -38,11 +39,11 @@ uptime
 for _ in $(seq "$N"); do
 	for who in "${names[@]}"; do
 		case $who in
-		cp) cmd=(/usr/bin/cp -r small o) ;;
-		zcp*) cmd=("${zcps[${who#zcp}]}" -r small o) ;;
-		floor-*) cmd=("$tmp/zbench" floor "${who#floor-}" small o) ;;
+		cp) cmd=(/usr/bin/cp -r small $o) ;;
+		zcp*) cmd=("${zcps[${who#zcp}]}" -r small $o) ;;
+		floor-*) cmd=("$tmp/zbench" floor "${who#floor-}" small $o) ;;
 		esac
-		rm -rf o
+		rm -rf $o
 		sync
 		s=$(date +%s%N)
 		"${cmd[@]}" >/dev/null
@@ -50,7 +51,7 @@ for _ in $(seq "$N"); do
 		T[$who]+="$(((e - s) / 1000)) "
 	done
 done
-rm -rf o
+rm -rf $o
 uptime
 for i in "${!zcps[@]}"; do echo "zcp$i = ${zcps[$i]}"; done
 for k in "${names[@]}"; do echo "$k ${T[$k]}"; done | python3 -c '
