@@ -2,6 +2,7 @@ package copytree
 
 import (
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"unsafe"
@@ -11,19 +12,42 @@ import (
 	"github.com/zcopy/zcopy/internal/eintr"
 )
 
-// dirent is one name of a directory listing and the type getdents(2)
-// gave it (a DT_ constant; DT_UNKNOWN where the filesystem does not say,
-// and then the entry is stat'ed before it is copied).
-type dirent struct {
+// listEntry is one name of a directory listing and the type getdents(2)
+// gave it (a DT_ constant; DT_UNKNOWN where the filesystem does not say:
+// then Type is irregular and the entry is stat'ed before it is copied).
+// It is an os.DirEntry.
+type listEntry struct {
 	name string
+	dir  string // the directory's path, for Info
 	typ  uint8
 }
 
-// Name is the entry's name.
-func (d *dirent) Name() string { return d.name }
+func (d *listEntry) Name() string { return d.name }
+func (d *listEntry) IsDir() bool  { return d.typ == unix.DT_DIR }
 
-// regular reports whether the listing says the entry is a regular file.
-func (d *dirent) regular() bool { return d.typ == unix.DT_REG }
+// Type is the type bits of the listing's d_type.
+func (d *listEntry) Type() fs.FileMode {
+	switch d.typ {
+	case unix.DT_REG:
+		return 0
+	case unix.DT_DIR:
+		return fs.ModeDir
+	case unix.DT_LNK:
+		return fs.ModeSymlink
+	case unix.DT_FIFO:
+		return fs.ModeNamedPipe
+	case unix.DT_SOCK:
+		return fs.ModeSocket
+	case unix.DT_CHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case unix.DT_BLK:
+		return fs.ModeDevice
+	}
+	return fs.ModeIrregular // not known without a stat
+}
+
+// Info is lstat of the entry, as os.File.ReadDir's entries give it.
+func (d *listEntry) Info() (fs.FileInfo, error) { return os.Lstat(join(d.dir, d.name)) }
 
 // lister reads a directory's entries with getdents(2) into a pooled
 // buffer: os.File.ReadDir's two allocations an entry (and an lstat for
@@ -39,9 +63,10 @@ type lister struct {
 var direntBufs = sync.Pool{New: func() any { return new([8192]byte) }}
 
 // read returns up to n entries, without "." and "..", and io.EOF (with
-// no entries) at the end, as os.File.ReadDir(n) does.
-func (l *lister) read(n int) ([]dirent, error) {
-	var ents []dirent
+// no entries) at the end, as os.File.ReadDir(n) does. The entries are
+// pointers into one array: no allocation an entry but its name.
+func (l *lister) read(n int) ([]os.DirEntry, error) {
+	var ents []listEntry
 	for len(ents) < n {
 		if len(l.data) == 0 {
 			if l.eof {
@@ -56,7 +81,7 @@ func (l *lister) read(n int) ([]dirent, error) {
 				return err
 			})
 			if err != nil {
-				return ents, &os.PathError{Op: "readdirent", Path: l.path, Err: err}
+				return entries(ents), &os.PathError{Op: "readdirent", Path: l.path, Err: err}
 			}
 			if k <= 0 {
 				l.eof = true
@@ -86,15 +111,27 @@ func (l *lister) read(n int) ([]dirent, error) {
 		if ents == nil {
 			// Sized for what the buffer holds (records of short names
 			// take 24 bytes): a small directory gets a small slice.
-			ents = make([]dirent, 0, min(n, len(l.data)/24+1))
+			ents = make([]listEntry, 0, min(n, len(l.data)/24+1))
 		}
-		ents = append(ents, dirent{name: string(name), typ: rec[unsafe.Offsetof(unix.Dirent{}.Type)]})
+		ents = append(ents, listEntry{name: string(name), dir: l.path, typ: rec[unsafe.Offsetof(unix.Dirent{}.Type)]})
 	}
 	if len(ents) == 0 && l.eof {
 		l.release()
 		return nil, io.EOF
 	}
-	return ents, nil
+	return entries(ents), nil
+}
+
+// entries is ents as os.DirEntry values, pointers into ents.
+func entries(ents []listEntry) []os.DirEntry {
+	if len(ents) == 0 {
+		return nil
+	}
+	des := make([]os.DirEntry, len(ents))
+	for i := range ents {
+		des[i] = &ents[i]
+	}
+	return des
 }
 
 // release gives the buffer back; the lister is done.

@@ -406,14 +406,13 @@ func (tc *treeCopy) listDir(n *dirNode) {
 	}
 }
 
-func (tc *treeCopy) entries(h *dirHandle, ents []dirent) {
+func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 	n := h.node
 	ents, ring := tc.splitRing(h, ents) // regular files io_uring copies (uring_linux.go)
 	defer tc.copyRing(h, ring)
 	var t tally
 	defer tc.c.sum.merge(&t)
-	for i := range ents {
-		de := &ents[i]
+	for _, de := range ents {
 		if tc.stopped() {
 			return
 		}
@@ -424,7 +423,7 @@ func (tc *treeCopy) entries(h *dirHandle, ents []dirent) {
 		srcPath, dstPath := joinPair(n.srcPath, n.dstPath, name)
 		e := h.entry(name, srcPath, dstPath)
 		e.tally = &t
-		if de.regular() && !tc.follow {
+		if de.Type().IsRegular() && !tc.follow {
 			// The listing says regular: open and fstat it, no lstat first.
 			tc.regular(&e)
 			continue

@@ -3,6 +3,7 @@ package copytree
 import (
 	"errors"
 	"io/fs"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -60,7 +61,7 @@ var cloningFS = map[int64]bool{
 // (returned in ring): those of a directory this copy created, so that
 // O_EXCL cannot meet an existing file and the overwrite policy has nothing
 // to decide. The rest stays for the per-file path.
-func (tc *treeCopy) splitRing(h *dirHandle, ents []dirent) (rest, ring []dirent) {
+func (tc *treeCopy) splitRing(h *dirHandle, ents []os.DirEntry) (rest, ring []os.DirEntry) {
 	if tc.o.Engine == EngineSync || !h.node.created || len(ents) < ringMinFiles || !tc.ringAllowed() {
 		return ents, nil
 	}
@@ -71,8 +72,8 @@ func (tc *treeCopy) splitRing(h *dirHandle, ents []dirent) (rest, ring []dirent)
 		}
 	}
 	n := 0
-	for i := range ents {
-		if ents[i].regular() {
+	for _, e := range ents {
+		if e.Type().IsRegular() {
 			n++
 		}
 	}
@@ -82,10 +83,10 @@ func (tc *treeCopy) splitRing(h *dirHandle, ents []dirent) (rest, ring []dirent)
 	if tc.o.Engine == EngineAuto && !tc.looksCold(h, ents) {
 		return ents, nil
 	}
-	rest = make([]dirent, 0, len(ents)-n)
-	ring = make([]dirent, 0, n)
+	rest = make([]os.DirEntry, 0, len(ents)-n)
+	ring = make([]os.DirEntry, 0, n)
 	for _, e := range ents {
-		if e.regular() {
+		if e.Type().IsRegular() {
 			ring = append(ring, e)
 		} else {
 			rest = append(rest, e)
@@ -101,10 +102,10 @@ func (tc *treeCopy) splitRing(h *dirHandle, ents []dirent) (rest, ring []dirent)
 // cachestat(2) about the batch's first non-empty regular file: none of it
 // in the page cache means cold. Any doubt (no cachestat, an empty file,
 // an error) means warm.
-func (tc *treeCopy) looksCold(h *dirHandle, ents []dirent) bool {
+func (tc *treeCopy) looksCold(h *dirHandle, ents []os.DirEntry) bool {
 	tried := 0
 	for _, e := range ents {
-		if !e.regular() {
+		if !e.Type().IsRegular() {
 			continue
 		}
 		if tried++; tried > 3 {
@@ -137,7 +138,7 @@ func (tc *treeCopy) looksCold(h *dirHandle, ents []dirent) bool {
 // create (it vanished, changed type, exists, is too large or sparse) takes
 // the per-file path, which decides and reports; a file that failed after
 // its destination was created has been removed and is reported.
-func (tc *treeCopy) copyRing(h *dirHandle, ents []dirent) {
+func (tc *treeCopy) copyRing(h *dirHandle, ents []os.DirEntry) {
 	if len(ents) == 0 || tc.stopped() {
 		return
 	}
