@@ -36,17 +36,17 @@ import (
 // Source and Destination say "regular file" without naming the filesystem,
 // which would cost two more system calls.
 func CopyFD(ctx context.Context, dst, src int, n int64, opts ...Option) (written int64, err error) {
-	var c copier
-	if err := c.init(ctx, opts); err != nil {
-		return 0, err
-	}
-	// The wrappers are pooled: a tree copy calls this once per file, and
-	// nothing keeps them once the copy returns.
+	// The copier and the wrappers are pooled: a tree copy calls this once
+	// per file, and nothing keeps them once the copy returns.
 	w := fdWrappers.Get().(*fdPairWrap)
 	defer func() {
 		*w = fdPairWrap{}
 		fdWrappers.Put(w)
 	}()
+	c := &w.c
+	if err := c.init(ctx, opts); err != nil {
+		return 0, err
+	}
 	w.d.conn, w.s.conn = fdConn(dst), fdConn(src)
 	if n < 0 {
 		return c.run(&w.d, &w.s)
@@ -57,6 +57,7 @@ func CopyFD(ctx context.Context, dst, src int, n int64, opts ...Option) (written
 
 // fdPairWrap is what one CopyFD call wraps its descriptors in.
 type fdPairWrap struct {
+	c    copier
 	d, s fdFile
 	lr   io.LimitedReader
 }

@@ -25,8 +25,7 @@ type Copier struct {
 	order outputOrder // OnFile and OnError calls waiting for their turn (OrderedOutput)
 }
 
-// counters are the Summary's figures, counted without a lock: workers on
-// several CPUs report a file each every few microseconds.
+// counters are the Summary's figures, counted without a lock.
 type counters struct {
 	files, dirs, symlinks, hardLinks, specials atomic.Int64
 	bytes, skipped, errors                     atomic.Int64
@@ -34,31 +33,64 @@ type counters struct {
 	methods                                    [32]atomic.Int64 // files per zcopy.Method
 }
 
-func (s *counters) add(r *FileReport) {
+// tally is one worker's share of the counters, kept in plain integers
+// while it copies a batch of entries and added to the shared counters
+// once at the end: workers on two CPUs each reporting a file every few
+// microseconds into one cache line measured 1 % of a tree copy's time.
+type tally struct {
+	files, dirs, symlinks, hardLinks, specials int64
+	bytes, skipped                             int64
+	methods                                    [32]int64
+}
+
+func (t *tally) add(r *FileReport) {
 	if r.Skipped {
 		// Kept by the overwrite policy: counted as skipped, not as
 		// copied.
-		s.skipped.Add(1)
+		t.skipped++
 		return
 	}
 	switch r.Kind {
 	case KindFile:
-		s.files.Add(1)
-		if r.Method != 0 && int(r.Method) < len(s.methods) {
-			s.methods[r.Method].Add(1)
+		t.files++
+		if r.Method != 0 && int(r.Method) < len(t.methods) {
+			t.methods[r.Method]++
 		}
 	case KindDir:
-		s.dirs.Add(1)
+		t.dirs++
 	case KindSymlink:
-		s.symlinks.Add(1)
+		t.symlinks++
 	case KindHardLink:
-		s.hardLinks.Add(1)
+		t.hardLinks++
 	default:
-		s.specials.Add(1)
+		t.specials++
 	}
-	if r.Size != 0 {
-		s.bytes.Add(r.Size)
+	t.bytes += r.Size
+}
+
+// merge adds t to s and clears t.
+func (s *counters) merge(t *tally) {
+	for _, f := range [...]struct {
+		c *atomic.Int64
+		n int64
+	}{{&s.files, t.files}, {&s.dirs, t.dirs}, {&s.symlinks, t.symlinks}, {&s.hardLinks, t.hardLinks},
+		{&s.specials, t.specials}, {&s.bytes, t.bytes}, {&s.skipped, t.skipped}} {
+		if f.n != 0 {
+			f.c.Add(f.n)
+		}
 	}
+	for m, n := range t.methods {
+		if n != 0 {
+			s.methods[m].Add(n)
+		}
+	}
+	*t = tally{}
+}
+
+func (s *counters) add(r *FileReport) {
+	var t tally
+	t.add(r)
+	s.merge(&t)
 }
 
 // New returns a Copier with opts.
@@ -89,7 +121,8 @@ func (c *Copier) RefuseJustCreated() {
 	c.mu.Unlock()
 }
 
-// Summary returns what c's copies did so far.
+// Summary returns what c's copies did so far. While a copy runs, the
+// files of the batches of entries being copied are not counted yet.
 func (c *Copier) Summary() Summary {
 	n := &c.sum
 	s := Summary{Files: n.files.Load(), Dirs: n.dirs.Load(), Symlinks: n.symlinks.Load(), HardLinks: n.hardLinks.Load(),
@@ -166,6 +199,11 @@ func (c *Copier) report(r *FileReport) { c.reportIn(nil, r) }
 // reportIn is report for a copy whose lines wait their turn in out.
 func (c *Copier) reportIn(out *operandOutput, r *FileReport) {
 	c.sum.add(r)
+	c.output(out, r)
+}
+
+// output passes r to OnFile, through out when its lines wait their turn.
+func (c *Copier) output(out *operandOutput, r *FileReport) {
 	if c.opts.OnFile == nil {
 		return
 	}

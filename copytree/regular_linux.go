@@ -119,7 +119,7 @@ func (tc *treeCopy) copyFile(e *entry, sfd int) (linkTarget string) {
 		return ""
 	}
 	ok = true
-	tc.report(&rep)
+	tc.reportEntry(e, &rep)
 	if d.followed {
 		return "" // a link to dstPath would be a link to the symlink
 	}

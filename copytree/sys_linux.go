@@ -1,6 +1,7 @@
 package copytree
 
 import (
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -9,10 +10,27 @@ import (
 	"github.com/zcopy/zcopy/internal/eintr"
 )
 
+// openat is openat(2) with O_CLOEXEC. A short name is passed from a
+// buffer on the stack: unix.Openat's copy of it would be one of the few
+// allocations a copied file costs.
 func openat(dirfd int, name string, flags int, mode uint32) (fd int, err error) {
+	var buf [256]byte
+	if len(name) >= len(buf) || strings.IndexByte(name, 0) >= 0 {
+		err = eintr.Retry(func() error {
+			fd, err = unix.Openat(dirfd, name, flags|unix.O_CLOEXEC, mode)
+			return err
+		})
+		return fd, err
+	}
+	copy(buf[:], name)
 	err = eintr.Retry(func() error {
-		fd, err = unix.Openat(dirfd, name, flags|unix.O_CLOEXEC, mode)
-		return err
+		r, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&buf[0])),
+			uintptr(flags|unix.O_CLOEXEC|unix.O_LARGEFILE), uintptr(mode), 0, 0)
+		if e != 0 {
+			return e
+		}
+		fd = int(r)
+		return nil
 	})
 	return fd, err
 }

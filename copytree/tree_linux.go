@@ -102,6 +102,7 @@ type entry struct {
 	st               unix.Stat_t
 	hasStat          bool // st is filled in: false when only the listing was read
 	top              bool
+	tally            *tally // where the copied file is counted; nil: at once in the Summary
 }
 
 // entry is the entry name in h's directories.
@@ -113,7 +114,7 @@ func (h *dirHandle) entry(name, srcPath, dstPath string) entry {
 // copied; chunks of a large directory share it.
 type dirHandle struct {
 	node   *dirNode
-	src    *os.File
+	list   lister // reads sfd; only the task listing the directory uses it
 	sfd    int
 	dfd    int
 	setgid bool // the destination directory gives new files its group
@@ -122,7 +123,8 @@ type dirHandle struct {
 
 func (h *dirHandle) put() {
 	if h.refs.Add(-1) == 0 {
-		h.src.Close()
+		h.list.release()
+		unix.Close(h.sfd)
 		unix.Close(h.dfd)
 	}
 }
@@ -207,7 +209,7 @@ func (tc *treeCopy) top(src, dst string) {
 		}
 		tc.fail(err)
 	}
-	created, err := tc.mkdir(unix.AT_FDCWD, dst, src, dst, true)
+	created, err := tc.mkdir(unix.AT_FDCWD, dst, src, dst)
 	if err != nil {
 		tc.fail(err)
 		return
@@ -314,7 +316,7 @@ func (tc *treeCopy) intoItself(src *unix.Stat_t, srcPath, dst string) error {
 
 // mkdir creates the destination directory dname in ddir, or accepts an
 // existing one; created says whether it is new.
-func (tc *treeCopy) mkdir(ddir int, dname, srcPath, dstPath string, top bool) (created bool, err error) {
+func (tc *treeCopy) mkdir(ddir int, dname, srcPath, dstPath string) (created bool, err error) {
 	mode := uint32(0o700)
 	if err := unix.Mkdirat(ddir, dname, mode); err == nil {
 		return true, nil
@@ -370,7 +372,7 @@ func (tc *treeCopy) listDir(n *dirNode) {
 		tc.fail(&Error{Op: "cannot access", Path: n.dstPath, Err: err})
 		return
 	}
-	h = &dirHandle{node: n, src: os.NewFile(uintptr(sfd), n.srcPath), sfd: sfd, dfd: dfd}
+	h = &dirHandle{node: n, list: lister{fd: sfd, path: n.srcPath}, sfd: sfd, dfd: dfd}
 	h.refs.Store(1)
 	// A directory made by mkdir 0700 under a parent without set-group-ID
 	// has none itself: no fstat needed.
@@ -383,7 +385,7 @@ func (tc *treeCopy) listDir(n *dirNode) {
 	tc.dirAttrs(h)
 	jobs := int64(tc.o.Jobs)
 	for {
-		ents, err := h.src.ReadDir(batchSize)
+		ents, err := h.list.read(batchSize)
 		if len(ents) > 0 {
 			if err == nil && jobs > 1 && tc.pendingChunks.Load() < 2*jobs && tc.s.hungry() {
 				// More entries follow: let another worker take this batch.
@@ -422,6 +424,8 @@ func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 		defer out.entriesDone(n.srcRel, ring) // after copyRing
 	}
 	defer tc.copyRing(h, ring)
+	var t tally
+	defer tc.c.sum.merge(&t)
 	for _, de := range ents {
 		if tc.stopped() {
 			return
@@ -430,7 +434,9 @@ func (tc *treeCopy) entries(h *dirHandle, ents []os.DirEntry) {
 		if testHookBeforeEntry != nil {
 			testHookBeforeEntry(join(n.srcPath, name))
 		}
-		e := h.entry(name, join(n.srcPath, name), join(n.dstPath, name))
+		srcPath, dstPath := joinPair(n.srcPath, n.dstPath, name)
+		e := h.entry(name, srcPath, dstPath)
+		e.tally = &t
 		if de.Type().IsRegular() && !tc.follow {
 			// The listing says regular: open and fstat it, no lstat first.
 			tc.regular(&e)
@@ -448,6 +454,21 @@ func join(dir, name string) string {
 		return dir + name
 	}
 	return dir + "/" + name
+}
+
+// joinPair is join(src, name), join(dst, name) in one allocation: every
+// listed entry needs both.
+func joinPair(src, dst, name string) (srcPath, dstPath string) {
+	sep1, sep2 := "/", "/"
+	if strings.HasSuffix(src, "/") {
+		sep1 = ""
+	}
+	if strings.HasSuffix(dst, "/") {
+		sep2 = ""
+	}
+	both := src + sep1 + name + dst + sep2 + name
+	k := len(src) + len(sep1) + len(name)
+	return both[:k], both[k:]
 }
 
 func rel(dir, name string) string {
@@ -525,7 +546,7 @@ func (tc *treeCopy) subdir(e *entry) {
 		}
 	}
 	// Directories are always recreated, even with -l and -s.
-	created, err := tc.mkdir(e.h.dfd, e.dname, e.srcPath, e.dstPath, false)
+	created, err := tc.mkdir(e.h.dfd, e.dname, e.srcPath, e.dstPath)
 	if err != nil {
 		tc.fail(err)
 		return
@@ -574,6 +595,20 @@ func (tc *treeCopy) releaseHeld(n *dirNode, h *dirHandle) {
 
 func (tc *treeCopy) report(fr *FileReport) {
 	tc.c.reportIn(tc.sink.out, fr)
+	if tc.prog != nil {
+		tc.prog.reported(fr)
+	}
+}
+
+// reportEntry is report for the copy of e, counted in e's tally when it
+// has one.
+func (tc *treeCopy) reportEntry(e *entry, fr *FileReport) {
+	if e.tally == nil {
+		tc.report(fr)
+		return
+	}
+	e.tally.add(fr)
+	tc.c.output(tc.sink.out, fr)
 	if tc.prog != nil {
 		tc.prog.reported(fr)
 	}

@@ -170,12 +170,13 @@ func (tc *treeCopy) copyRing(h *dirHandle, ents []os.DirEntry) {
 		res := uring.CopyFiles(tc.ctx, jobs[start:end], cfg)
 		for i := range res {
 			name := ents[start+i].Name()
-			srcPath, dstPath := join(n.srcPath, name), join(n.dstPath, name)
+			srcPath, dstPath := joinPair(n.srcPath, n.dstPath, name)
+			e := h.entry(name, srcPath, dstPath)
 			if res[i].Err != nil {
-				tc.ringFailed(h, &res[i], name, srcPath, dstPath)
+				tc.ringFailed(&e, &res[i])
 				continue
 			}
-			tc.ringDone(h, &res[i], name, srcPath, dstPath)
+			tc.ringDone(&e, &res[i])
 		}
 		if tc.stopped() {
 			return
@@ -183,8 +184,9 @@ func (tc *treeCopy) copyRing(h *dirHandle, ents []os.DirEntry) {
 	}
 }
 
-// ringFailed handles a file the ring did not copy.
-func (tc *treeCopy) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, dstPath string) {
+// ringFailed handles the entry e (of a directory held open) the ring did
+// not copy.
+func (tc *treeCopy) ringFailed(e *entry, res *uring.Result) {
 	if tc.ctx.Err() != nil {
 		return // Copy reports the cancellation once
 	}
@@ -199,8 +201,7 @@ func (tc *treeCopy) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, d
 	}
 	if !created {
 		if !tc.stopped() {
-			e := h.entry(name, srcPath, dstPath)
-			tc.regular(&e)
+			tc.regular(e)
 		}
 		return
 	}
@@ -209,27 +210,28 @@ func (tc *treeCopy) ringFailed(h *dirHandle, res *uring.Result, name, srcPath, d
 		errno = pe.Err
 	}
 	if pe != nil && pe.Op == "close" {
-		tc.fail(&Error{Op: "failed to close", Path: dstPath, Err: errno})
+		tc.fail(&Error{Op: "failed to close", Path: e.dstPath, Err: errno})
 	} else {
-		tc.fail(&Error{Op: "error copying %s to %s", Path: srcPath, Path2: dstPath, Err: errno})
+		tc.fail(&Error{Op: "error copying %s to %s", Path: e.srcPath, Path2: e.dstPath, Err: errno})
 	}
 	if !res.Removed {
 		// The partial file could not be removed: say so, as rm would.
 		var rerr *fs.PathError
 		if errs, ok := res.Err.(interface{ Unwrap() []error }); ok {
-			for _, e := range errs.Unwrap() {
-				if errors.As(e, &rerr) && rerr.Op == "remove" {
-					tc.fail(&Error{Op: "cannot remove", Path: dstPath, Err: rerr.Err})
+			for _, err := range errs.Unwrap() {
+				if errors.As(err, &rerr) && rerr.Op == "remove" {
+					tc.fail(&Error{Op: "cannot remove", Path: e.dstPath, Err: rerr.Err})
 				}
 			}
 		}
 	}
 }
 
-// ringDone applies a copied file's metadata through its open descriptors
+// ringDone applies the metadata of e's copy through its open descriptors
 // (ownership, xattrs, mode, times, in fileAttrs' order), closes them and
 // reports the file.
-func (tc *treeCopy) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dstPath string) {
+func (tc *treeCopy) ringDone(e *entry, res *uring.Result) {
+	srcPath, dstPath := e.srcPath, e.dstPath
 	dstF, srcF := res.DstFile, res.SrcFile
 	if srcF != nil {
 		defer srcF.Close()
@@ -245,12 +247,11 @@ func (tc *treeCopy) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dst
 			// came from another file than the metadata. Start over on the
 			// per-file path, which stats what it opened.
 			dstF.Close()
-			if err := unix.Unlinkat(h.dfd, name, 0); err != nil {
+			if err := unix.Unlinkat(e.ddir, e.dname, 0); err != nil {
 				tc.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 				return
 			}
-			e := h.entry(name, srcPath, dstPath)
-			tc.regular(&e)
+			tc.regular(e)
 			return
 		}
 	}
@@ -259,13 +260,12 @@ func (tc *treeCopy) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dst
 		// A further name of a file copied earlier: the ring's copy
 		// (in a directory this copy made) gives way to a link.
 		dstF.Close()
-		if err := unix.Unlinkat(h.dfd, name, 0); err != nil {
+		if err := unix.Unlinkat(e.ddir, e.dname, 0); err != nil {
 			tc.fail(&Error{Op: "cannot remove", Path: dstPath, Err: err})
 			return
 		}
-		e := h.entry(name, srcPath, dstPath)
 		e.st, e.hasStat = st, true
-		tc.linkTo(prior, &e)
+		tc.linkTo(prior, e)
 		return
 	} else if claim != nil {
 		defer func() { claim.finish(linkTarget) }()
@@ -277,7 +277,7 @@ func (tc *treeCopy) ringDone(h *dirHandle, res *uring.Result, name, srcPath, dst
 	if testHookAfterData != nil {
 		testHookAfterData(dstPath)
 	}
-	tc.fileAttrs(dfd, sfd, &st, srcPath, dstPath, true, h.setgid)
+	tc.fileAttrs(dfd, sfd, &st, srcPath, dstPath, true, e.h.setgid)
 	if p := tc.o.Preserve; p&(PreserveMode|PreserveOwnership|PreserveXattr) == 0 {
 		// The per-file path creates the file with the source's mode
 		// minus the umask; the ring created it 0600.

@@ -14,6 +14,8 @@ set -e
 N=$1 mode=$2 base=$3 new=$4
 B=/dev/shm/bench
 mkdir -p $B && cd $B
+o=out.$$ # not "o": another run of a bench script may share $B
+trap 'rm -rf "$B/$o"' EXIT
 if [ ! -d small ]; then
 	python3 -c '
 import os
@@ -31,8 +33,8 @@ declare -A T
 run() {
 	local name=$1
 	shift
-	rm -rf o
-	if [ "$mode" = ops ]; then mkdir o; fi
+	rm -rf $o
+	if [ "$mode" = ops ]; then mkdir $o; fi
 	sync
 	local s e
 	s=$(date +%s%N)
@@ -47,14 +49,14 @@ for _ in $(seq "$N"); do
 		[ $who = new ] && bin=$new
 		[ $who != cp ] && case $mode in j1*) j=-j1 ;; esac
 		case $mode in
-		ops) run $who $bin $j -r small/d* o ;;
-		single | j1small) run $who $bin $j -r small o ;;
-		verbose) run $who $bin $j -rv small o ;;
-		gotree | j1go) run $who $bin $j -a goroot o ;;
+		ops) run $who $bin $j -r small/d* $o ;;
+		single | j1small) run $who $bin $j -r small $o ;;
+		verbose) run $who $bin $j -rv small $o ;;
+		gotree | j1go) run $who $bin $j -a goroot $o ;;
 		esac
 	done
 done
-rm -rf o
+rm -rf $o
 for k in cp base new; do echo "$k ${T[$k]}"; done | python3 -c '
 import sys, statistics as st
 d = {}

@@ -47,6 +47,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-dir", filepath.Join(dir, "missing")}, `zbench: -dir ` + filepath.Join(dir, "missing") + `: no such file or directory`},
 		{[]string{"-dir", file}, `zbench: -dir ` + file + `: not a directory`},
 		{[]string{"-dir", dir, "-size", "1000PiB"}, `zbench: -dir ` + dir + `: not enough free space: need 2.0 EiB, have `},
+		{[]string{"floor", "threads"}, `usage: zbench floor one|threads|unshare|procs SRC DST`},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, nil, &out, &errb)
