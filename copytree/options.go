@@ -157,7 +157,9 @@ type Options struct {
 	// print it); the error is still counted and returned.
 	OnError func(err error)
 
-	// OnFile is called once for each entry copied, with how it was copied.
+	// OnFile is called once for each entry copied, with how it was copied,
+	// and for a regular file whose copy failed once decided (Failed set,
+	// just before OnError: GNU cp -v names it before the error).
 	// It may be called from several goroutines at once.
 	OnFile func(FileReport)
 	// OrderedOutput makes OnFile and OnError calls come in GNU cp's

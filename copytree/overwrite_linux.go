@@ -232,7 +232,7 @@ const createFlags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW
 func (tc *treeCopy) openDst(e *entry, mode uint32, rep *FileReport) (d dstFile, done bool) {
 	d = dstFile{dir: e.ddir, name: e.dname, created: true, regular: true}
 	fail := func(op string, err error) (dstFile, bool) {
-		tc.fail(&Error{Op: op, Path: e.dstPath, Err: err})
+		tc.failFile(rep, &Error{Op: op, Path: e.dstPath, Err: err})
 		return d, true
 	}
 	if !tc.o.Atomic {
@@ -242,7 +242,7 @@ func (tc *treeCopy) openDst(e *entry, mode uint32, rep *FileReport) (d dstFile, 
 			return d, false
 		}
 		if err != unix.EEXIST {
-			tc.fail(createError(e.ddir, e.dname, e.dstPath, err))
+			tc.failFile(rep, createError(e.ddir, e.dname, e.dstPath, err))
 			return d, true
 		}
 	} else {
@@ -253,10 +253,11 @@ func (tc *treeCopy) openDst(e *entry, mode uint32, rep *FileReport) (d dstFile, 
 	}
 	dec, err := tc.existing(e, e.top, true)
 	if err != nil {
-		if errors.Is(err, ErrDanglingDst) && tc.o.OnFile != nil {
+		if errors.Is(err, ErrDanglingDst) {
 			// cp -v names the copy before it opens the destination
 			// (GNU), so the line comes though the open is refused.
-			tc.c.onFile(tc.sink.out, rep)
+			tc.failFile(rep, err)
+			return d, true
 		}
 		tc.fail(err)
 		return d, true
@@ -316,7 +317,7 @@ func (tc *treeCopy) openDst(e *entry, mode uint32, rep *FileReport) (d dstFile, 
 		}
 	}
 	if err != nil {
-		tc.fail(createError(e.ddir, e.dname, e.dstPath, err))
+		tc.failFile(rep, createError(e.ddir, e.dname, e.dstPath, err))
 		return d, true
 	}
 	d.fd = fd

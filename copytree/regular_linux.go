@@ -66,7 +66,7 @@ func (tc *treeCopy) openSource(e *entry) int {
 	}
 	sfd, err := openat(e.sdir, e.sname, oflags, 0)
 	if err != nil {
-		tc.fail(&Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
+		tc.unreadableSource(e, oflags&unix.O_NOFOLLOW == 0, &Error{Op: "cannot open %s for reading", Path: e.srcPath, Err: err})
 		return -1
 	}
 	st := &e.st
@@ -89,6 +89,50 @@ func (tc *treeCopy) openSource(e *entry) int {
 	}
 	e.hasStat = true
 	return sfd
+}
+
+// unreadableSource reports a source that could not be opened as GNU cp
+// does, which decides about an existing destination before it opens the
+// source: -n, -u, --update=none or a "no" to -i keep the destination and
+// nothing is read, so there is no error; otherwise cp -v names the copy
+// and then the open fails. (GNU would also have made the backup by then;
+// here the destination stays as it is.)
+func (tc *treeCopy) unreadableSource(e *entry, follow bool, openErr *Error) {
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if follow {
+		flags = 0
+	}
+	if fstatat(e.sdir, e.sname, &e.st, flags) != nil || e.st.Mode&unix.S_IFMT != unix.S_IFREG {
+		tc.fail(openErr)
+		return
+	}
+	e.hasStat = true
+	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindFile}
+	var cur unix.Stat_t
+	if fstatat(e.ddir, e.dname, &cur, unix.AT_SYMLINK_NOFOLLOW) == nil {
+		dec, err := tc.existing(e, e.top, true)
+		if err != nil {
+			tc.fail(err)
+			return
+		}
+		if dec.v == vSkip {
+			rep.Skipped = true
+			tc.report(&rep)
+			return
+		}
+	}
+	tc.failFile(&rep, openErr)
+}
+
+// failFile reports the failure of a regular file's copy once it was
+// decided: cp -v names the copy first (OnFile, with Failed set), then the
+// error.
+func (tc *treeCopy) failFile(rep *FileReport, err error) {
+	if tc.o.OnFile != nil && !rep.Failed {
+		rep.Failed = true
+		tc.c.onFile(tc.sink.out, rep)
+	}
+	tc.fail(err)
 }
 
 // copyFile copies the open source sfd to e's destination and reports it.
@@ -115,7 +159,7 @@ func (tc *treeCopy) copyFile(e *entry, sfd int) (linkTarget string) {
 	if testHookAfterData != nil {
 		testHookAfterData(e.dstPath)
 	}
-	if !tc.finishFile(e, &d, sfd) {
+	if !tc.finishFile(e, &d, sfd, &rep) {
 		return ""
 	}
 	ok = true
@@ -155,21 +199,21 @@ func (tc *treeCopy) writeData(e *entry, d *dstFile, sfd int, rep *FileReport) bo
 		if d.created && d.tmp == "" {
 			unix.Unlinkat(e.ddir, e.dname, 0) // GNU 9.2: no empty file left
 		}
-		tc.fail(&Error{Path: e.dstPath, Path2: e.srcPath, Err: err})
+		tc.failFile(rep, &Error{Path: e.dstPath, Path2: e.srcPath, Err: err})
 		return false
 	}
 	if tc.ctx.Err() != nil {
 		tc.fail(tc.ctx.Err())
 		return false
 	}
-	tc.fail(dataError(e.srcPath, e.dstPath, err))
+	tc.failFile(rep, dataError(e.srcPath, e.dstPath, err))
 	return false
 }
 
 // finishFile applies the attributes to the written destination d, closes
 // it, and with Atomic renames it into place. false means a step failed
 // (reported); d's descriptor is closed either way.
-func (tc *treeCopy) finishFile(e *entry, d *dstFile, sfd int) bool {
+func (tc *treeCopy) finishFile(e *entry, d *dstFile, sfd int, rep *FileReport) bool {
 	dfd := d.fd
 	if d.old != nil {
 		tc.inherit(dfd, d.old, e.dstPath)
@@ -181,12 +225,12 @@ func (tc *treeCopy) finishFile(e *entry, d *dstFile, sfd int) bool {
 	}
 	// close(2) is not retried on EINTR: the descriptor is gone anyway.
 	if err := unix.Close(dfd); err != nil {
-		tc.fail(&Error{Op: "failed to close", Path: e.dstPath, Err: err})
+		tc.failFile(rep, &Error{Op: "failed to close", Path: e.dstPath, Err: err})
 		return false
 	}
 	if d.tmp != "" {
 		if err := unix.Renameat(d.dir, d.tmp, d.dir, d.name); err != nil {
-			tc.fail(&Error{Op: "cannot create regular file", Path: e.dstPath, Err: err})
+			tc.failFile(rep, &Error{Op: "cannot create regular file", Path: e.dstPath, Err: err})
 			return false
 		}
 	}

@@ -74,6 +74,11 @@ type FileReport struct {
 	// Parent is true for a leading directory MakeParents made (cp -v
 	// prints those as "SRC -> DST", unquoted).
 	Parent bool
+	// Failed is true for a regular file whose copy failed once it was
+	// decided (opening the source or destination, the data, closing):
+	// GNU cp -v names such a copy before the error, so OnFile sees it
+	// just before OnError does, and it is not counted as copied.
+	Failed bool
 }
 
 // Debug formats r as GNU cp --debug does, followed by zcopy's method:

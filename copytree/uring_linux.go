@@ -209,10 +209,11 @@ func (tc *treeCopy) ringFailed(e *entry, res *uring.Result) {
 	if pe != nil {
 		errno = pe.Err
 	}
+	rep := FileReport{Src: e.srcPath, Dst: e.dstPath, Kind: KindFile}
 	if pe != nil && pe.Op == "close" {
-		tc.fail(&Error{Op: "failed to close", Path: e.dstPath, Err: errno})
+		tc.failFile(&rep, &Error{Op: "failed to close", Path: e.dstPath, Err: errno})
 	} else {
-		tc.fail(&Error{Op: "error copying %s to %s", Path: e.srcPath, Path2: e.dstPath, Err: errno})
+		tc.failFile(&rep, &Error{Op: "error copying %s to %s", Path: e.srcPath, Path2: e.dstPath, Err: errno})
 	}
 	if !res.Removed {
 		// The partial file could not be removed: say so, as rm would.

@@ -113,11 +113,12 @@ func TestOrderWithErrorsAsNobody(t *testing.T) {
 			}
 		}
 	}
-	// Directories uid 65534 cannot list (000, 0311). Not here yet, as zcp
-	// differs from GNU there at any -j: files it cannot open (GNU prints
-	// the -v line, then "cannot open"; zcp only the error) and entries of
-	// a directory it can list but not search (GNU: "cannot stat").
-	for p, mode := range map[string]os.FileMode{"q/m/n": 0, "q/b/c": 0o311, "r/b/c": 0o311, "p/b": 0, "p/m/n/o": 0} {
+	// Directories uid 65534 cannot list (000, 0311) and files it cannot
+	// read (GNU prints the -v line, then "cannot open"). Not here: the
+	// entries of a directory it can list but not search, where GNU says
+	// "cannot stat" and zcp "cannot open" (docs/zcp.md).
+	for p, mode := range map[string]os.FileMode{"q/m/n": 0, "q/b/c": 0o311, "r/b/c": 0o311, "p/b": 0, "p/m/n/o": 0,
+		"p/f3": 0, "q/m/f7": 0, "r/m/n/o/f11": 0, "r/f0": 0} {
 		must(os.Chmod(filepath.Join(base, p), mode))
 	}
 	dst := filepath.Join(base, "dst")

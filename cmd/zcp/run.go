@@ -166,7 +166,7 @@ func (e *env) copyAll(ctx context.Context, cfg config, operands []string) int {
 				line += " (backup: " + copytree.Quote(r.Backup) + ")"
 			}
 			fmt.Fprintln(e.stdout, line)
-			if cfg.debug && r.Kind == copytree.KindFile {
+			if cfg.debug && r.Kind == copytree.KindFile && !r.Failed {
 				fmt.Fprintln(e.stdout, r.Debug())
 			}
 		}
