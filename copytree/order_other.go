@@ -4,11 +4,8 @@ package copytree
 
 import "os"
 
-// dirInodes has nothing to list: there is no tree copier here whose
+// sortedNamesAt has nothing to list: there is no tree copier here whose
 // lines need ordering.
-func dirInodes(fd int) []dirent { return nil }
-
-// sortedNamesAt has nothing to list either.
 func sortedNamesAt(src, rel string) []string { return nil }
 
 // linkCount is 0: unknown here.
