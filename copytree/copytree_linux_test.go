@@ -58,9 +58,18 @@ func TestArchiveMatchesGNU(t *testing.T) {
 	// The source itself, with GNU's copy, anchors the comparison: a
 	// difference GNU and we share would otherwise go unnoticed.
 	compareTrees(t, snapshot(t, src), want, compareOpts{dirTimes: true, linkTimes: true})
-	for _, jobs := range []int{1, 4} {
-		t.Run("jobs="+string(rune('0'+jobs)), func(t *testing.T) {
-			dst := filepath.Join(base, "ours"+string(rune('0'+jobs)))
+	for _, jobs := range []int{1, 4, -4} {
+		name := "jobs=" + string(rune('0'+jobs))
+		if jobs < 0 {
+			// Listings without types (DT_UNKNOWN, as on some
+			// filesystems): every entry is stat'ed first.
+			name, jobs = "jobs=4,DT_UNKNOWN", -jobs
+		}
+		t.Run(name, func(t *testing.T) {
+			if strings.Contains(name, "UNKNOWN") {
+				defer copytree.SetUnknownTypes()()
+			}
+			dst := filepath.Join(base, "ours"+strings.NewReplacer("=", "", ",", "").Replace(name))
 			var files atomic.Int64
 			opts := withJobs(archive, jobs)
 			opts.OnFile = func(copytree.FileReport) { files.Add(1) }

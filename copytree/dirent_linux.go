@@ -62,6 +62,10 @@ type lister struct {
 
 var direntBufs = sync.Pool{New: func() any { return new([8192]byte) }}
 
+// testUnknownTypes lists every entry as DT_UNKNOWN, as some filesystems
+// do, so that the tests copy through the stat-first path on tmpfs.
+var testUnknownTypes bool
+
 // read returns up to n entries, without "." and "..", and io.EOF (with
 // no entries) at the end, as os.File.ReadDir(n) does. The entries are
 // pointers into one array: no allocation an entry but its name.
@@ -113,7 +117,11 @@ func (l *lister) read(n int) ([]os.DirEntry, error) {
 			// take 24 bytes): a small directory gets a small slice.
 			ents = make([]listEntry, 0, min(n, len(l.data)/24+1))
 		}
-		ents = append(ents, listEntry{name: string(name), dir: l.path, typ: rec[unsafe.Offsetof(unix.Dirent{}.Type)]})
+		typ := rec[unsafe.Offsetof(unix.Dirent{}.Type)]
+		if testUnknownTypes {
+			typ = unix.DT_UNKNOWN
+		}
+		ents = append(ents, listEntry{name: string(name), dir: l.path, typ: typ})
 	}
 	if len(ents) == 0 && l.eof {
 		l.release()

@@ -20,6 +20,12 @@ func SetTestHookSparseData(fn func(off int64)) (restore func()) {
 	return func() { testHookSparseData = nil }
 }
 
+// SetUnknownTypes makes listings give every entry as DT_UNKNOWN.
+func SetUnknownTypes() (restore func()) {
+	testUnknownTypes = true
+	return func() { testUnknownTypes = false }
+}
+
 // MaxKeptLines is the most OnFile and OnError calls c's ordered output
 // has kept at once.
 func MaxKeptLines(c *Copier) int {
