@@ -160,6 +160,8 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// After Mount: go-fuse sizes its pool of readers by GOMAXPROCS.
+	restore := limitProcs(os.Getenv)
 	done := make(chan struct{})
 	go func() { srv.Wait(); close(done) }()
 	interrupted := false
@@ -171,6 +173,7 @@ wait:
 		case sig := <-sigs:
 			if interrupted {
 				// A second signal while detached: stop serving now.
+				restore()
 				return fmt.Errorf("%v: stopped with %s still in use", sig, o.mnt)
 			}
 			interrupted = true
@@ -179,6 +182,7 @@ wait:
 			}
 		}
 	}
+	restore()
 	if o.changes {
 		if err := printChanges(stdout, fsys, o.src); err != nil {
 			return err

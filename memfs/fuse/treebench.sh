@@ -11,6 +11,9 @@
 #           GOFLAGS=-mod=mod, GOPROXY=off (the module cache stays on the
 #           host) and a new GOCACHE inside the mount, so the compiler
 #           writes its whole cache there (build).
+# CONTENDERS (environment) picks and orders them; zmount-2p is zmount
+# serving with GOMAXPROCS=2, zmount's behaviour before it served with
+# one P (cmd/zmount/procs.go).
 # Prints one line per step: "step contender milliseconds", then a summary
 # (median, min-max) per step and contender.
 set -e
@@ -26,6 +29,7 @@ now() { date +%s%N; }
 mountit() { # contender lower
   case $1 in
   zmount) zmount "$2" $W/mnt 2>>$W/err & echo $! > $W/pid ;;
+  zmount-2p) GOMAXPROCS=2 zmount "$2" $W/mnt 2>>$W/err & echo $! > $W/pid ;;
   zmount-passthrough) zmount --passthrough "$2" $W/mnt 2>>$W/err & echo $! > $W/pid ;;
   overlayfs | fuse-overlayfs)
     mount -t tmpfs tmpfs $W/t && mkdir $W/t/up $W/t/wk
@@ -53,7 +57,7 @@ step() { # name contender lower command...
   unmountit $c
   echo "$name $c $(( (t1 - t0) / 1000000 ))" | tee -a $W/results
 }
-CONTENDERS="zmount zmount-passthrough overlayfs fuse-overlayfs"
+CONTENDERS=${CONTENDERS:-zmount zmount-passthrough overlayfs fuse-overlayfs}
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq $RUNS); do
   for c in $CONTENDERS; do step stat $c $W/goroot sh -c 'find . -type f -print0 | xargs -0 stat'; done
