@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,8 @@ Options:
                   passthrough, root): faster reads, but while a file is so
                   open, writing or truncating it fails with ETXTBSY
   --allow-other   let other users use the mount
-  --debug         log every FUSE request to stderr
+  --debug         log every FUSE request to stderr, and the
+                  GOMAXPROCS zmount serves with
 `
 
 // options are zmount's parsed arguments.
@@ -162,6 +164,9 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	}
 	// After Mount: go-fuse sizes its pool of readers by GOMAXPROCS.
 	restore := limitProcs(os.Getenv)
+	if o.debug {
+		fmt.Fprintf(stderr, "zmount: serving with GOMAXPROCS=%d\n", runtime.GOMAXPROCS(0))
+	}
 	done := make(chan struct{})
 	go func() { srv.Wait(); close(done) }()
 	interrupted := false
