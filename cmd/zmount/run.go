@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,8 @@ Options:
                   passthrough, root): faster reads, but while a file is so
                   open, writing or truncating it fails with ETXTBSY
   --allow-other   let other users use the mount
-  --debug         log every FUSE request to stderr
+  --debug         log every FUSE request to stderr, and the
+                  GOMAXPROCS zmount serves with
 `
 
 // options are zmount's parsed arguments.
@@ -160,6 +162,11 @@ func serve(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// After Mount: go-fuse sizes its pool of readers by GOMAXPROCS.
+	restore := limitProcs(os.Getenv)
+	if o.debug {
+		fmt.Fprintf(stderr, "zmount: serving with GOMAXPROCS=%d\n", runtime.GOMAXPROCS(0))
+	}
 	done := make(chan struct{})
 	go func() { srv.Wait(); close(done) }()
 	interrupted := false
@@ -171,6 +178,7 @@ wait:
 		case sig := <-sigs:
 			if interrupted {
 				// A second signal while detached: stop serving now.
+				restore()
 				return fmt.Errorf("%v: stopped with %s still in use", sig, o.mnt)
 			}
 			interrupted = true
@@ -179,6 +187,7 @@ wait:
 			}
 		}
 	}
+	restore()
 	if o.changes {
 		if err := printChanges(stdout, fsys, o.src); err != nil {
 			return err

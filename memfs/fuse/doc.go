@@ -63,6 +63,12 @@
 // kernel refuses them as backing files) are read through the server as
 // without it.
 //
+// The server spends its time in system calls (/dev/fuse, the host files):
+// with more than one P, the Go scheduler wakes idle threads at every
+// request, and a process that does nothing but serve (cmd/zmount) is
+// faster with GOMAXPROCS=1 for many small requests (BENCHMARKS.md,
+// zmount). The package leaves GOMAXPROCS to its caller.
+//
 // A process must not map (mmap) files of a mount it serves itself: a page
 // fault that waits for the server can wait for ever, as the Go runtime
 // waits for the faulting thread to stop the world. Other processes may.

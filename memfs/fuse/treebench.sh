@@ -10,7 +10,15 @@
 #   module: this repository's module (no .git): `go build ./cmd/zcp` with
 #           GOFLAGS=-mod=mod, GOPROXY=off (the module cache stays on the
 #           host) and a new GOCACHE inside the mount, so the compiler
-#           writes its whole cache there (build).
+#           writes its whole cache there (build);
+#   big:    one 1 GiB file: `dd bs=1M` of it to /dev/null (seqread);
+#   empty:  an empty lower tree: `tar c` of goroot/src from the host piped
+#           to `tar x` in the mount (untar: 13,000 files written).
+# STEPS (environment) picks the steps, default "stat read build"; the
+# big file is made only for seqread.
+# CONTENDERS (environment) picks and orders them; zmount-2p is zmount
+# serving with GOMAXPROCS=2, zmount's behaviour before it served with
+# one P (cmd/zmount/procs.go).
 # Prints one line per step: "step contender milliseconds", then a summary
 # (median, min-max) per step and contender.
 set -e
@@ -18,14 +26,17 @@ RUNS=${1:-3}
 W=$(mktemp -d /var/tmp/treebench.XXXX)
 trap 'for m in $W/mnt; do mountpoint -q $m && umount -l $m; done; mountpoint -q $W/t && umount -l $W/t; rm -rf $W' EXIT
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-mkdir -p $W/goroot $W/module $W/mnt $W/t
+STEPS=${STEPS:-stat read build}
+mkdir -p $W/goroot $W/module $W/mnt $W/t $W/big $W/empty
 cp -a "$(go env GOROOT)/." $W/goroot
 (cd "$ROOT" && git ls-files -z | xargs -0 cp --parents -t $W/module)
+case " $STEPS " in *" seqread "*) yes zcopy | head -c 1G > $W/big/big ;; esac
 cat $(find $W -type f) > /dev/null # page cache
 now() { date +%s%N; }
 mountit() { # contender lower
   case $1 in
   zmount) zmount "$2" $W/mnt 2>>$W/err & echo $! > $W/pid ;;
+  zmount-2p) GOMAXPROCS=2 zmount "$2" $W/mnt 2>>$W/err & echo $! > $W/pid ;;
   zmount-passthrough) zmount --passthrough "$2" $W/mnt 2>>$W/err & echo $! > $W/pid ;;
   overlayfs | fuse-overlayfs)
     mount -t tmpfs tmpfs $W/t && mkdir $W/t/up $W/t/wk
@@ -53,14 +64,17 @@ step() { # name contender lower command...
   unmountit $c
   echo "$name $c $(( (t1 - t0) / 1000000 ))" | tee -a $W/results
 }
-CONTENDERS="zmount zmount-passthrough overlayfs fuse-overlayfs"
+CONTENDERS=${CONTENDERS:-zmount zmount-passthrough overlayfs fuse-overlayfs}
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+has() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
 for run in $(seq $RUNS); do
-  for c in $CONTENDERS; do step stat $c $W/goroot sh -c 'find . -type f -print0 | xargs -0 stat'; done
-  for c in $CONTENDERS; do step read $c $W/goroot sh -c 'find . -type f -print0 | xargs -0 cat'; done
-  for c in $CONTENDERS; do
+  has stat && for c in $CONTENDERS; do step stat $c $W/goroot sh -c 'find . -type f -print0 | xargs -0 stat'; done
+  has read && for c in $CONTENDERS; do step read $c $W/goroot sh -c 'find . -type f -print0 | xargs -0 cat'; done
+  has build && for c in $CONTENDERS; do
     step build $c $W/module env GOTELEMETRY=off GOCACHE=$W/mnt/.gocache GOFLAGS=-mod=mod GOPROXY=off go build -o .zcp ./cmd/zcp
   done
+  has seqread && for c in $CONTENDERS; do step seqread $c $W/big dd if=big of=/dev/null bs=1M status=none; done
+  has untar && for c in $CONTENDERS; do step untar $c $W/empty sh -c "tar -C $W/goroot -cf - src | tar -xf -"; done
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 echo "# step contender median min-max (ms, $RUNS runs)"
