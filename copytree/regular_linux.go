@@ -102,7 +102,13 @@ func (tc *treeCopy) unreadableSource(e *entry, follow bool, openErr *Error) {
 	if follow {
 		flags = 0
 	}
-	if fstatat(e.sdir, e.sname, &e.st, flags) != nil || e.st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if err := fstatat(e.sdir, e.sname, &e.st, flags); err != nil {
+		// GNU stats first: in a directory that can be listed but not
+		// searched (or for a name gone since it was listed) that fails.
+		tc.fail(&Error{Op: "cannot stat", Path: e.srcPath, Err: err})
+		return
+	}
+	if e.st.Mode&unix.S_IFMT != unix.S_IFREG {
 		tc.fail(openErr)
 		return
 	}
