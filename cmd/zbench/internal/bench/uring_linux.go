@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -96,10 +97,14 @@ func (r *runner) planUring(add func(ts *tableSpec, title string, cs ...contender
 		if d.fs != "tmpfs" {
 			ts := &tableSpec{topo: topoFile, dir: d, src: sc, cold: true}
 			addOut(ts, "file -> file, cold cache", append(big, cUringDirect)...)
-			if os.Geteuid() != 0 {
+			switch {
+			case os.Geteuid() != 0:
 				ts.Notes = append(ts.Notes, "Not root: the page cache could not be dropped; this table is warm.")
+			case testing.Testing():
+				ts.Notes = append(ts.Notes, "In a test binary the page cache is not dropped (other packages' tests run alongside); this table is warm.")
+			default:
+				ts.Note = "page cache dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before every run"
 			}
-			ts.Note = "page cache dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before every run"
 		}
 		sets, err := r.uringTreeSets(d)
 		if err != nil {
@@ -210,9 +215,12 @@ func (r *runner) runFilesOnce(ts *tableSpec, i int, dst string) (runOut, error) 
 }
 
 // dropCaches empties the page cache before a cold run: root only, and
-// not on tmpfs, whose pages are the files.
+// not on tmpfs, whose pages are the files. Never in a test binary: go test
+// runs packages at once, and a machine-wide drop makes the files other
+// packages' tests have just written look cold (zcopy's io_uring policy
+// then rightly takes the ring where those tests expect a cached copy).
 func dropCaches(d *workDir) {
-	if d.fs == "tmpfs" || os.Geteuid() != 0 {
+	if d.fs == "tmpfs" || os.Geteuid() != 0 || testing.Testing() {
 		return
 	}
 	syscall.Sync()
