@@ -87,11 +87,18 @@ func Mount(mountpoint string, fsys *memfs.FS, opts *Options) (*Server, error) {
 		o.MountOptions.ExtraCapabilities |= gofuse.CAP_ATOMIC_O_TRUNC
 	}
 	root := &node{srv: s}
-	srv, err := fusefs.Mount(mountpoint, root, o)
+	// fusefs.Mount, with s.fuse set before the first request: requests
+	// come as soon as the mount exists, before WaitMount returns, and
+	// opens with Passthrough use the server.
+	srv, err := gofuse.NewServer(fusefs.NewNodeFS(root, o), mountpoint, &o.MountOptions)
 	if err != nil {
 		return nil, fmt.Errorf("memfs/fuse: mount %s: %w", mountpoint, err)
 	}
 	s.fuse = srv
+	go srv.Serve()
+	if err := srv.WaitMount(); err != nil {
+		return nil, fmt.Errorf("memfs/fuse: mount %s: %w", mountpoint, err)
+	}
 	setReadAhead(mountpoint, readTuning.readAheadKB)
 	if opts.Passthrough {
 		if err := probePassthrough(srv); err != nil {
