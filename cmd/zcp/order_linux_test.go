@@ -125,20 +125,7 @@ func TestOrderWithErrorsAsNobody(t *testing.T) {
 		must(os.RemoveAll(dst))
 		must(os.Mkdir(dst, 0o755))
 		must(os.Chown(dst, 65534, 65534))
-		cmd := exec.Command(prog, args...)
-		cmd.Args[0] = "cp" // GNU's program_name is argv[0]
-		cmd.Dir = base
-		cmd.Env = append(os.Environ(), "LC_ALL=C", "ZCP_TEST_ARGV0=cp")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		var so, se bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &so, &se
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%s: %v", prog, err)
-		}
-		return code, so.String(), se.String()
+		return runAsNobody(t, prog, base, "", args...)
 	}
 	for _, args := range [][]string{
 		{"-rv", "p", "q", "missing", "r", "dst"},
@@ -164,4 +151,26 @@ func TestOrderWithErrorsAsNobody(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runAsNobody runs `cp ARGS` with prog (GNU cp or zcp named cp) as uid
+// 65534 in dir, in the C locale, with stdin, and returns its exit status,
+// stdout and stderr.
+func runAsNobody(t *testing.T, prog, dir, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(prog, args...)
+	cmd.Args[0] = "cp" // GNU's program_name is argv[0]
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "ZCP_TEST_ARGV0=cp")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Stdin = strings.NewReader(stdin)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", prog, err)
+	}
+	return code, so.String(), se.String()
 }

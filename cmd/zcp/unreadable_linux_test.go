@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -66,27 +64,14 @@ func TestUnreadableSourceLikeGNU(t *testing.T) {
 	}
 	run := func(prog, stdin string, args []string) (code int, out, errOut, old, made string) {
 		setup()
-		cmd := exec.Command(prog, args...)
-		cmd.Args[0] = "cp" // GNU's program_name is argv[0]
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "LC_ALL=C", "ZCP_TEST_ARGV0=cp")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		cmd.Stdin = strings.NewReader(stdin)
-		var so, se bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &so, &se
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%s: %v", prog, err)
-		}
+		code, out, errOut = runAsNobody(t, prog, work, stdin, args...)
 		b, _ := os.ReadFile(filepath.Join(work, "old"))
 		var names []string
 		filepath.Walk(work, func(p string, _ os.FileInfo, _ error) error {
 			names = append(names, strings.TrimPrefix(p, work))
 			return nil
 		})
-		return code, so.String(), se.String(), string(b), strings.Join(names, " ")
+		return code, out, errOut, string(b), strings.Join(names, " ")
 	}
 	for _, c := range []struct {
 		stdin string
